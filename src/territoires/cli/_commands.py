@@ -1,0 +1,3 @@
+"""Registration of every CLI command (one module per command)."""
+
+from __future__ import annotations

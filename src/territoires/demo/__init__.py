@@ -1,0 +1,1 @@
+"""The embedded demo territory (synthetic) and the script that generates it."""

@@ -1,0 +1,1 @@
+"""Exporters: GeoPackage (QGIS styles, run metadata), Folium map, report, rasters."""

@@ -1,0 +1,1 @@
+"""Loaders: commune boundaries, populations, COG vintages, practitioners, facilities, downloads."""

@@ -1,0 +1,135 @@
+"""Recognising the usual column names of French official files and their synonyms."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from .._errors import InputError
+
+#: Canonical column → accepted names (compared without case, accents, spaces, dashes or underscores).
+SYNONYMS: Mapping[str, tuple[str, ...]] = {
+    "code_commune": (
+        "code_commune", "code", "INSEE_COM", "CODGEO", "COM", "code_insee", "DEPCOM", "insee",
+        "codecommune", "cog", "Code commune", "Code commune (coord. structure)", "code_commune_insee",
+    ),
+    "nom": ("nom", "NOM", "NOM_COM", "LIBGEO", "libelle", "nom_commune", "LIBCOM", "name"),
+    "population": (
+        "population", "PMUN", "PTOT", "POPULATION", "pop", "population_municipale", "P_POP", "PSDC",
+    ),
+    "departement": ("departement", "INSEE_DEP", "DEP", "code_departement", "dep"),
+    "region": ("region", "INSEE_REG", "REG", "code_region"),
+    "epci": ("epci", "SIREN_EPCI", "EPCI", "code_epci"),
+    "profession": ("profession", "Libellé profession", "TYPEQU", "type"),
+    "activite": ("activite", "activité", "consultations", "actes", "activity"),
+    "etp": ("etp", "fte", "ETP"),
+    "age": ("age", "âge"),
+    "nombre": ("nombre", "effectif", "count", "n", "NB_EQUIP"),
+    "longitude": ("longitude", "lon", "lng"),
+    "latitude": ("latitude", "lat"),
+    "x": ("x", "LAMBERT_X", "coordx", "X"),
+    "y": ("y", "LAMBERT_Y", "coordy", "Y"),
+}
+
+
+def normalise_name(name: str) -> str:
+    """Fold a column name for comparison: lower case, no accents, no spaces, dashes or underscores.
+
+    >>> normalise_name("Libellé  Profession")
+    'libelleprofession'
+    """
+    folded = unicodedata.normalize("NFKD", str(name))
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
+def find_column(
+    columns: Iterable[str], canonical: str, *, synonyms: Sequence[str] | None = None
+) -> str | None:
+    """Return the first column of ``columns`` that matches ``canonical`` or one of its synonyms."""
+    names = synonyms if synonyms is not None else SYNONYMS.get(canonical, (canonical,))
+    by_norm: dict[str, str] = {}
+    for col in columns:
+        by_norm.setdefault(normalise_name(col), col)
+    for name in (canonical, *names):
+        hit = by_norm.get(normalise_name(name))
+        if hit is not None:
+            return hit
+    return None
+
+
+def require_column(
+    frame: pd.DataFrame,
+    canonical: str,
+    *,
+    source: str,
+    column: str | None = None,
+    synonyms: Sequence[str] | None = None,
+) -> str:
+    """Return the name of the column holding ``canonical`` in ``frame`` or raise a clear error.
+
+    Parameters
+    ----------
+    frame
+        The table read from ``source``.
+    canonical
+        Canonical column name, a key of :data:`SYNONYMS`.
+    source
+        File name (or description) for the error message.
+    column
+        Column name forced by the user; it must exist.
+    synonyms
+        Accepted names, defaulting to :data:`SYNONYMS`.
+    """
+    if column is not None:
+        if column not in frame.columns:
+            msg = f"{source}: colonne {column!r} introuvable; colonnes présentes : {', '.join(map(str, frame.columns))}."
+            raise InputError(msg)
+        return column
+    found = find_column(frame.columns, canonical, synonyms=synonyms)
+    if found is None:
+        accepted = synonyms if synonyms is not None else SYNONYMS.get(canonical, (canonical,))
+        msg = (
+            f"{source}: colonne {canonical!r} manquante (noms acceptés : {', '.join(dict.fromkeys(accepted))}); "
+            f"colonnes présentes : {', '.join(map(str, frame.columns))}."
+        )
+        raise InputError(msg)
+    return found
+
+
+def normalise_commune_codes(values: pd.Series, *, source: str, column: str) -> pd.Series:
+    """Return INSEE commune codes as 5-character text (``1001`` → ``"01001"``; ``2A004`` kept).
+
+    Codes read as numbers by a spreadsheet lose their leading zero: a 4-digit code is padded. Anything else that is
+    not 5 characters of digits (or 2A/2B + 3 digits) raises an :class:`InputError` naming the first bad rows.
+    """
+    text = values.astype("string").str.strip()
+    text = text.str.replace(r"\.0$", "", regex=True)
+    text = text.where(text.str.len() != 4, "0" + text)
+    text = text.str.upper()
+    valid = text.str.fullmatch(r"(\d{5}|2[AB]\d{3}|97\d{3})").fillna(False)
+    if not bool(valid.all()):
+        bad = values[~valid.to_numpy()]
+        rows = ", ".join(f"ligne {i + 2} : {v!r}" for i, v in list(bad.items())[:5])
+        msg = (
+            f"{source}: colonne {column!r} : {len(bad)} code(s) commune invalide(s) ({rows}); "
+            "un code INSEE de 5 caractères était attendu (ex. 31555, 2A004)."
+        )
+        raise InputError(msg)
+    return text.astype(object)
+
+
+def to_number(values: pd.Series, *, source: str, column: str, allow_missing: bool = False) -> pd.Series:
+    """Convert French-formatted numbers (``"1 234,5"``) to floats, or raise naming the bad rows."""
+    text = values.astype("string").str.replace("\u202f", "", regex=False)
+    text = text.str.replace("\xa0", "", regex=False).str.replace(" ", "", regex=False)
+    text = text.str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = numbers.isna() & (values.notna() if allow_missing else True)
+    if bool(bad.any()):
+        examples = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad.to_numpy()])[:5])
+        msg = f"{source}: colonne {column!r} : {int(bad.sum())} valeur(s) non numérique(s) ({examples}); un nombre était attendu."
+        raise InputError(msg)
+    return numbers.astype(float)

@@ -1,0 +1,117 @@
+"""Reading delimited text tables as French official files come: separator and encoding detected."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .._errors import InputError
+
+_ENCODINGS = ("utf-8-sig", "cp1252")
+_SEPARATORS = (";", ",", "\t", "|")
+
+
+def detect_encoding(path: Path, *, sample_bytes: int = 1 << 20) -> str:
+    """Return ``"utf-8-sig"`` when the file decodes as UTF-8, else ``"cp1252"`` (Windows-1252).
+
+    INSEE and FINESS files are published either in UTF-8 or in Windows-1252/Latin-1.
+    """
+    with open(path, "rb") as fh:
+        raw = fh.read(sample_bytes)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is not an error.
+        if exc.start < len(raw) - 4:
+            return "cp1252"
+    return "utf-8-sig"
+
+
+def detect_separator(first_line: str, *, candidates: Sequence[str] = _SEPARATORS) -> str:
+    """Return the most frequent candidate separator in a header line."""
+    counts = {sep: first_line.count(sep) for sep in candidates}
+    best = max(counts, key=counts.get)
+    if counts[best] == 0:
+        try:
+            return csv.Sniffer().sniff(first_line).delimiter
+        except csv.Error:
+            return ","
+    return best
+
+
+def read_table(
+    path: str | Path,
+    *,
+    what: str,
+    sep: str | None = None,
+    encoding: str | None = None,
+    dtype: Mapping[str, object] | None = None,
+    text_columns: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Read a delimited text file (CSV, ``;`` or ``|`` separated) into a DataFrame of text.
+
+    Parameters
+    ----------
+    path
+        File to read.
+    what
+        What the file holds, in French, for error messages (e.g. ``"populations"``).
+    sep, encoding
+        Forced separator and encoding; detected when ``None``.
+    dtype
+        Column types; every other column is read as text so that codes keep their leading zeros.
+    text_columns
+        Unused, kept for symmetry with :func:`pandas.read_csv` users; all columns are text by default.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, empty, or has a single column (wrong separator).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: fichier introuvable ({what}).")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: fichier vide ({what}); une ligne d'en-tête était attendue.")
+    encoding = encoding or detect_encoding(path)
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        first_line = fh.readline()
+    if not first_line.strip():
+        raise InputError(f"{path}: la première ligne est vide ({what}); une ligne d'en-tête était attendue.")
+    sep = sep or detect_separator(first_line)
+    try:
+        table = pd.read_csv(
+            path,
+            sep=sep,
+            encoding=encoding,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            low_memory=False,
+        )
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: encodage illisible ({exc.reason}); UTF-8 ou Windows-1252 attendu.") from exc
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"{path}: lecture impossible avec le séparateur {sep!r} ({what}) : {exc}") from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    # A trailing separator (RPPS files end every line with '|') creates an empty unnamed column.
+    table = table.loc[:, [c for c in table.columns if c and not c.startswith("Unnamed:")]]
+    if table.shape[1] <= 1:
+        raise InputError(
+            f"{path}: une seule colonne lue avec le séparateur {sep!r} ({what}); "
+            f"vérifiez le séparateur (';', ',', tabulation ou '|') de la ligne d'en-tête : {first_line[:120]!r}"
+        )
+    if dtype:
+        for col, typ in dtype.items():
+            if col in table.columns:
+                table[col] = table[col].astype(typ)
+    return table
+
+
+def read_text_buffer(text: str, **kwargs) -> pd.DataFrame:
+    """Read a delimited table held in a string (used by tests and by the downloader's previews)."""
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], **kwargs)

@@ -1,0 +1,16 @@
+"""Shared fixtures and paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIRECTORY = Path(__file__).resolve().parent / "data"
+#: Real open data staged beside the checkout (../shared/data); tests using it skip where it is absent.
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+requires_shared = pytest.mark.skipif(
+    not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} absent (../shared/data beside the checkout)"
+)

@@ -24,7 +24,9 @@ Facilities (``geopandas.GeoDataFrame``, points in the same CRS)
 
 Left out rows (``pandas.DataFrame``)
     ``source`` (file), ``ligne`` (line number in the file, header = 1), ``identifiant`` (str), ``motif``
-    (French reason): every row a loader could not use is listed here, never silently dropped.
+    (French reason): every row a loader could not use is listed here, never silently dropped. Loaders keep them
+    in ``frame.attrs["left_out"]`` as a list of records (dicts with those keys: pandas compares ``attrs`` on
+    concatenation, which a DataFrame there would break); :func:`left_out_table` turns them into a table.
 
 Travel times (``pandas.DataFrame``)
     ``origin``, ``destination`` (commune codes), ``minutes`` (float): time from where people live (origin) to
@@ -37,12 +39,35 @@ from types import MappingProxyType
 
 import pandas as pd
 
-COMMUNE_COLUMNS = ("code_commune", "nom", "departement", "epci", "population", "population_standardisee")
-PRACTITIONER_COLUMNS = (
-    "id", "nom", "profession", "specialite", "mode_exercice", "code_commune", "activite", "etp", "age",
-    "nombre", "source_ligne",
+COMMUNE_COLUMNS = (
+    "code_commune",
+    "nom",
+    "departement",
+    "epci",
+    "population",
+    "population_standardisee",
 )
-FACILITY_COLUMNS = ("finess", "nom", "categorie", "libelle_categorie", "type_structure", "code_commune")
+PRACTITIONER_COLUMNS = (
+    "id",
+    "nom",
+    "profession",
+    "specialite",
+    "mode_exercice",
+    "code_commune",
+    "activite",
+    "etp",
+    "age",
+    "nombre",
+    "source_ligne",
+)
+FACILITY_COLUMNS = (
+    "finess",
+    "nom",
+    "categorie",
+    "libelle_categorie",
+    "type_structure",
+    "code_commune",
+)
 LEFT_OUT_COLUMNS = ("source", "ligne", "identifiant", "motif")
 
 #: Professions recognised across loaders, with their French label (maps, reports).
@@ -86,3 +111,19 @@ LAYERS = MappingProxyType(
 def empty_left_out() -> pd.DataFrame:
     """Return an empty left-out table with the right columns."""
     return pd.DataFrame({c: pd.Series(dtype=object) for c in LEFT_OUT_COLUMNS})
+
+
+def left_out_table(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Gather the rows left out by loaders (``attrs["left_out"]`` of each frame) into one table."""
+    records: list[dict] = []
+    for frame in frames:
+        if frame is None:
+            continue
+        value = frame.attrs.get("left_out")
+        if isinstance(value, pd.DataFrame):
+            records.extend(value.to_dict("records"))
+        elif value:
+            records.extend(value)
+    if not records:
+        return empty_left_out()
+    return pd.DataFrame.from_records(records, columns=list(LEFT_OUT_COLUMNS))

@@ -79,7 +79,12 @@ def straight_line_times(
     dist = np.concatenate([pairs.data, np.zeros(n)])
     keep = (row != col) | (np.arange(row.size) >= pairs.row.size)
     minutes = dist[keep] / 1000.0 * detour_factor / speed_kmh * 60.0
-    log.debug("straight-line times: %d communes, %d pairs within %.0f min", n, int(keep.sum()), max_minutes)
+    log.debug(
+        "straight-line times: %d communes, %d pairs within %.0f min",
+        n,
+        int(keep.sum()),
+        max_minutes,
+    )
     return pd.DataFrame(
         {"origin": codes[row[keep]], "destination": codes[col[keep]], "minutes": minutes}
     )

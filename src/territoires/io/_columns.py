@@ -12,12 +12,30 @@ from .._errors import InputError
 #: Canonical column → accepted names (compared without case, accents, spaces, dashes or underscores).
 SYNONYMS: Mapping[str, tuple[str, ...]] = {
     "code_commune": (
-        "code_commune", "code", "INSEE_COM", "CODGEO", "COM", "code_insee", "DEPCOM", "insee",
-        "codecommune", "cog", "Code commune", "Code commune (coord. structure)", "code_commune_insee",
+        "code_commune",
+        "code",
+        "INSEE_COM",
+        "CODGEO",
+        "COM",
+        "code_insee",
+        "DEPCOM",
+        "insee",
+        "codecommune",
+        "cog",
+        "Code commune",
+        "Code commune (coord. structure)",
+        "code_commune_insee",
     ),
     "nom": ("nom", "NOM", "NOM_COM", "LIBGEO", "libelle", "nom_commune", "LIBCOM", "name"),
     "population": (
-        "population", "PMUN", "PTOT", "POPULATION", "pop", "population_municipale", "P_POP", "PSDC",
+        "population",
+        "PMUN",
+        "PTOT",
+        "POPULATION",
+        "pop",
+        "population_municipale",
+        "P_POP",
+        "PSDC",
     ),
     "departement": ("departement", "INSEE_DEP", "DEP", "code_departement", "dep"),
     "region": ("region", "INSEE_REG", "REG", "code_region"),
@@ -109,7 +127,7 @@ def normalise_commune_codes(values: pd.Series, *, source: str, column: str) -> p
     text = text.str.replace(r"\.0$", "", regex=True)
     text = text.where(text.str.len() != 4, "0" + text)
     text = text.str.upper()
-    valid = text.str.fullmatch(r"(\d{5}|2[AB]\d{3}|97\d{3})").fillna(False)
+    valid = text.str.fullmatch(r"(\d{5}|2[AB]\d{3})").fillna(False)
     if not bool(valid.all()):
         bad = values[~valid.to_numpy()]
         rows = ", ".join(f"ligne {i + 2} : {v!r}" for i, v in list(bad.items())[:5])
@@ -121,7 +139,9 @@ def normalise_commune_codes(values: pd.Series, *, source: str, column: str) -> p
     return text.astype(object)
 
 
-def to_number(values: pd.Series, *, source: str, column: str, allow_missing: bool = False) -> pd.Series:
+def to_number(
+    values: pd.Series, *, source: str, column: str, allow_missing: bool = False
+) -> pd.Series:
     """Convert French-formatted numbers (``"1 234,5"``) to floats, or raise naming the bad rows."""
     text = values.astype("string").str.replace("\u202f", "", regex=False)
     text = text.str.replace("\xa0", "", regex=False).str.replace(" ", "", regex=False)
@@ -129,7 +149,9 @@ def to_number(values: pd.Series, *, source: str, column: str, allow_missing: boo
     numbers = pd.to_numeric(text, errors="coerce")
     bad = numbers.isna() & (values.notna() if allow_missing else True)
     if bool(bad.any()):
-        examples = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad.to_numpy()])[:5])
+        examples = ", ".join(
+            f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad.to_numpy()])[:5]
+        )
         msg = f"{source}: colonne {column!r} : {int(bad.sum())} valeur(s) non numérique(s) ({examples}); un nombre était attendu."
         raise InputError(msg)
     return numbers.astype(float)

@@ -85,6 +85,4 @@ def straight_line_times(
         int(keep.sum()),
         max_minutes,
     )
-    return pd.DataFrame(
-        {"origin": codes[row[keep]], "destination": codes[col[keep]], "minutes": minutes}
-    )
+    return pd.DataFrame({"origin": codes[row[keep]], "destination": codes[col[keep]], "minutes": minutes})

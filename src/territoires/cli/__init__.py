@@ -34,9 +34,7 @@ class _Group(click.Group):
 
 def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING - 10 * verbosity
-    logging.basicConfig(
-        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("territoires").setLevel(max(level, logging.DEBUG))
 
 

@@ -63,9 +63,7 @@ def normalise_name(name: str) -> str:
     return "".join(ch for ch in folded.lower() if ch.isalnum())
 
 
-def find_column(
-    columns: Iterable[str], canonical: str, *, synonyms: Sequence[str] | None = None
-) -> str | None:
+def find_column(columns: Iterable[str], canonical: str, *, synonyms: Sequence[str] | None = None) -> str | None:
     """Return the first column of ``columns`` that matches ``canonical`` or one of its synonyms."""
     names = synonyms if synonyms is not None else SYNONYMS.get(canonical, (canonical,))
     by_norm: dict[str, str] = {}
@@ -103,7 +101,9 @@ def require_column(
     """
     if column is not None:
         if column not in frame.columns:
-            msg = f"{source}: colonne {column!r} introuvable; colonnes présentes : {', '.join(map(str, frame.columns))}."
+            msg = (
+                f"{source}: colonne {column!r} introuvable; colonnes présentes : {', '.join(map(str, frame.columns))}."
+            )
             raise InputError(msg)
         return column
     found = find_column(frame.columns, canonical, synonyms=synonyms)
@@ -139,9 +139,7 @@ def normalise_commune_codes(values: pd.Series, *, source: str, column: str) -> p
     return text.astype(object)
 
 
-def to_number(
-    values: pd.Series, *, source: str, column: str, allow_missing: bool = False
-) -> pd.Series:
+def to_number(values: pd.Series, *, source: str, column: str, allow_missing: bool = False) -> pd.Series:
     """Convert French-formatted numbers (``"1 234,5"``) to floats, or raise naming the bad rows."""
     text = values.astype("string").str.replace("\u202f", "", regex=False)
     text = text.str.replace("\xa0", "", regex=False).str.replace(" ", "", regex=False)
@@ -149,9 +147,7 @@ def to_number(
     numbers = pd.to_numeric(text, errors="coerce")
     bad = numbers.isna() & (values.notna() if allow_missing else True)
     if bool(bad.any()):
-        examples = ", ".join(
-            f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad.to_numpy()])[:5]
-        )
+        examples = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad.to_numpy()])[:5])
         msg = f"{source}: colonne {column!r} : {int(bad.sum())} valeur(s) non numérique(s) ({examples}); un nombre était attendu."
         raise InputError(msg)
     return numbers.astype(float)

@@ -81,9 +81,7 @@ def read_table(
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         first_line = fh.readline()
     if not first_line.strip():
-        raise InputError(
-            f"{path}: la première ligne est vide ({what}); une ligne d'en-tête était attendue."
-        )
+        raise InputError(f"{path}: la première ligne est vide ({what}); une ligne d'en-tête était attendue.")
     sep = sep or detect_separator(first_line)
     try:
         table = pd.read_csv(
@@ -96,13 +94,9 @@ def read_table(
             low_memory=False,
         )
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: encodage illisible ({exc.reason}); UTF-8 ou Windows-1252 attendu."
-        ) from exc
+        raise InputError(f"{path}: encodage illisible ({exc.reason}); UTF-8 ou Windows-1252 attendu.") from exc
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(
-            f"{path}: lecture impossible avec le séparateur {sep!r} ({what}) : {exc}"
-        ) from exc
+        raise InputError(f"{path}: lecture impossible avec le séparateur {sep!r} ({what}) : {exc}") from exc
     table.columns = [str(c).strip() for c in table.columns]
     # A trailing separator (RPPS files end every line with '|') creates an empty unnamed column.
     table = table.loc[:, [c for c in table.columns if c and not c.startswith("Unnamed:")]]
@@ -120,6 +114,4 @@ def read_table(
 
 def read_text_buffer(text: str, **kwargs) -> pd.DataFrame:
     """Read a delimited table held in a string (used by tests and by the downloader's previews)."""
-    return pd.read_csv(
-        io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], **kwargs
-    )
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], **kwargs)

@@ -129,19 +129,13 @@ def reconcile_vintages(
     out = communes
     if changed.any():
         work = communes.assign(code_commune=new_codes.to_numpy(), _was_current=~changed.to_numpy())
-        work = work.sort_values(
-            ["code_commune", "_was_current"], ascending=[True, False], kind="stable"
-        )
-        agg: dict[str, str] = {
-            c: "first" for c in work.columns if c not in ("geometry", "code_commune")
-        }
+        work = work.sort_values(["code_commune", "_was_current"], ascending=[True, False], kind="stable")
+        agg: dict[str, str] = {c: "first" for c in work.columns if c not in ("geometry", "code_commune")}
         if "population" in work.columns:
             agg["population"] = "sum"
         if "population_standardisee" in work.columns:
             agg["population_standardisee"] = "sum"
-        out = (
-            work.dissolve(by="code_commune", aggfunc=agg).reset_index().drop(columns="_was_current")
-        )
+        out = work.dissolve(by="code_commune", aggfunc=agg).reset_index().drop(columns="_was_current")
         out = out[communes.columns.tolist()]
         out.attrs = dict(communes.attrs)
         log.info("%d former codes merged into %d communes", len(merged), len(set(merged.values())))

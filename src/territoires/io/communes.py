@@ -93,12 +93,7 @@ def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
         # make_valid can return collections with lines or points: keep the polygons only.
         parts = [shapely.get_parts(g) for g in fixed]
         fixed = np.array(
-            [
-                shapely.multipolygons(p[shapely.get_type_id(p) == 3])
-                if len(p)
-                else shapely.Polygon()
-                for p in parts
-            ],
+            [shapely.multipolygons(p[shapely.get_type_id(p) == 3]) if len(p) else shapely.Polygon() for p in parts],
             dtype=object,
         )
         geoms = geoms.copy()
@@ -161,17 +156,13 @@ def communes_from_file(
     out["nom"] = raw[name_col].astype(str).to_numpy() if name_col else out["code_commune"]
     dep_col = find_column(raw.columns, "departement")
     out["departement"] = (
-        raw[dep_col].astype(str).to_numpy()
-        if dep_col
-        else departement_of(out["code_commune"]).to_numpy()
+        raw[dep_col].astype(str).to_numpy() if dep_col else departement_of(out["code_commune"]).to_numpy()
     )
     epci_col = find_column(raw.columns, "epci")
     out["epci"] = raw[epci_col].astype("string").to_numpy() if epci_col else pd.NA
     pop_col = find_column(raw.columns, "population")
     if pop_col:
-        out["population"] = to_number(
-            raw[pop_col].reset_index(drop=True), source=source, column=pop_col
-        ).to_numpy()
+        out["population"] = to_number(raw[pop_col].reset_index(drop=True), source=source, column=pop_col).to_numpy()
 
     dup = out["code_commune"].duplicated(keep=False)
     if dup.any():
@@ -192,9 +183,7 @@ def communes_from_file(
                 "identifiant": code,
                 "motif": "commune sans géométrie",
             }
-            for i, code in zip(
-                np.flatnonzero(missing.to_numpy()), out.loc[missing, "code_commune"], strict=True
-            )
+            for i, code in zip(np.flatnonzero(missing.to_numpy()), out.loc[missing, "code_commune"], strict=True)
         ]
         warn(f"{source}: {int(missing.sum())} commune(s) sans géométrie écartée(s).")
         out = out.loc[~missing].reset_index(drop=True)
@@ -221,13 +210,9 @@ def communes_from_files(paths, **kwargs) -> gpd.GeoDataFrame:
     for p in [paths] if isinstance(paths, (str, Path)) else paths:
         p = Path(p)
         if p.is_dir():
-            inside = sorted(
-                f for f in p.iterdir() if f.suffix.lower() in _VECTOR_SUFFIXES - {".zip"}
-            )
+            inside = sorted(f for f in p.iterdir() if f.suffix.lower() in _VECTOR_SUFFIXES - {".zip"})
             if not inside:
-                raise InputError(
-                    f"{p}: aucun fichier de contours (GeoJSON, GeoPackage, Shapefile) dans ce dossier."
-                )
+                raise InputError(f"{p}: aucun fichier de contours (GeoJSON, GeoPackage, Shapefile) dans ce dossier.")
             files.extend(inside)
         else:
             files.append(p)

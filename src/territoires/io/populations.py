@@ -48,9 +48,7 @@ def age_band_columns(columns) -> dict[str, str]:
     return found
 
 
-def standardised_population(
-    bands: pd.DataFrame, *, weights: Mapping[str, float] = AGE_WEIGHTS
-) -> pd.Series:
+def standardised_population(bands: pd.DataFrame, *, weights: Mapping[str, float] = AGE_WEIGHTS) -> pd.Series:
     """Return the demand standardised by age: the sum over bands of population × DREES consumption weight.
 
     Parameters
@@ -119,9 +117,7 @@ def populations_from_csv(
 
     out = pd.DataFrame({"code_commune": codes}, index=table.index)
     bands = age_band_columns(table.columns)
-    pop_col = (
-        find_column(table.columns, "population") if population_column is None else population_column
-    )
+    pop_col = find_column(table.columns, "population") if population_column is None else population_column
     if population_column is not None and population_column not in table.columns:
         require_column(table, "population", source=source, column=population_column)
     if bands and len(bands) < len(AGE_WEIGHTS):
@@ -140,9 +136,7 @@ def populations_from_csv(
         band_total = band_values.sum(axis=1).to_numpy()
     left_out: list[dict] = []
     if pop_col is not None:
-        out["population"] = to_number(
-            table[pop_col], source=source, column=pop_col, allow_missing=True
-        )
+        out["population"] = to_number(table[pop_col], source=source, column=pop_col, allow_missing=True)
         empty = out["population"].isna()
         if empty.any():
             left_out = [
@@ -169,9 +163,7 @@ def populations_from_csv(
         require_column(table, "population", source=source)
     if (out["population"] < 0).any():
         row = int(out.index[out["population"] < 0][0])
-        raise InputError(
-            f"{source}: ligne {row + 2} : population négative ; une population ≥ 0 était attendue."
-        )
+        raise InputError(f"{source}: ligne {row + 2} : population négative ; une population ≥ 0 était attendue.")
     if bands:
         gap = np.abs(band_total - out["population"].to_numpy())
         off = gap > np.maximum(0.01 * out["population"].to_numpy(), 1.0)
@@ -186,9 +178,7 @@ def populations_from_csv(
         col = find_column(table.columns, canonical)
         if col is not None:
             out[canonical] = table[col]
-    former_col = find_column(
-        table.columns, "anciens_codes", synonyms=("anciens_codes", "former_codes")
-    )
+    former_col = find_column(table.columns, "anciens_codes", synonyms=("anciens_codes", "former_codes"))
     if former_col is not None:
         out["anciens_codes"] = table[former_col].fillna("")
     out = out.reset_index(drop=True)

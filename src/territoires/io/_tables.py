@@ -35,12 +35,7 @@ def detect_separator(first_line: str, *, candidates: Sequence[str] = _SEPARATORS
     """Return the most frequent candidate separator in a header line."""
     counts = {sep: first_line.count(sep) for sep in candidates}
     best = max(counts, key=counts.get)
-    if counts[best] == 0:
-        try:
-            return csv.Sniffer().sniff(first_line).delimiter
-        except csv.Error:
-            return ","
-    return best
+    return best if counts[best] else ","
 
 
 def read_table(

@@ -89,7 +89,7 @@ def resolve_codes(codes: pd.Series, former_codes: Mapping[str, str]) -> pd.Serie
     mapping = pd.Series(former_codes, dtype=object)
     current = codes.astype(object)
     for _ in range(20):
-        nxt = current.map(mapping).fillna(current)
+        nxt = current.map(mapping).astype(object).where(current.isin(mapping.index), current)
         if nxt.equals(current):
             break
         current = nxt

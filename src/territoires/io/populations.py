@@ -104,6 +104,16 @@ def populations_from_csv(
             n_other = int((~keep).sum())
             table = table.loc[keep]  # the index keeps the file's line numbers (line = index + 2)
             log.info("%s: %d rows that are not current communes set aside", source, n_other)
+    if code_column is None and {"DEP", "CODCOM"} <= set(table.columns):
+        # INSEE "populations légales" layout: REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;PMUN;PCAP;PTOT, where COM is
+        # the name and CODCOM the commune number inside the département (3 digits; 2 after a 3-digit DOM code).
+        dep = table["DEP"].astype(str).str.strip()
+        num = table["CODCOM"].astype(str).str.strip().str.zfill(3)
+        table = table.assign(
+            code_commune=(dep.str.zfill(2) + num).where(dep.str.len() <= 2, dep.str[:3] + num.str[-2:]),
+            nom=table["COM"] if "COM" in table.columns else None,
+        )
+        code_column = "code_commune"
     code_col = require_column(table, "code_commune", source=source, column=code_column)
     codes = normalise_commune_codes(table[code_col], source=source, column=code_col)
     dup = codes.duplicated(keep=False)

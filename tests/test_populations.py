@@ -1,0 +1,48 @@
+import pytest
+from conftest import DATA_DIRECTORY as D
+
+from territoires import InputError
+from territoires.io.populations import populations_from_csv
+from territoires.settings import AGE_WEIGHTS
+
+
+def test_insee_populations_legales_layout_cp1252():
+    pop = populations_from_csv(D / "pop_insee_legales.csv")
+    assert pop["code_commune"].tolist() == ["31555", "31069", "09001", "2A004", "97101"]
+    assert pop["population"].tolist() == [514819, 25928, 56, 73533, 53393]  # PMUN, not PTOT
+    assert pop["nom"].iat[3] == "Ajaccio"
+    assert (pop["population_standardisee"] == pop["population"]).all()
+    assert pop.attrs["age_standardised"] is False
+
+
+def test_cog_table_keeps_current_communes_and_former_codes():
+    pop = populations_from_csv(D / "pop_cog_anciens_codes.csv")
+    assert pop["code_commune"].tolist() == ["01001", "01002", "01005"]
+    assert pop.attrs["other_rows"] == 1  # the commune déléguée
+    assert pop["anciens_codes"].tolist() == ["", "01003|01004", ""]
+
+
+def test_age_bands_standardise_demand():
+    pop = populations_from_csv(D / "pop_tranches_age.csv")
+    # 10 people in each band: 10 × sum of the DREES weights; 100 people aged 90+: 100 × 2.39.
+    assert pop["population_standardisee"].iat[0] == pytest.approx(10 * sum(AGE_WEIGHTS.values()))
+    assert pop["population_standardisee"].iat[0] == pytest.approx(214.6)  # 10 × 21.46
+    assert pop["population_standardisee"].iat[1] == pytest.approx(239.0)
+    assert pop["population"].tolist() == [190, 100]
+    assert pop.attrs["age_standardised"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("pop_vide.csv", "fichier vide"),
+        ("pop_non_numerique.csv", r"colonne 'population' : 1 valeur\(s\) non numérique\(s\) \(ligne 3 : 'douze'\)"),
+        ("pop_doublons.csv", r"code\(s\) commune en double \(01001\)"),
+        ("pop_sans_population.csv", r"colonne 'population' manquante.*PMUN"),
+        ("pop_mauvais_separateur.csv", "une seule colonne lue"),
+        ("pop_codes_invalides.csv", r"2 code\(s\) commune invalide\(s\) \(ligne 3 : 'ABCDE', ligne 4 : '123'\)"),
+    ],
+)
+def test_bad_population_files_raise_clear_errors(name, match):
+    with pytest.raises(InputError, match=match):
+        populations_from_csv(D / name)

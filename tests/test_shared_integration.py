@@ -1,0 +1,57 @@
+"""Integration on real open data (../shared/data): Occitanie boundaries (COG 2018) + populations (COG 2026)."""
+
+import pandas as pd
+import pytest
+from conftest import SHARED_DATA, requires_shared
+
+from territoires.diagnostic import load_territory
+
+pytestmark = [requires_shared, pytest.mark.shared]
+
+OCCITANIE = ["09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"]
+
+
+def occitanie_files():
+    return sorted(p for p in (SHARED_DATA / "communes").glob("*.geojson") if p.name.split("-")[1] in OCCITANIE)
+
+
+@pytest.fixture(scope="module")
+def occitanie():
+    with pytest.warns(Warning):  # the national table holds 6 uninhabited TAAF/Clipperton rows: reported
+        return load_territory(occitanie_files(), population=SHARED_DATA / "population" / "communes_cog2026_france.csv")
+
+
+def test_occitanie_counts_after_vintage_reconciliation(occitanie):
+    # 4,485 polygons in the 2018 boundaries; 40 former codes merged into 26 communes nouvelles → 4,446 communes,
+    # exactly the number of current communes of the 13 départements in the COG 2026 table.
+    communes = occitanie.communes
+    assert len(occitanie_files()) == 13
+    assert occitanie.vintages.n_merged == 40
+    assert occitanie.vintages.n_current_affected == 26
+    assert len(communes) == 4446
+    assert occitanie.vintages.boundaries_unmatched == []
+    assert occitanie.vintages.population_unmatched == []
+    table = pd.read_csv(SHARED_DATA / "population" / "communes_cog2026_france.csv", dtype=str)
+    current = table[(table["type"] == "commune-actuelle") & table["departement"].isin(OCCITANIE)]
+    assert len(current) == 4446
+    expected = current["population"].astype(float).sum()
+    assert communes["population"].sum() == pytest.approx(expected, rel=0.01)
+    assert communes["population"].sum() == 6_124_653
+    assert communes.crs.to_epsg() == 2154
+    toulouse = communes.set_index("code_commune").loc["31555"]
+    assert toulouse["population"] == 514_819
+
+
+def test_centre_val_de_loire_loads_and_reconciles():
+    files = sorted(
+        p for p in (SHARED_DATA / "communes").glob("*.geojson") if p.name.split("-")[1] in {"18", "28", "36", "37", "41", "45"}
+    )
+    with pytest.warns(Warning):
+        territory = load_territory(files, population=SHARED_DATA / "population" / "communes_cog2026_france.csv")
+    table = pd.read_csv(SHARED_DATA / "population" / "communes_cog2026_france.csv", dtype=str)
+    current = table[(table["type"] == "commune-actuelle") & table["region"].eq("24")]
+    assert len(territory.communes) == len(current)
+    assert territory.communes["population"].sum() == pytest.approx(current["population"].astype(float).sum(), rel=0.01)
+    assert territory.communes.attrs.get("repaired_geometries", 0) + territory.communes.geometry.is_valid.sum() >= len(
+        territory.communes
+    )

@@ -43,9 +43,8 @@ def test_occitanie_counts_after_vintage_reconciliation(occitanie):
 
 
 def test_centre_val_de_loire_loads_and_reconciles():
-    files = sorted(
-        p for p in (SHARED_DATA / "communes").glob("*.geojson") if p.name.split("-")[1] in {"18", "28", "36", "37", "41", "45"}
-    )
+    cvl = {"18", "28", "36", "37", "41", "45"}
+    files = sorted(p for p in (SHARED_DATA / "communes").glob("*.geojson") if p.name.split("-")[1] in cvl)
     with pytest.warns(Warning):
         territory = load_territory(files, population=SHARED_DATA / "population" / "communes_cog2026_france.csv")
     table = pd.read_csv(SHARED_DATA / "population" / "communes_cog2026_france.csv", dtype=str)

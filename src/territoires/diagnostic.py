@@ -154,7 +154,7 @@ def population_below(communes: pd.DataFrame, *, threshold: float = APL_THRESHOLD
 
 
 def now_utc() -> str:
-    """Current time, ISO 8601 in UTC, to the second."""
+    """Return the current time, ISO 8601 in UTC, to the second."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
@@ -206,7 +206,7 @@ class Diagnostic:
         return {k: v for k, v in layers.items() if v is not None and len(v)}
 
     def summary(self) -> str:
-        """A short French summary of the run, for the terminal."""
+        """Return a short French summary of the run, for the terminal."""
         m = self.metadata.get("comptes", {})
         below, share = population_below(self.communes, threshold=self.metadata.get("seuil_apl", APL_THRESHOLD))
         lines = [

@@ -65,7 +65,10 @@ def straight_line_times(
         Columns ``origin``, ``destination``, ``minutes``, both directions, self pairs at 0 minutes.
     """
     if detour_factor <= 0 or speed_kmh <= 0 or max_minutes < 0:
-        msg = f"detour_factor, speed_kmh must be > 0 and max_minutes >= 0 (got {detour_factor}, {speed_kmh}, {max_minutes})."
+        msg = (
+            "detour_factor and speed_kmh must be > 0 and max_minutes >= 0 "
+            f"(got {detour_factor}, {speed_kmh}, {max_minutes})."
+        )
         raise ParameterError(msg)
     xy = commune_points(communes)
     radius_m = max_minutes / 60.0 * speed_kmh * 1000.0 / detour_factor

@@ -148,6 +148,9 @@ def to_number(values: pd.Series, *, source: str, column: str, allow_missing: boo
     bad = numbers.isna() & (values.notna() if allow_missing else True)
     if bool(bad.any()):
         examples = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad.to_numpy()])[:5])
-        msg = f"{source}: colonne {column!r} : {int(bad.sum())} valeur(s) non numérique(s) ({examples}); un nombre était attendu."
+        msg = (
+            f"{source}: colonne {column!r} : {int(bad.sum())} valeur(s) non numérique(s) ({examples}); "
+            "un nombre était attendu."
+        )
         raise InputError(msg)
     return numbers.astype(float)

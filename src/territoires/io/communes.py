@@ -237,7 +237,8 @@ def communes_from_files(paths, **kwargs) -> gpd.GeoDataFrame:
     if dup.any():
         codes = sorted(set(out.loc[dup, "code_commune"]))
         raise InputError(
-            f"{attrs['source']}: {len(codes)} code(s) commune présents dans plusieurs fichiers ({', '.join(codes[:10])})."
+            f"{attrs['source']}: {len(codes)} code(s) commune présents dans plusieurs fichiers "
+            f"({', '.join(codes[:10])})."
         )
     out = out.sort_values("code_commune", kind="stable").reset_index(drop=True)
     out.attrs = attrs

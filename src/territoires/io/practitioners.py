@@ -195,9 +195,13 @@ def practitioners_from_rpps(
     motif = motif.mask(ident.isna(), "identifiant PP manquant")
     no_code = commune.isna() & motif.isna()
     foreign = no_code & (postcode.isna() | ~postcode.fillna("").str.fullmatch(r"\d{5}") | country.notna())
-    foreign_text = "adresse hors de France (code postal " + postcode.fillna("vide") + ", pays " + country.fillna(
-        "non renseigné"
-    ) + ")"
+    foreign_text = (
+        "adresse hors de France (code postal "
+        + postcode.fillna("vide")
+        + ", pays "
+        + country.fillna("non renseigné")
+        + ")"
+    )
     motif = motif.mask(foreign, foreign_text)
     motif = motif.mask(no_code & ~foreign, "code commune vide (code postal " + postcode.fillna("vide") + ")")
     bad_code = commune.notna() & ~commune.fillna("").str.fullmatch(r"\d{5}|2[AB]\d{3}") & motif.isna()
@@ -253,7 +257,9 @@ def _read_rpps(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{source}: fichier introuvable (extraction Annuaire Santé / RPPS).")
     if path.stat().st_size == 0:
-        raise InputError(f"{source}: fichier vide (extraction Annuaire Santé / RPPS); une ligne d'en-tête était attendue.")
+        raise InputError(
+            f"{source}: fichier vide (extraction Annuaire Santé / RPPS); une ligne d'en-tête était attendue."
+        )
     encoding = detect_encoding(path)
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         header = fh.readline().rstrip("\r\n")
@@ -288,7 +294,7 @@ def _read_rpps(path: Path) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise InputError(f"{source}: encodage illisible ({exc.reason}); UTF-8 attendu.") from exc
     except pd.errors.ParserError as exc:
-        msg = f"{source}: nombre de champs incorrect ({exc}); chaque ligne doit avoir {len(columns)} champs séparés par '|'."
+        msg = f"{source}: nombre de champs incorrect ({exc}); chaque ligne doit avoir {len(columns)} champs."
         raise InputError(msg) from exc
     return table.reset_index(drop=True)
 
@@ -381,6 +387,12 @@ def practitioners_from_table(
     total = len(table)
     if total == 0:
         raise InputError(f"{source}: aucune ligne de praticien (fichier sans données).")
+    if geometry is None and table.shape[1] > 1 and bool(table.iloc[:, 1:].isna().all().all()):
+        msg = (
+            f"{source}: seule la première colonne est remplie ({table.columns[0]!r} = {table.iloc[0, 0]!r} à la "
+            "ligne 2) : les lignes de données n'utilisent pas le séparateur de la ligne d'en-tête."
+        )
+        raise InputError(msg)
     lines = table.index.to_numpy() + 2
     cols = table.columns
 
@@ -422,7 +434,10 @@ def practitioners_from_table(
         negative = values < 0
         if bool(negative.any()):
             rows = ", ".join(f"ligne {i + 2} : {table[col][i]!r}" for i in list(table.index[negative])[:5])
-            msg = f"{source}: colonne {col!r} : {int(negative.sum())} valeur(s) négative(s) ({rows}); une valeur positive ou nulle était attendue."
+            msg = (
+                f"{source}: colonne {col!r} : {int(negative.sum())} valeur(s) négative(s) ({rows}); "
+                "une valeur positive ou nulle était attendue."
+            )
             raise InputError(msg)
         numbers[name] = values.fillna(1.0) if name == "nombre" else values
 
@@ -460,7 +475,7 @@ def practitioners_from_table(
     located = geom.notna() & ~geom.is_empty if geometry is not None else pd.Series(False, index=table.index)
     motif = pd.Series(pd.NA, index=table.index, dtype=object)
     motif = motif.mask(~located.to_numpy() & codes.isna().to_numpy(), "ni coordonnées ni code commune")
-    signature = table.astype(str).agg("\x1f".join, axis=1)
+    signature = pd.util.hash_pandas_object(table.astype(object), index=False)
     dup = signature.duplicated(keep="first") & motif.isna()
     firsts = pd.Series(lines, index=table.index).groupby(signature).transform("first")
     motif = motif.mask(dup, "ligne en double (identique à la ligne " + firsts.astype(str) + ")")
@@ -507,7 +522,9 @@ def _read_any(path: Path, *, crs) -> tuple[pd.DataFrame, gpd.GeoSeries | None]:
         return attributes, None
     kinds = set(geometry.dropna().geom_type)
     if not kinds <= {"Point"}:
-        msg = f"{source}: géométries de type {', '.join(sorted(kinds))} ; des points (lieux d'exercice) étaient attendus."
+        msg = (
+            f"{source}: géométries de type {', '.join(sorted(kinds))} ; des points (lieux d'exercice) étaient attendus."
+        )
         raise InputError(msg)
     if geometry.crs is None:
         if crs is None:
@@ -525,7 +542,9 @@ def _points_from_columns(
     if lonlat:
         bad = (x.abs() > 180) | (y.abs() > 90)
         if bool(bad.any()):
-            rows = ", ".join(f"ligne {i + 2} : ({table[xcol][i]}, {table[ycol][i]})" for i in list(table.index[bad])[:5])
+            rows = ", ".join(
+                f"ligne {i + 2} : ({table[xcol][i]}, {table[ycol][i]})" for i in list(table.index[bad])[:5]
+            )
             msg = (
                 f"{source}: colonnes {xcol!r}/{ycol!r} : {int(bad.sum())} coordonnée(s) hors des bornes WGS84 "
                 f"({rows}); des degrés (longitude entre -180 et 180, latitude entre -90 et 90) étaient attendus. "
@@ -586,7 +605,13 @@ def _professions_from_text(values: pd.Series, *, source: str, column: str) -> pd
 
 
 def _modes_from_text(values: pd.Series) -> pd.Series:
-    words = {"l": "liberal", "liberal": "liberal", "s": "salarie", "salarie": "salarie", "b": "benevole"}
+    words = {
+        "l": "liberal",
+        "liberal": "liberal",
+        "s": "salarie",
+        "salarie": "salarie",
+        "b": "benevole",
+    }
     words["benevole"] = "benevole"
     return values.map(lambda v: None if pd.isna(v) else words.get(normalise_name(v))).astype(object)
 
@@ -637,7 +662,10 @@ def practitioners_from_file(
             attrs = dict(result.attrs)
             result = result.loc[~other].reset_index(drop=True)
             result.attrs.update(attrs)
-            result.attrs["selection"] = {**attrs.get("selection", {}), "autres_professions": int(other.sum())}
+            result.attrs["selection"] = {
+                **attrs.get("selection", {}),
+                "autres_professions": int(other.sum()),
+            }
     if communes is not None:
         result = locate_in_communes(result, communes, former_codes=former_codes)
     return result
@@ -708,7 +736,9 @@ def locate_in_communes(
     joined_codes = pd.Series(None, index=out.index, dtype=object)
     if has_point.any():
         pts = gpd.GeoDataFrame(geometry=geom[has_point])
-        polys = gpd.GeoDataFrame({"_code": table.index.to_numpy()}, geometry=table.geometry.to_numpy(), crs=communes.crs)
+        polys = gpd.GeoDataFrame(
+            {"_code": table.index.to_numpy()}, geometry=table.geometry.to_numpy(), crs=communes.crs
+        )
         hit = gpd.sjoin(pts, polys, how="left", predicate="intersects")
         hit = hit[~hit.index.duplicated(keep="first")]
         joined_codes.loc[hit.index] = hit["_code"].to_numpy(dtype=object)
@@ -723,9 +753,13 @@ def locate_in_communes(
     no_point = ~pd.Series(has_point, index=out.index)
     motif = pd.Series(pd.NA, index=out.index, dtype=object)
     motif = motif.mask(no_point & codes.isna(), "ni coordonnées ni code commune")
-    motif = motif.mask(no_point & codes.notna() & ~known, "code commune " + codes.fillna("") + " absent des communes chargées")
     motif = motif.mask(
-        pd.Series(has_point, index=out.index) & joined_codes.isna() & ~known, "point hors de toutes les communes chargées"
+        no_point & codes.notna() & ~known,
+        "code commune " + codes.fillna("") + " absent des communes chargées",
+    )
+    motif = motif.mask(
+        pd.Series(has_point, index=out.index) & joined_codes.isna() & ~known,
+        "point hors de toutes les communes chargées",
     )
     from_anchor = no_point & known
     new_geom = geom.copy()
@@ -735,7 +769,11 @@ def locate_in_communes(
     records = left_out_records(source, lines[dropped.to_numpy()], out["id"][dropped], motif[dropped])
     keep = ~dropped.to_numpy()
     out["code_commune"] = final_codes
-    out = gpd.GeoDataFrame(pd.DataFrame(out.drop(columns=out.geometry.name)), geometry=new_geom.to_numpy(), crs=communes.crs)
+    out = gpd.GeoDataFrame(
+        pd.DataFrame(out.drop(columns=out.geometry.name)),
+        geometry=new_geom.to_numpy(),
+        crs=communes.crs,
+    )
     out = out.loc[keep].reset_index(drop=True)
     out.attrs["source"] = source
     out.attrs["left_out"] = list(practitioners.attrs.get("left_out", [])) + records
@@ -797,7 +835,10 @@ def _check_professions(professions: Iterable[str] | None) -> list[str] | None:
     keys = list(professions)
     unknown = [p for p in keys if p not in PROFESSIONS]
     if unknown or not keys:
-        msg = f"professions inconnues : {', '.join(map(repr, unknown)) or 'aucune'} ; valeurs acceptées : {', '.join(PROFESSIONS)}."
+        msg = (
+            f"professions inconnues : {', '.join(map(repr, unknown)) or 'aucune'} ; "
+            f"valeurs acceptées : {', '.join(PROFESSIONS)}."
+        )
         raise ParameterError(msg)
     return keys
 
@@ -811,7 +852,10 @@ def _check_modes(modes: Iterable[str] | None) -> list[str] | None:
     allowed = set(MODES.values())
     unknown = [m for m in keys if m not in allowed]
     if unknown or not keys:
-        msg = f"modes d'exercice inconnus : {', '.join(map(repr, unknown)) or 'aucun'} ; valeurs acceptées : liberal, salarie, benevole."
+        msg = (
+            f"modes d'exercice inconnus : {', '.join(map(repr, unknown)) or 'aucun'} ; "
+            "valeurs acceptées : liberal, salarie, benevole."
+        )
         raise ParameterError(msg)
     return keys
 

@@ -1,0 +1,420 @@
+"""Care facilities: the FINESS extraction (both published layouts) and the INSEE BPE.
+
+FINESS (fichier national des établissements sanitaires et sociaux) comes as
+
+1. the classic stock file ``etalab-cs1100507-stock-<date>.csv``: ``;``-separated, no header, Latin-1, a first
+   line ``finess;etalab;...``, then ``structureet`` records (identity, address, category), then
+   ``geolocalisation`` records (FINESS number, X, Y, geocoding source, date);
+2. the geolocated table with a header ``nofinesset;nofinessej;rs;...;coordx;coordy;sourcegeocod;...``.
+
+In both, coordinates are in the projection named by the last item of the geocoding source
+(``1,ATLASANTE,100,IGN,BD_ADRESSE,V2.2,LAMBERT_93``): Lambert-93 in metropolitan France, local UTM zones
+overseas (:data:`FINESS_PROJECTIONS`). All points are returned in one CRS, Lambert-93 by default: an overseas
+point is then an exact position expressed in Lambert-93 coordinates, to be reprojected into its local CRS
+(:data:`territoires.settings.CRS_OVERSEAS`) before measuring distances (the analysis does so with the communes'
+CRS); pass ``crs="EPSG:2975"`` (La Réunion) and so on to work on one overseas territory directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+from pyproj.exceptions import CRSError
+
+from .._errors import InputError, ParameterError
+from ..schemas import FACILITY_COLUMNS, FACILITY_TYPES, PRACTITIONER_COLUMNS
+from ..settings import CRS_METROPOLE, CRS_OVERSEAS
+from ._columns import find_column, require_column, to_number
+from ._left_out import left_out_records, warn_left_out
+from ._tables import detect_encoding, read_table
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "BPE_PROFESSIONS",
+    "FINESS_PROJECTIONS",
+    "FINESS_STRUCTURE_FIELDS",
+    "HOSPITAL_CATEGORIES",
+    "facilities_from_bpe",
+    "facilities_from_finess",
+    "facility_type",
+]
+
+#: Fields of a ``structureet`` record of the stock file, in order (recent files add ``numuai``).
+FINESS_STRUCTURE_FIELDS = (
+    "structureet", "nofinesset", "nofinessej", "rs", "rslongue", "complrs", "compldistrib", "numvoie", "typvoie",
+    "voie", "compvoie", "lieuditbp", "commune", "departement", "libdepartement", "ligneacheminement", "telephone",
+    "telecopie", "categetab", "libcategetab", "categagretab", "libcategagretab", "siret", "codeape", "codemft",
+    "libmft", "codesph", "libsph", "dateouv", "dateautor", "datemaj", "numuai",
+)  # fmt: skip
+#: Fields of a ``geolocalisation`` record of the stock file.
+FINESS_GEO_FIELDS = ("geolocalisation", "nofinesset", "coordxet", "coordyet", "sourcecoordet", "datemaj")
+#: Projection named at the end of the FINESS geocoding source → CRS. UTM_N20: Guadeloupe, Martinique (RGAF09);
+#: UTM_N21: Saint-Pierre-et-Miquelon (RGSPM06); UTM_N22: Guyane (RGFG95); UTM_S38: Mayotte (RGM04);
+#: UTM_S40: La Réunion (RGR92).
+FINESS_PROJECTIONS = {
+    "LAMBERT_93": CRS_METROPOLE,
+    "UTM_N20": CRS_OVERSEAS["971"],
+    "UTM_N21": "EPSG:4467",
+    "UTM_N22": CRS_OVERSEAS["973"],
+    "UTM_S38": CRS_OVERSEAS["976"],
+    "UTM_S40": CRS_OVERSEAS["974"],
+}
+#: FINESS département codes of the overseas départements (the INSEE commune code starts with 97).
+_FINESS_OVERSEAS_DEPARTEMENTS = {"9A", "9B", "9C", "9D", "9E", "9F"}
+
+#: ``categetab`` codes of health establishments counted as hospitals (ANS nomenclature TRE_R66): 101 CHR/CHU,
+#: 106 centre hospitalier ex hôpital local, 109 private SSR, 114 hôpital des armées, 115 service de santé des
+#: armées, 122 obstetrics and surgery, 128 surgical, 129 medical, 131 cancer centre (CLCC), 292 psychiatric
+#: hospital (CHS), 355 centre hospitalier, 362 long-stay care (USLD), 365 multidisciplinary, 697 GCS
+#: établissement de santé.
+HOSPITAL_CATEGORIES = frozenset(
+    {"101", "106", "109", "114", "115", "122", "128", "129", "131", "292", "355", "362", "365", "697"}
+)
+_TYPE_BY_CATEGORY = {"603": "msp", "124": "centre_sante", "604": "cpts"}
+
+#: BPE ``TYPEQU`` codes of health professionals (BPE nomenclature, D2 "fonctions médicales et paramédicales";
+#: to confirm against the vintage used: INSEE revised the nomenclature in 2021) → profession key.
+BPE_PROFESSIONS = {
+    "D201": "medecin_generaliste",  # médecin omnipraticien
+    **{f"D2{n:02d}": "medecin_specialiste" for n in range(2, 15)},
+    "D221": "chirurgien_dentiste",
+    "D231": "sage_femme",
+    "D232": "infirmier",
+    "D233": "masseur_kinesitherapeute",
+    "D301": "pharmacien",  # pharmacie
+}
+
+
+def facility_type(categories: pd.Series) -> pd.Series:
+    """Return the :data:`~territoires.schemas.FACILITY_TYPES` key of FINESS ``categetab`` codes.
+
+    >>> facility_type(pd.Series(["603", "124", "604", "355", "500"])).tolist()
+    ['msp', 'centre_sante', 'cpts', 'hopital', 'autre']
+    """
+    codes = categories.astype("string").str.strip()
+    kind = codes.map(_TYPE_BY_CATEGORY)
+    kind = kind.mask(kind.isna() & codes.isin(HOSPITAL_CATEGORIES), "hopital")
+    return kind.fillna("autre").astype(object)
+
+
+def facilities_from_finess(
+    path: str | Path,
+    *,
+    categories: Iterable[str | int] | None = None,
+    crs: str | pyproj.CRS = CRS_METROPOLE,
+) -> gpd.GeoDataFrame:
+    """Read a FINESS extraction of establishments, in either published layout (detected).
+
+    Parameters
+    ----------
+    path
+        The stock file (``structureet`` and ``geolocalisation`` records) or the geolocated table with a header.
+    categories
+        Keep only these establishments: ``categetab`` codes (``603``, ``"124"``...) and/or facility types
+        (``"msp"``, ``"centre_sante"``, ``"cpts"``, ``"hopital"``, ``"autre"``). ``None`` keeps all.
+    crs
+        CRS of the returned points (Lambert-93 by default; see the module docstring for overseas points).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The facilities schema (``finess``, ``nom``, ``categorie``, ``libelle_categorie``, ``type_structure``,
+        ``code_commune``) with points. Establishments without coordinates, with a projection not in
+        :data:`FINESS_PROJECTIONS`, or listed twice are in ``attrs["left_out"]`` (one warning summarises them).
+
+    Raises
+    ------
+    InputError
+        Missing or empty file, layout not recognised (wrong separator), missing column, truncated records,
+        non-numeric coordinates.
+    """
+    path = Path(path)
+    source = str(path)
+    if not path.exists():
+        raise InputError(f"{source}: fichier introuvable (extraction FINESS).")
+    if path.stat().st_size == 0:
+        raise InputError(f"{source}: fichier vide (extraction FINESS).")
+    target = _parse_crs(crs, source=source)
+    keep_categories, keep_types = _check_categories(categories)
+    encoding = detect_encoding(path)
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        head = [fh.readline() for _ in range(3)]
+    first_fields = [line.split(";")[0].strip().lower() for line in head]
+    if first_fields[0] == "nofinesset":
+        table = _read_geolocated_table(path)
+    elif "structureet" in first_fields:
+        table = _read_stock_file(path, encoding=encoding)
+    else:
+        msg = (
+            f"{source}: format FINESS non reconnu ; attendu soit l'en-tête 'nofinesset;nofinessej;rs;...' (table "
+            "géolocalisée), soit des enregistrements 'structureet;...' séparés par ';' (fichier stock). "
+            f"Première ligne lue : {head[0][:100]!r}"
+        )
+        raise InputError(msg)
+    total = len(table)
+
+    finess = table["finess"].str.strip()
+    x = to_number(table["x"], source=source, column=table.attrs["x_column"], allow_missing=True)
+    y = to_number(table["y"], source=source, column=table.attrs["y_column"], allow_missing=True)
+    projection = table["projection"].str.strip().str.upper()
+    kind = facility_type(table["categorie"])
+
+    motif = pd.Series(pd.NA, index=table.index, dtype=object)
+    motif = motif.mask(
+        ~finess.fillna("").str.fullmatch(r"[0-9]{2}[0-9AB][0-9]{6}|2[AB][0-9]{7}"), "numéro FINESS invalide"
+    )
+    duplicated = finess.duplicated(keep="first") & motif.isna()
+    motif = motif.mask(duplicated, "numéro FINESS en double")
+    no_xy = (x.isna() | y.isna()) & motif.isna()
+    motif = motif.mask(no_xy, "pas de coordonnées")
+    unknown = ~projection.isin(FINESS_PROJECTIONS) & motif.isna()
+    motif = motif.mask(unknown, "projection inconnue (" + projection.fillna("non renseignée") + ")")
+
+    selected = pd.Series(True, index=table.index)
+    if keep_categories is not None or keep_types is not None:
+        selected = table["categorie"].str.strip().isin(keep_categories or ()) | kind.isin(keep_types or ())
+    dropped = (selected & motif.notna()).to_numpy()
+    records = left_out_records(source, table["ligne"][dropped], finess[dropped], motif[dropped])
+    keep = (selected & motif.isna()).to_numpy()
+
+    kept = table.loc[keep]
+    points = np.empty(int(keep.sum()), dtype=object)
+    for name, group in kept.groupby(projection[keep], sort=False):  # one transform per projection (a handful)
+        idx = kept.index.get_indexer(group.index)
+        pts = gpd.GeoSeries(gpd.points_from_xy(x[group.index], y[group.index]), crs=FINESS_PROJECTIONS[name])
+        points[idx] = pts.to_crs(target).to_numpy()
+    result = gpd.GeoDataFrame(
+        {
+            "finess": finess[keep].to_numpy(dtype=object),
+            "nom": kept["nom"].str.strip().to_numpy(dtype=object),
+            "categorie": kept["categorie"].str.strip().to_numpy(dtype=object),
+            "libelle_categorie": kept["libelle"].str.strip().to_numpy(dtype=object),
+            "type_structure": kind[keep].to_numpy(dtype=object),
+            "code_commune": kept["code_commune"].to_numpy(dtype=object),
+        },
+        geometry=points,
+        crs=target,
+    )
+    result = result.loc[:, [*FACILITY_COLUMNS, "geometry"]]
+    result.attrs["source"] = source
+    result.attrs["left_out"] = records
+    result.attrs["selection"] = {"lignes_lues": total, "autres_categories": int((~selected).sum())}
+    log.info("%s: %d établissements lus, %d retenus", source, total, len(result))
+    warn_left_out(records, source=source, total=int(selected.sum()))
+    return result
+
+
+def _read_stock_file(path: Path, *, encoding: str) -> pd.DataFrame:
+    """Read the classic stock file: join ``structureet`` and ``geolocalisation`` records on the FINESS number."""
+    source = str(path)
+    width = len(FINESS_STRUCTURE_FIELDS) + 8
+    try:
+        raw = pd.read_csv(
+            path,
+            sep=";",
+            header=None,
+            names=range(width),
+            dtype=str,
+            encoding=encoding,
+            keep_default_na=False,
+            na_values=[""],
+            quoting=csv.QUOTE_NONE,
+            index_col=False,
+            skip_blank_lines=False,
+        )
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: encodage illisible ({exc.reason}); Latin-1 ou UTF-8 attendu.") from exc
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{source}: lecture impossible ({exc}).") from exc
+    raw["ligne"] = raw.index + 1  # no header: line 1 is the first record
+    kind = raw[0].str.strip().str.lower()
+    structures = raw.loc[kind.eq("structureet")]
+    geo = raw.loc[kind.eq("geolocalisation")]
+    n_struct = len(FINESS_STRUCTURE_FIELDS) - 1  # numuai is missing from older files
+    # Empty trailing fields are legal: count separators, not non-empty values.
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        counts = [line.count(";") + 1 for line in fh]
+    counts = pd.Series(counts, index=range(len(counts)))
+    short = structures.index[counts[structures.index] < n_struct]
+    if len(short):
+        rows = ", ".join(f"ligne {i + 1} : {counts[i]} champs" for i in short[:5])
+        msg = (
+            f"{source}: {len(short)} enregistrement(s) 'structureet' tronqué(s) ({rows}); au moins {n_struct} "
+            "champs séparés par ';' étaient attendus."
+        )
+        raise InputError(msg)
+    short_geo = geo.index[counts[geo.index] < len(FINESS_GEO_FIELDS) - 1]
+    if len(short_geo):
+        rows = ", ".join(f"ligne {i + 1} : {counts[i]} champs" for i in short_geo[:5])
+        msg = f"{source}: {len(short_geo)} enregistrement(s) 'geolocalisation' tronqué(s) ({rows})."
+        raise InputError(msg)
+    col = {name: i for i, name in enumerate(FINESS_STRUCTURE_FIELDS)}
+    geo = geo.rename(columns={1: "finess", 2: "x", 3: "y", 4: "source_geo"})[["finess", "x", "y", "source_geo"]]
+    geo = geo.assign(finess=geo["finess"].str.strip()).drop_duplicates("finess", keep="last")
+    table = pd.DataFrame(
+        {
+            "finess": structures[col["nofinesset"]].str.strip(),
+            "nom": structures[col["rs"]],
+            "categorie": structures[col["categetab"]],
+            "libelle": structures[col["libcategetab"]],
+            "code_commune": _stock_commune_code(structures[col["departement"]], structures[col["commune"]]),
+            "ligne": structures["ligne"],
+        }
+    ).reset_index(drop=True)
+    table = table.merge(geo, on="finess", how="left")
+    table["projection"] = table["source_geo"].str.rsplit(",", n=1).str[-1]
+    table.attrs.update(x_column="coordxet", y_column="coordyet")
+    return table
+
+
+def _stock_commune_code(departements: pd.Series, communes: pd.Series) -> pd.Series:
+    """INSEE commune code from the FINESS département (``31``, ``2A``, ``9D``) and 3-character commune number.
+
+    Overseas départements are coded ``9A`` to ``9F`` in FINESS; their INSEE codes are ``97`` + the commune
+    number (``9D`` + ``411`` → ``97411``, Saint-Denis de La Réunion).
+    """
+    dep = departements.astype("string").str.strip().str.upper()
+    com = communes.astype("string").str.strip().str.zfill(3)
+    code = dep.where(~dep.isin(_FINESS_OVERSEAS_DEPARTEMENTS), "97") + com
+    return code.astype(object).where(code.notna() & dep.notna(), None)
+
+
+def _read_geolocated_table(path: Path) -> pd.DataFrame:
+    """Read the geolocated table with a header (``coordx``/``coordy``/``sourcegeocod``, ``cog``)."""
+    source = str(path)
+    raw = read_table(path, what="extraction FINESS géolocalisée", sep=";")
+    names = {
+        "finess": ("nofinesset",),
+        "nom": ("rs",),
+        "categorie": ("categetab",),
+        "libelle": ("libcategetab",),
+        "code_commune": ("cog", "code_commune", "commune"),
+        "x": ("coordx", "coordxet"),
+        "y": ("coordy", "coordyet"),
+        "source_geo": ("sourcegeocod", "sourcecoordet"),
+    }
+    found = {key: require_column(raw, syn[0], source=source, synonyms=syn) for key, syn in names.items()}
+    table = pd.DataFrame({key: raw[col] for key, col in found.items()})
+    code = table["code_commune"].astype("string").str.strip().str.upper()
+    table["code_commune"] = code.mask(code.str.len() == 4, "0" + code).astype(object).where(code.notna(), None)
+    table["ligne"] = raw.index + 2
+    table["projection"] = table["source_geo"].str.rsplit(",", n=1).str[-1]
+    table.attrs.update(x_column=found["x"], y_column=found["y"])
+    return table
+
+
+def _check_categories(categories: Iterable[str | int] | None) -> tuple[set[str] | None, set[str] | None]:
+    if categories is None:
+        return None, None
+    if isinstance(categories, str | int):
+        categories = [categories]
+    values = [str(c).strip() for c in categories]
+    types = {v for v in values if v in FACILITY_TYPES}
+    codes = {v for v in values if v not in FACILITY_TYPES}
+    bad = [c for c in codes if not c.isdigit()]
+    if bad or not values:
+        msg = (
+            f"catégories FINESS inconnues : {', '.join(map(repr, bad)) or 'aucune'} ; des codes categetab (603, "
+            f"124, 604, 355...) ou des types ({', '.join(FACILITY_TYPES)}) étaient attendus."
+        )
+        raise ParameterError(msg)
+    return codes, types
+
+
+def _parse_crs(crs, *, source: str) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except CRSError as exc:
+        msg = f"{source}: système de coordonnées inconnu {crs!r} ; un code EPSG était attendu (ex. EPSG:2154)."
+        raise InputError(msg) from exc
+
+
+# --------------------------------------------------------------------------------------------------------------
+# INSEE BPE
+
+
+def facilities_from_bpe(
+    path: str | Path, *, types: Iterable[str] = ("D201",), crs: str | pyproj.CRS = CRS_METROPOLE
+) -> gpd.GeoDataFrame:
+    """Read health professionals from the INSEE BPE (base permanente des équipements) as practitioners.
+
+    Parameters
+    ----------
+    path
+        BPE file (``;``-separated) with ``TYPEQU``, ``DEPCOM`` and ``LAMBERT_X``/``LAMBERT_Y`` (Lambert-93 in
+        metropolitan France, the local UTM projection overseas); ``NB_EQUIP`` (equipments on the row) if present.
+    types
+        ``TYPEQU`` codes to keep (D201 = médecin omnipraticien).
+    crs
+        CRS of the returned points.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The practitioners schema: ``profession`` from :data:`BPE_PROFESSIONS` (``autre`` elsewhere), ``nombre`` =
+        ``NB_EQUIP`` (1 when absent), ``id`` = ``BPE-<line>``; rows without coordinates keep their commune code
+        and no geometry (:func:`territoires.io.practitioners.locate_in_communes` places them).
+    """
+    path = Path(path)
+    source = str(path)
+    target = _parse_crs(crs, source=source)
+    keep_types = {str(t).strip().upper() for t in ([types] if isinstance(types, str) else types)}
+    raw = read_table(path, what="base permanente des équipements (BPE)")
+    type_col = require_column(raw, "TYPEQU", source=source, synonyms=("TYPEQU",))
+    code_col = require_column(raw, "code_commune", source=source, synonyms=("DEPCOM", "CODGEO", "code_commune"))
+    x_col = require_column(raw, "x", source=source, synonyms=("LAMBERT_X", "x", "coordx"))
+    y_col = require_column(raw, "y", source=source, synonyms=("LAMBERT_Y", "y", "coordy"))
+    selected = raw[type_col].str.strip().str.upper().isin(keep_types)
+    table = raw.loc[selected]
+    lines = (table.index + 2).to_numpy()
+    code = table[code_col].astype("string").str.strip().str.upper()
+    code = code.mask(code.str.len() == 4, "0" + code)
+    x = to_number(table[x_col], source=source, column=x_col, allow_missing=True)
+    y = to_number(table[y_col], source=source, column=y_col, allow_missing=True)
+    count_col = find_column(raw.columns, "nombre", synonyms=("NB_EQUIP", "nombre"))
+    if count_col is not None:
+        nombre = to_number(table[count_col], source=source, column=count_col, allow_missing=True).fillna(1.0)
+    else:
+        nombre = pd.Series(1.0, index=table.index)
+
+    motif = pd.Series(pd.NA, index=table.index, dtype=object)
+    motif = motif.mask(code.isna() & (x.isna() | y.isna()), "ni coordonnées ni code commune")
+    records = left_out_records(source, lines[motif.notna().to_numpy()], code[motif.notna()], motif[motif.notna()])
+    keep = motif.isna().to_numpy()
+    table, code, x, y, nombre, lines = table.loc[keep], code[keep], x[keep], y[keep], nombre[keep], lines[keep]
+
+    local = code.str[:3].map(dict(CRS_OVERSEAS)).fillna(CRS_METROPOLE)
+    points = np.full(len(table), None, dtype=object)
+    has_xy = (x.notna() & y.notna()).to_numpy()
+    for name, idx in pd.Series(np.arange(len(table)))[has_xy].groupby(local.to_numpy()[has_xy]):
+        pts = gpd.GeoSeries(gpd.points_from_xy(x.iloc[idx.to_numpy()], y.iloc[idx.to_numpy()]), crs=name)
+        points[idx.to_numpy()] = pts.to_crs(target).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "id": [f"BPE-{n}" for n in lines],
+            "nom": table[type_col].str.strip().to_numpy(dtype=object),
+            "profession": table[type_col].str.strip().str.upper().map(BPE_PROFESSIONS).fillna("autre").to_numpy(),
+            "specialite": None,
+            "mode_exercice": None,
+            "code_commune": code.astype(object).where(code.notna(), None).to_numpy(),
+            "activite": np.nan,
+            "etp": np.nan,
+            "age": np.nan,
+            "nombre": nombre.to_numpy(dtype=float),
+            "source_ligne": lines.astype("int64"),
+        }
+    )
+    result = gpd.GeoDataFrame(frame.loc[:, list(PRACTITIONER_COLUMNS)], geometry=points, crs=target)
+    result.attrs["source"] = source
+    result.attrs["left_out"] = records
+    result.attrs["selection"] = {"lignes_lues": len(raw), "autres_types": int((~selected).sum())}
+    warn_left_out(records, source=source, total=int(selected.sum()))
+    return result

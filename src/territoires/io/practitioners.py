@@ -1,0 +1,868 @@
+"""Practitioners: the Annuaire Santé (RPPS) extraction, a generic table, and their location in communes.
+
+Every loader returns the practitioners schema of :mod:`territoires.schemas` (one row per practitioner activity
+site) and lists the rows it could not use in ``result.attrs["left_out"]`` (records with ``source``, ``ligne``,
+``identifiant``, ``motif``), with one :class:`~territoires.TerritoiresWarning` summarising them.
+
+Head count (``nombre``)
+    The Annuaire Santé has one row per activity: a GP who practises in two surgeries appears twice. Summing one
+    per row would count that doctor twice, which no published head count does (DREES and the Ordre count
+    people). :func:`practitioners_from_rpps` therefore gives each of the ``k`` retained sites of one person
+    ``nombre = 1/k``: the sum of ``nombre`` is the number of people, and a multi-site GP's supply is shared
+    between the sites (the DREES APL shares a GP's activity between sites in the same spirit, by their share of
+    activity, which the open extraction does not publish). ``len(result)`` still counts sites.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+from pyproj.exceptions import CRSError
+
+from .._errors import InputError, ParameterError, warn
+from ..schemas import PRACTITIONER_COLUMNS, PROFESSIONS
+from ..settings import CRS_WEB
+from ._columns import find_column, normalise_name, to_number
+from ._left_out import left_out_records, warn_left_out
+from ._tables import detect_encoding, read_table
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "MODES",
+    "RPPS_GP_SAVOIR_FAIRE",
+    "RPPS_HEADER",
+    "RPPS_PROFESSION_CODES",
+    "is_rpps_file",
+    "locate_in_communes",
+    "practitioners_from_file",
+    "practitioners_from_rpps",
+    "practitioners_from_table",
+]
+
+#: Columns of ``PS_LibreAcces_Personne_activite_<timestamp>.txt``, in file order (each line ends with ``|``).
+RPPS_HEADER = (
+    "Type d'identifiant PP", "Identifiant PP", "Identification nationale PP", "Code civilité d'exercice",
+    "Libellé civilité d'exercice", "Code civilité", "Libellé civilité", "Nom d'exercice", "Prénom d'exercice",
+    "Code profession", "Libellé profession", "Code catégorie professionnelle",
+    "Libellé catégorie professionnelle", "Code type savoir-faire", "Libellé type savoir-faire",
+    "Code savoir-faire", "Libellé savoir-faire", "Code mode exercice", "Libellé mode exercice",
+    "Numéro SIRET site", "Numéro SIREN site", "Numéro FINESS site", "Numéro FINESS établissement juridique",
+    "Identifiant technique de la structure", "Raison sociale site", "Enseigne commerciale site",
+    "Complément destinataire (coord. structure)", "Complément point géographique (coord. structure)",
+    "Numéro Voie (coord. structure)", "Indice répétition voie (coord. structure)",
+    "Code type de voie (coord. structure)", "Libellé type de voie (coord. structure)",
+    "Libellé Voie (coord. structure)", "Mention distribution (coord. structure)",
+    "Bureau cedex (coord. structure)", "Code postal (coord. structure)", "Code commune (coord. structure)",
+    "Libellé commune (coord. structure)", "Code pays (coord. structure)", "Libellé pays (coord. structure)",
+    "Téléphone (coord. structure)", "Téléphone 2 (coord. structure)", "Télécopie (coord. structure)",
+    "Adresse e-mail (coord. structure)", "Code Département (structure)", "Libellé Département (structure)",
+    "Ancien identifiant de la structure", "Autorité d'enregistrement", "Code secteur d'activité",
+    "Libellé secteur d'activité", "Code section tableau pharmaciens", "Libellé section tableau pharmaciens",
+)  # fmt: skip
+
+_ID = "Identifiant PP"
+_LAST_NAME = "Nom d'exercice"
+_FIRST_NAME = "Prénom d'exercice"
+_PROFESSION = "Code profession"
+_SAVOIR_FAIRE = "Code savoir-faire"
+_SAVOIR_FAIRE_LABEL = "Libellé savoir-faire"
+_MODE = "Code mode exercice"
+_SITE = "Identifiant technique de la structure"
+_SITE_NAME = "Raison sociale site"
+_STREET = "Libellé Voie (coord. structure)"
+_POSTCODE = "Code postal (coord. structure)"
+_COMMUNE = "Code commune (coord. structure)"
+_COUNTRY = "Libellé pays (coord. structure)"
+_RPPS_USED = (
+    _ID, _LAST_NAME, _FIRST_NAME, _PROFESSION, _SAVOIR_FAIRE, _SAVOIR_FAIRE_LABEL, _MODE, _SITE, _SITE_NAME,
+    _STREET, _POSTCODE, _COMMUNE, _COUNTRY,
+)  # fmt: skip
+
+#: ``Code profession`` (ANS nomenclature TRE_G15-ProfessionSante) → key of :data:`~territoires.schemas.PROFESSIONS`.
+#: Code 10 (médecin) is split into general practice and other specialities by the savoir-faire.
+RPPS_PROFESSION_CODES = {
+    "10": "medecin_specialiste",
+    "21": "pharmacien",
+    "40": "chirurgien_dentiste",
+    "50": "sage_femme",
+    "60": "infirmier",
+    "69": "infirmier",  # infirmier psychiatrique
+    "70": "masseur_kinesitherapeute",
+}
+#: ``Code savoir-faire`` (ANS nomenclature TRE_R38-SpecialiteOrdinale) marking general practice:
+#: SM26 "Qualifié en Médecine Générale" (ordinal qualification of older GPs), SM53 "Spécialiste en Médecine
+#: Générale" (DES de médecine générale), SM54 "Médecine Générale". All three are counted as GPs, as the DREES
+#: counts "médecins généralistes".
+RPPS_GP_SAVOIR_FAIRE = frozenset({"SM26", "SM53", "SM54"})
+#: ``Code mode exercice`` → ``mode_exercice``.
+MODES = {"L": "liberal", "S": "salarie", "B": "benevole"}
+
+_NUMERIC = ("activite", "etp", "age", "nombre")
+_VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".fgb"}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Annuaire Santé (RPPS)
+
+
+def is_rpps_file(path: str | Path) -> bool:
+    """Return True when the first line of ``path`` is an Annuaire Santé ``Personne_activite`` header."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return False
+    with open(path, encoding=detect_encoding(path), errors="replace") as fh:
+        first = fh.readline()
+    return "|" in first and _ID in first.split("|")
+
+
+def practitioners_from_rpps(
+    path: str | Path,
+    *,
+    professions: Iterable[str] | None = ("medecin_generaliste",),
+    modes: Iterable[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read the Annuaire Santé extraction ``PS_LibreAcces_Personne_activite``.
+
+    Parameters
+    ----------
+    path
+        The ``|``-separated extraction (header line, trailing ``|``, UTF-8), as published by the Agence du
+        Numérique en Santé.
+    professions
+        Keys of :data:`~territoires.schemas.PROFESSIONS` to keep (``None``: all). Doctors (``Code profession``
+        10) whose ``Code savoir-faire`` is in :data:`RPPS_GP_SAVOIR_FAIRE` are ``medecin_generaliste``, other
+        doctors ``medecin_specialiste``; professions outside :data:`RPPS_PROFESSION_CODES` are ``autre``.
+    modes
+        Modes of practice to keep among ``liberal``, ``salarie``, ``benevole`` (``None``: all, including rows
+        with no mode).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The practitioners schema, one row per (person, site) activity, ``id`` = ``Identifiant PP``,
+        ``code_commune`` = the commune of the practice, geometry None (the extraction has no coordinates: see
+        :func:`locate_in_communes`). ``nombre`` = 1/k for each of the k sites of one person (see the module
+        docstring). ``activite``, ``etp`` and ``age`` are unknown (NaN). Rows not of the selected professions
+        or modes are not returned; their count is in ``attrs["selection"]``. Rows that cannot be used (no
+        identifier, no or invalid commune code, address abroad, the same person twice at the same site) are
+        listed in ``attrs["left_out"]``.
+
+    Raises
+    ------
+    InputError
+        Missing or empty file, not ``|``-separated, a required column missing, a line with the wrong number of
+        fields.
+    """
+    path = Path(path)
+    source = str(path)
+    keep_professions = _check_professions(professions)
+    keep_modes = _check_modes(modes)
+    raw = _read_rpps(path)
+    total = len(raw)
+    lines = raw.index.to_numpy() + 2
+
+    code = raw[_PROFESSION].str.strip()
+    profession = code.map(RPPS_PROFESSION_CODES).fillna("autre")
+    gp = code.eq("10") & raw[_SAVOIR_FAIRE].str.strip().isin(RPPS_GP_SAVOIR_FAIRE)
+    profession = profession.mask(gp, "medecin_generaliste")
+    mode = raw[_MODE].str.strip().str.upper().map(MODES)
+
+    selected = pd.Series(True, index=raw.index)
+    if keep_professions is not None:
+        selected &= profession.isin(keep_professions)
+    n_other_professions = int((~selected).sum())
+    if keep_modes is not None:
+        selected &= mode.isin(keep_modes)
+    n_other_modes = int((~selected).sum()) - n_other_professions
+
+    ident = raw[_ID].str.strip()
+    commune = raw[_COMMUNE].str.strip().str.upper()
+    postcode = raw[_POSTCODE].str.strip()
+    country = raw[_COUNTRY].str.strip()
+    site = raw[_SITE].str.strip()
+    # A site without technical identifier is told apart by its name, street and commune.
+    site = site.fillna(raw[_SITE_NAME].fillna("") + "|" + raw[_STREET].fillna("") + "|" + commune.fillna(""))
+
+    motif = pd.Series(pd.NA, index=raw.index, dtype=object)
+    motif = motif.mask(ident.isna(), "identifiant PP manquant")
+    no_code = commune.isna() & motif.isna()
+    foreign = no_code & (postcode.isna() | ~postcode.fillna("").str.fullmatch(r"\d{5}") | country.notna())
+    foreign_text = (
+        "adresse hors de France (code postal "
+        + postcode.fillna("vide")
+        + ", pays "
+        + country.fillna("non renseigné")
+        + ")"
+    )
+    motif = motif.mask(foreign, foreign_text)
+    motif = motif.mask(no_code & ~foreign, "code commune vide (code postal " + postcode.fillna("vide") + ")")
+    bad_code = commune.notna() & ~commune.fillna("").str.fullmatch(r"\d{5}|2[AB]\d{3}") & motif.isna()
+    motif = motif.mask(bad_code, "code commune invalide (" + commune.fillna("") + ")")
+    usable = selected & motif.isna()
+    duplicate = usable & pd.DataFrame({"id": ident, "site": site}).duplicated(keep="first")
+    motif = motif.mask(duplicate, "activité en double (même personne, même site)")
+
+    dropped = selected & motif.notna()
+    records = left_out_records(source, lines[dropped.to_numpy()], ident[dropped], motif[dropped])
+    keep = (selected & motif.isna()).to_numpy()
+
+    kept_ident = ident[keep]
+    sites_per_person = kept_ident.map(kept_ident.value_counts())
+    first = raw[_FIRST_NAME].str.strip().fillna("")
+    last = raw[_LAST_NAME].str.strip().fillna("")
+    frame = pd.DataFrame(
+        {
+            "id": kept_ident.to_numpy(dtype=object),
+            "nom": (first + " " + last).str.strip()[keep].to_numpy(dtype=object),
+            "profession": profession[keep].to_numpy(dtype=object),
+            "specialite": raw[_SAVOIR_FAIRE_LABEL].str.strip()[keep].to_numpy(dtype=object),
+            "mode_exercice": mode[keep].to_numpy(dtype=object),
+            "code_commune": commune[keep].to_numpy(dtype=object),
+            "activite": np.nan,
+            "etp": np.nan,
+            "age": np.nan,
+            "nombre": 1.0 / sites_per_person.to_numpy(dtype=float),
+            "source_ligne": lines[keep],
+        }
+    )
+    result = _to_geodataframe(frame, None, crs=None)
+    result.attrs["source"] = source
+    result.attrs["left_out"] = records
+    result.attrs["selection"] = {
+        "lignes_lues": total,
+        "autres_professions": n_other_professions,
+        "autres_modes": n_other_modes,
+        "lignes_retenues": len(result),
+        "personnes": int(kept_ident.nunique()),
+    }
+    log.info(
+        "%s: %d lignes lues, %d retenues (%d personnes), %d d'autres professions, %d d'autres modes d'exercice",
+        source, total, len(result), kept_ident.nunique(), n_other_professions, n_other_modes,
+    )  # fmt: skip
+    warn_left_out(records, source=source, total=int(selected.sum()))
+    return result
+
+
+def _read_rpps(path: Path) -> pd.DataFrame:
+    """Read the columns used from the RPPS extraction as text, after checking the header."""
+    source = str(path)
+    if not path.exists():
+        raise InputError(f"{source}: fichier introuvable (extraction Annuaire Santé / RPPS).")
+    if path.stat().st_size == 0:
+        raise InputError(
+            f"{source}: fichier vide (extraction Annuaire Santé / RPPS); une ligne d'en-tête était attendue."
+        )
+    encoding = detect_encoding(path)
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        header = fh.readline().rstrip("\r\n")
+    if "|" not in header:
+        msg = (
+            f"{source}: séparateur '|' absent de la ligne d'en-tête ; l'extraction Annuaire Santé "
+            f"(PS_LibreAcces_Personne_activite) sépare ses colonnes par '|'. En-tête lu : {header[:120]!r}"
+        )
+        raise InputError(msg)
+    columns = [c.strip() for c in header.split("|")]
+    missing = [c for c in _RPPS_USED if c not in columns]
+    if missing:
+        msg = (
+            f"{source}: colonne(s) manquante(s) dans l'extraction Annuaire Santé : {', '.join(missing)} "
+            f"({len(columns) - (columns[-1] == '')} colonnes lues, {len(RPPS_HEADER)} attendues)."
+        )
+        raise InputError(msg)
+    _check_field_counts(path, header.count("|"), source=source)
+    try:
+        table = pd.read_csv(
+            path,
+            sep="|",
+            encoding=encoding,
+            dtype=str,
+            usecols=list(_RPPS_USED),
+            keep_default_na=False,
+            na_values=[""],
+            quoting=csv.QUOTE_NONE,
+            index_col=False,
+            low_memory=False,
+        )
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: encodage illisible ({exc.reason}); UTF-8 attendu.") from exc
+    except pd.errors.ParserError as exc:
+        msg = f"{source}: nombre de champs incorrect ({exc}); chaque ligne doit avoir {len(columns)} champs."
+        raise InputError(msg) from exc
+    return table.reset_index(drop=True)
+
+
+def _check_field_counts(path: Path, expected_pipes: int, *, source: str, chunk_bytes: int = 1 << 24) -> None:
+    """Raise when a line of a ``|``-separated file has not ``expected_pipes`` separators (vectorised, by chunks).
+
+    :func:`pandas.read_csv` with ``usecols`` does not check the number of fields of each line, and a shifted
+    line would put, say, a postcode in the commune column.
+    """
+    bad: list[int] = []
+    n_bad = 0
+    line_offset = 0
+    carry = b""
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(chunk_bytes)
+            data = carry + chunk
+            if not chunk and data and not data.endswith(b"\n"):
+                data += b"\n"
+            end = data.rfind(b"\n") + 1
+            body, carry = data[:end], data[end:]
+            if body:
+                arr = np.frombuffer(body, dtype=np.uint8)
+                newlines = np.flatnonzero(arr == 10)
+                pipes_before = np.searchsorted(np.flatnonzero(arr == 124), newlines)
+                counts = np.diff(pipes_before, prepend=0)
+                blank = np.diff(newlines, prepend=-1) <= 2  # empty line, or a lone carriage return
+                wrong = np.flatnonzero((counts != expected_pipes) & ~blank)
+                n_bad += len(wrong)
+                bad.extend((wrong[: max(0, 5 - len(bad))] + line_offset + 1).tolist())
+                line_offset += len(newlines)
+            if not chunk:
+                break
+    if n_bad:
+        rows = ", ".join(f"ligne {n}" for n in bad)
+        msg = (
+            f"{source}: {n_bad} ligne(s) avec un nombre de champs incorrect ({rows}); chaque ligne doit compter "
+            f"{expected_pipes} séparateurs '|' comme la ligne d'en-tête (un '|' dans une valeur décale les colonnes)."
+        )
+        raise InputError(msg)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Generic table
+
+
+def practitioners_from_table(
+    path: str | Path, *, crs: str | pyproj.CRS | None = None, profession: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a generic practitioners table: CSV (``;`` or ``,``), GeoJSON, GeoPackage, Shapefile or GeoParquet.
+
+    One row per practitioner or per site. Columns (names compared without case or accents; synonyms of
+    :data:`territoires.io._columns.SYNONYMS` accepted):
+
+    - ``code_commune`` (INSEE code; ``INSEE_COM``, ``CODGEO``, ``code_insee``...) and/or a location: point
+      geometries (vector files), ``longitude``/``latitude`` (WGS84 degrees) or ``x``/``y`` in ``crs``;
+    - optional ``id``, ``nom``, ``profession`` (a key or label of :data:`~territoires.schemas.PROFESSIONS`),
+      ``specialite``, ``mode_exercice``, ``activite`` (consultations a year), ``etp`` (full-time equivalents),
+      ``age`` (years), ``nombre`` (head count on the row, default 1).
+
+    Parameters
+    ----------
+    path
+        The table.
+    crs
+        Coordinate system of ``x``/``y`` columns (e.g. ``"EPSG:2154"``), or of a vector file without one.
+    profession
+        Profession of every row when the table has no ``profession`` column; when it has one, only the rows of
+        this profession are kept. Default: ``medecin_generaliste`` for a table without the column.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The practitioners schema; geometry None where the row only has a commune code (see
+        :func:`locate_in_communes`). Rows with neither a location nor a commune code, and exact duplicates, are
+        listed in ``attrs["left_out"]``.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, no commune code nor coordinate column, non-numeric or negative ``activite``, ``etp``,
+        ``age`` or ``nombre``, longitudes/latitudes out of range, unknown profession, ``x``/``y`` without CRS.
+    """
+    path = Path(path)
+    source = str(path)
+    if profession is not None:
+        _check_professions([profession])
+    table, geometry = _read_any(path, crs=crs)
+    total = len(table)
+    if total == 0:
+        raise InputError(f"{source}: aucune ligne de praticien (fichier sans données).")
+    if geometry is None and table.shape[1] > 1 and bool(table.iloc[:, 1:].isna().all().all()):
+        msg = (
+            f"{source}: seule la première colonne est remplie ({table.columns[0]!r} = {table.iloc[0, 0]!r} à la "
+            "ligne 2) : les lignes de données n'utilisent pas le séparateur de la ligne d'en-tête."
+        )
+        raise InputError(msg)
+    lines = table.index.to_numpy() + 2
+    cols = table.columns
+
+    code_col = find_column(cols, "code_commune")
+    lon_col, lat_col = find_column(cols, "longitude"), find_column(cols, "latitude")
+    x_col, y_col = find_column(cols, "x"), find_column(cols, "y")
+    has_lonlat = lon_col is not None and lat_col is not None
+    has_xy = x_col is not None and y_col is not None
+    if code_col is None and geometry is None and not has_lonlat and not has_xy:
+        msg = (
+            f"{source}: ni colonne de code commune (code_commune, INSEE_COM, CODGEO, code_insee...) ni "
+            f"coordonnées (longitude/latitude, x/y ou géométries) ; colonnes présentes : {', '.join(map(str, cols))}."
+        )
+        raise InputError(msg)
+
+    if code_col is not None:
+        codes = _commune_codes(table[code_col], source=source, column=code_col)
+    else:
+        codes = pd.Series(pd.NA, index=table.index, dtype=object)
+
+    if geometry is None and has_lonlat:
+        geometry = _points_from_columns(table, lon_col, lat_col, crs=CRS_WEB, source=source, lonlat=True)
+    elif geometry is None and has_xy:
+        if crs is None:
+            msg = (
+                f"{source}: colonnes {x_col!r}/{y_col!r} trouvées mais leur système de coordonnées n'est pas "
+                "donné ; précisez-le (option --crs, ex. EPSG:2154 pour Lambert-93)."
+            )
+            raise InputError(msg)
+        geometry = _points_from_columns(table, x_col, y_col, crs=_parse_crs(crs, source=source), source=source)
+
+    numbers = {}
+    for name in _NUMERIC:
+        col = find_column(cols, name)
+        if col is None:
+            numbers[name] = pd.Series(1.0 if name == "nombre" else np.nan, index=table.index)
+            continue
+        values = to_number(table[col], source=source, column=col, allow_missing=True)
+        negative = values < 0
+        if bool(negative.any()):
+            rows = ", ".join(f"ligne {i + 2} : {table[col][i]!r}" for i in list(table.index[negative])[:5])
+            msg = (
+                f"{source}: colonne {col!r} : {int(negative.sum())} valeur(s) négative(s) ({rows}); "
+                "une valeur positive ou nulle était attendue."
+            )
+            raise InputError(msg)
+        numbers[name] = values.fillna(1.0) if name == "nombre" else values
+
+    prof_col = find_column(cols, "profession", synonyms=("profession", "Libellé profession"))
+    if prof_col is not None:
+        prof = _professions_from_text(table[prof_col], source=source, column=prof_col)
+    else:
+        prof = pd.Series(profession or "medecin_generaliste", index=table.index, dtype=object)
+
+    id_col = find_column(cols, "id", synonyms=("id", "identifiant", "Identifiant PP", "rpps", "adeli"))
+    name_col = find_column(cols, "nom", synonyms=("nom", "name", "nom_praticien", "raison_sociale"))
+    spec_col = find_column(cols, "specialite", synonyms=("specialite", "spécialité", "Libellé savoir-faire"))
+    mode_col = find_column(cols, "mode_exercice", synonyms=("mode_exercice", "mode", "Code mode exercice"))
+    ident = _text(table, id_col)
+    ident = ident.fillna(pd.Series([f"{path.stem}-{n}" for n in lines], index=table.index))
+    frame = pd.DataFrame(
+        {
+            "id": ident.astype(object),
+            "nom": _text(table, name_col),
+            "profession": prof,
+            "specialite": _text(table, spec_col),
+            "mode_exercice": _modes_from_text(_text(table, mode_col)),
+            "code_commune": codes,
+            "activite": numbers["activite"],
+            "etp": numbers["etp"],
+            "age": numbers["age"],
+            "nombre": numbers["nombre"],
+            "source_ligne": lines,
+        },
+        index=table.index,
+    )
+    crs_out = geometry.crs if geometry is not None else None
+    geom = geometry if geometry is not None else gpd.GeoSeries([None] * total, index=table.index)
+
+    located = geom.notna() & ~geom.is_empty if geometry is not None else pd.Series(False, index=table.index)
+    motif = pd.Series(pd.NA, index=table.index, dtype=object)
+    motif = motif.mask(~located.to_numpy() & codes.isna().to_numpy(), "ni coordonnées ni code commune")
+    signature = pd.util.hash_pandas_object(table.astype(object), index=False)
+    dup = signature.duplicated(keep="first") & motif.isna()
+    firsts = pd.Series(lines, index=table.index).groupby(signature).transform("first")
+    motif = motif.mask(dup, "ligne en double (identique à la ligne " + firsts.astype(str) + ")")
+    if prof_col is not None and profession is not None:
+        selected = prof.eq(profession)
+    else:
+        selected = pd.Series(True, index=table.index)
+    dropped = selected & motif.notna()
+    records = left_out_records(source, lines[dropped.to_numpy()], frame["id"][dropped], motif[dropped])
+    keep = (selected & motif.isna()).to_numpy()
+
+    result = _to_geodataframe(frame.loc[keep], geom.loc[keep], crs=crs_out)
+    result.attrs["source"] = source
+    result.attrs["left_out"] = records
+    result.attrs["selection"] = {
+        "lignes_lues": total,
+        "autres_professions": int((~selected).sum()),
+        "lignes_retenues": len(result),
+    }
+    warn_left_out(records, source=source, total=int(selected.sum()))
+    return result
+
+
+def _read_any(path: Path, *, crs) -> tuple[pd.DataFrame, gpd.GeoSeries | None]:
+    """Read a delimited or vector file; return its attributes (text) and point geometries (or None)."""
+    source = str(path)
+    if path.suffix.lower() not in _VECTOR_SUFFIXES:
+        return read_table(path, what="praticiens"), None
+    if not path.exists():
+        raise InputError(f"{source}: fichier introuvable (praticiens).")
+    try:
+        if path.suffix.lower() in {".parquet", ".geoparquet"}:
+            gdf = gpd.read_parquet(path)
+        else:
+            gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio/arrow raise many types for unreadable files
+        raise InputError(f"{source}: fichier géographique illisible ({exc}).") from exc
+    gdf = gdf.reset_index(drop=True)
+    attributes = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
+    attributes = attributes.where(attributes.notna(), None).astype("string").astype(object)
+    attributes = attributes.where(attributes.notna(), np.nan)
+    geometry = gdf.geometry
+    if bool(geometry.isna().all()):
+        return attributes, None
+    kinds = set(geometry.dropna().geom_type)
+    if not kinds <= {"Point"}:
+        msg = (
+            f"{source}: géométries de type {', '.join(sorted(kinds))} ; des points (lieux d'exercice) étaient attendus."
+        )
+        raise InputError(msg)
+    if geometry.crs is None:
+        if crs is None:
+            msg = f"{source}: système de coordonnées absent du fichier ; précisez-le (option --crs, ex. EPSG:2154)."
+            raise InputError(msg)
+        geometry = geometry.set_crs(_parse_crs(crs, source=source))
+    return attributes, geometry
+
+
+def _points_from_columns(
+    table: pd.DataFrame, xcol: str, ycol: str, *, crs, source: str, lonlat: bool = False
+) -> gpd.GeoSeries:
+    x = to_number(table[xcol], source=source, column=xcol, allow_missing=True)
+    y = to_number(table[ycol], source=source, column=ycol, allow_missing=True)
+    if lonlat:
+        bad = (x.abs() > 180) | (y.abs() > 90)
+        if bool(bad.any()):
+            rows = ", ".join(
+                f"ligne {i + 2} : ({table[xcol][i]}, {table[ycol][i]})" for i in list(table.index[bad])[:5]
+            )
+            msg = (
+                f"{source}: colonnes {xcol!r}/{ycol!r} : {int(bad.sum())} coordonnée(s) hors des bornes WGS84 "
+                f"({rows}); des degrés (longitude entre -180 et 180, latitude entre -90 et 90) étaient attendus. "
+                "Pour des coordonnées métriques, nommez les colonnes x/y et donnez leur système (--crs)."
+            )
+            raise InputError(msg)
+    points = gpd.points_from_xy(x.to_numpy(), y.to_numpy())
+    missing = (x.isna() | y.isna()).to_numpy()
+    series = gpd.GeoSeries(points, index=table.index, crs=crs)
+    series[missing] = None
+    return series
+
+
+def _commune_codes(values: pd.Series, *, source: str, column: str) -> pd.Series:
+    """Normalise commune codes to 5-character text, missing values kept missing; invalid codes raise."""
+    text = values.astype("string").str.strip().str.replace(r"\.0$", "", regex=True).str.upper()
+    text = text.mask(text.str.len() == 4, "0" + text)
+    text = text.mask(text == "", pd.NA)
+    bad = text.notna() & ~text.fillna("").str.fullmatch(r"\d{5}|2[AB]\d{3}")
+    if bool(bad.any()):
+        rows = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad.to_numpy()])[:5])
+        msg = (
+            f"{source}: colonne {column!r} : {int(bad.sum())} code(s) commune invalide(s) ({rows}); "
+            "un code INSEE de 5 caractères était attendu (ex. 31555, 2A004)."
+        )
+        raise InputError(msg)
+    return text.astype(object).where(text.notna(), None)
+
+
+_PROFESSION_WORDS = {
+    **{normalise_name(k): k for k in PROFESSIONS},
+    **{normalise_name(v): k for k, v in PROFESSIONS.items()},
+    "generaliste": "medecin_generaliste",
+    "mg": "medecin_generaliste",
+    "omnipraticien": "medecin_generaliste",
+    "medecinomnipraticien": "medecin_generaliste",
+    "specialiste": "medecin_specialiste",
+    "infirmiere": "infirmier",
+    "kine": "masseur_kinesitherapeute",
+    "kinesitherapeute": "masseur_kinesitherapeute",
+    "dentiste": "chirurgien_dentiste",
+    "sagefemme": "sage_femme",
+}
+
+
+def _professions_from_text(values: pd.Series, *, source: str, column: str) -> pd.Series:
+    keys = values.map(lambda v: None if pd.isna(v) else _PROFESSION_WORDS.get(normalise_name(v), "?"))
+    keys = keys.fillna("medecin_generaliste")
+    bad = keys.eq("?")
+    if bool(bad.any()):
+        rows = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad])[:5])
+        msg = (
+            f"{source}: colonne {column!r} : {int(bad.sum())} profession(s) inconnue(s) ({rows}); valeurs "
+            f"acceptées : {', '.join(PROFESSIONS)} (ou leur libellé)."
+        )
+        raise InputError(msg)
+    return keys.astype(object)
+
+
+def _modes_from_text(values: pd.Series) -> pd.Series:
+    words = {
+        "l": "liberal",
+        "liberal": "liberal",
+        "s": "salarie",
+        "salarie": "salarie",
+        "b": "benevole",
+    }
+    words["benevole"] = "benevole"
+    return values.map(lambda v: None if pd.isna(v) else words.get(normalise_name(v))).astype(object)
+
+
+def _text(table: pd.DataFrame, column: str | None) -> pd.Series:
+    if column is None:
+        return pd.Series(None, index=table.index, dtype=object)
+    text = table[column].astype("string").str.strip()
+    return text.astype(object).where(text.notna() & (text != ""), None)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Detection and location
+
+
+def practitioners_from_file(
+    path: str | Path,
+    *,
+    communes: gpd.GeoDataFrame | None = None,
+    former_codes: Mapping[str, str] | None = None,
+    professions: Iterable[str] | None = ("medecin_generaliste",),
+    crs: str | pyproj.CRS | None = None,
+) -> gpd.GeoDataFrame:
+    """Read practitioners from an Annuaire Santé extraction (detected by its header) or a generic table.
+
+    Parameters
+    ----------
+    path
+        RPPS ``Personne_activite`` extraction or generic table (see :func:`practitioners_from_table`).
+    communes
+        When given, the practitioners are located in these communes (:func:`locate_in_communes`).
+    former_codes
+        Former commune code → current code, passed to :func:`locate_in_communes`.
+    professions
+        Professions kept (keys of :data:`~territoires.schemas.PROFESSIONS`; ``None``: all). A generic table
+        without a ``profession`` column takes the first one.
+    crs
+        Coordinate system of ``x``/``y`` columns of a generic table.
+    """
+    keep = _check_professions(professions)
+    if is_rpps_file(path):
+        result = practitioners_from_rpps(path, professions=keep)
+    else:
+        single = keep[0] if keep is not None and len(keep) == 1 else None
+        result = practitioners_from_table(path, crs=crs, profession=single)
+        if keep is not None and single is None:
+            other = ~result["profession"].isin(keep)
+            attrs = dict(result.attrs)
+            result = result.loc[~other].reset_index(drop=True)
+            result.attrs.update(attrs)
+            result.attrs["selection"] = {
+                **attrs.get("selection", {}),
+                "autres_professions": int(other.sum()),
+            }
+    if communes is not None:
+        result = locate_in_communes(result, communes, former_codes=former_codes)
+    return result
+
+
+def locate_in_communes(
+    practitioners: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    *,
+    former_codes: Mapping[str, str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Locate practitioners in communes: codes brought to the current vintage, points for every row.
+
+    - ``code_commune`` values found in ``former_codes`` (old code → current code, chains followed) are replaced
+      by the current code;
+    - rows with a point are reprojected to the communes' CRS and take the code of the commune that contains
+      the point (a spatial join: the point is more precise than a declared code; disagreements are counted in
+      ``attrs["localisation"]`` and reported). A point outside every commune keeps its declared code when that
+      code is a loaded commune (boundaries are often simplified along coasts), else it is left out;
+    - rows without a point take the representative point of their commune (always inside the polygon).
+
+    Rows that cannot be located (no point and no code, a code absent from ``communes``, a point outside every
+    commune) are left out, added to ``attrs["left_out"]`` after those of the loader, and reported in one warning.
+
+    Parameters
+    ----------
+    practitioners
+        Practitioners schema, as returned by the loaders.
+    communes
+        Communes with ``code_commune`` and polygons in a metric CRS (Lambert-93 in metropolitan France).
+    former_codes
+        Former commune code → current code (COG reconciliation).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame in the communes' CRS; the input is not modified.
+    """
+    if "code_commune" not in communes.columns:
+        raise InputError("communes : colonne 'code_commune' manquante pour localiser les praticiens.")
+    if communes.crs is None:
+        raise InputError("communes : système de coordonnées absent ; impossible de localiser les praticiens.")
+    source = str(practitioners.attrs.get("source", "praticiens"))
+    out = practitioners.copy()
+    n = len(out)
+    lines = out["source_ligne"].to_numpy() if "source_ligne" in out else np.arange(n) + 2
+    codes = out["code_commune"].astype(object).where(out["code_commune"].notna(), None)
+    replaced = 0
+    if former_codes:
+        resolved = _resolve(codes, former_codes)
+        replaced = int((resolved.ne(codes) & codes.notna()).sum())
+        codes = resolved
+
+    table = communes[["code_commune", communes.geometry.name]].drop_duplicates("code_commune")
+    table = table.set_index("code_commune")
+    anchors = table.geometry.representative_point()
+
+    geom = out.geometry
+    has_point = (geom.notna() & ~geom.is_empty).to_numpy()
+    if has_point.any() and out.crs is None:
+        msg = f"{source}: praticiens avec coordonnées mais sans système de coordonnées ; impossible de les localiser."
+        raise InputError(msg)
+    if has_point.any():
+        geom = geom.to_crs(communes.crs)
+    else:
+        geom = gpd.GeoSeries([None] * n, index=out.index, crs=communes.crs)
+
+    joined_codes = pd.Series(None, index=out.index, dtype=object)
+    if has_point.any():
+        pts = gpd.GeoDataFrame(geometry=geom[has_point])
+        polys = gpd.GeoDataFrame(
+            {"_code": table.index.to_numpy()}, geometry=table.geometry.to_numpy(), crs=communes.crs
+        )
+        hit = gpd.sjoin(pts, polys, how="left", predicate="intersects")
+        hit = hit[~hit.index.duplicated(keep="first")]
+        joined_codes.loc[hit.index] = hit["_code"].to_numpy(dtype=object)
+    joined_codes = joined_codes.where(joined_codes.notna(), None)
+
+    known = codes.isin(table.index)
+    inside = pd.Series(has_point, index=out.index) & joined_codes.notna()
+    outside_kept = pd.Series(has_point, index=out.index) & joined_codes.isna() & known
+    disagree = int((inside & codes.notna() & joined_codes.ne(codes)).sum())
+    final_codes = codes.where(~inside, joined_codes)
+
+    no_point = ~pd.Series(has_point, index=out.index)
+    motif = pd.Series(pd.NA, index=out.index, dtype=object)
+    motif = motif.mask(no_point & codes.isna(), "ni coordonnées ni code commune")
+    motif = motif.mask(
+        no_point & codes.notna() & ~known,
+        "code commune " + codes.fillna("") + " absent des communes chargées",
+    )
+    motif = motif.mask(
+        pd.Series(has_point, index=out.index) & joined_codes.isna() & ~known,
+        "point hors de toutes les communes chargées",
+    )
+    from_anchor = no_point & known
+    new_geom = geom.copy()
+    new_geom[from_anchor.to_numpy()] = anchors.loc[codes[from_anchor]].to_numpy()
+
+    dropped = motif.notna()
+    records = left_out_records(source, lines[dropped.to_numpy()], out["id"][dropped], motif[dropped])
+    keep = ~dropped.to_numpy()
+    out["code_commune"] = final_codes
+    out = gpd.GeoDataFrame(
+        pd.DataFrame(out.drop(columns=out.geometry.name)),
+        geometry=new_geom.to_numpy(),
+        crs=communes.crs,
+    )
+    out = out.loc[keep].reset_index(drop=True)
+    out.attrs["source"] = source
+    out.attrs["left_out"] = list(practitioners.attrs.get("left_out", [])) + records
+    if "selection" in practitioners.attrs:
+        out.attrs["selection"] = dict(practitioners.attrs["selection"])
+    out.attrs["localisation"] = {
+        "codes_anciens_remplaces": replaced,
+        "points_dans_une_autre_commune": disagree,
+        "points_hors_communes_gardes": int(outside_kept.sum()),
+        "places_au_point_de_la_commune": int(from_anchor.sum()),
+        "ecartees": len(records),
+    }
+    if disagree:
+        warn(
+            f"{source}: {disagree} praticien(s) dont le point est dans une autre commune que le code déclaré ; "
+            "la commune du point est retenue."
+        )
+    warn_left_out(records, source=source, total=n)
+    log.info("%s: localisation %s", source, out.attrs["localisation"])
+    return out
+
+
+def _resolve(codes: pd.Series, former_codes: Mapping[str, str]) -> pd.Series:
+    """Map codes through ``former_codes`` until they stop changing (successive mergers)."""
+    mapping = pd.Series(dict(former_codes), dtype=object)
+    current = codes.astype(object)
+    for _ in range(20):
+        nxt = current.map(mapping).where(current.isin(mapping.index), current)
+        if nxt.equals(current):
+            break
+        current = nxt
+    return current.where(current.notna(), None)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _to_geodataframe(frame: pd.DataFrame, geometry, *, crs) -> gpd.GeoDataFrame:
+    """Return ``frame`` with the practitioners columns in schema order and the given geometry."""
+    frame = frame.reset_index(drop=True)
+    if geometry is None:
+        geometry = gpd.GeoSeries([None] * len(frame), crs=crs)
+    else:
+        geometry = gpd.GeoSeries(np.asarray(geometry, dtype=object), crs=crs)
+    frame = frame.loc[:, list(PRACTITIONER_COLUMNS)]
+    frame["source_ligne"] = frame["source_ligne"].astype("int64")
+    frame["nombre"] = frame["nombre"].astype(float)
+    for col in ("activite", "etp", "age"):
+        frame[col] = frame[col].astype(float)
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
+
+
+def _check_professions(professions: Iterable[str] | None) -> list[str] | None:
+    if professions is None:
+        return None
+    if isinstance(professions, str):
+        professions = [professions]
+    keys = list(professions)
+    unknown = [p for p in keys if p not in PROFESSIONS]
+    if unknown or not keys:
+        msg = (
+            f"professions inconnues : {', '.join(map(repr, unknown)) or 'aucune'} ; "
+            f"valeurs acceptées : {', '.join(PROFESSIONS)}."
+        )
+        raise ParameterError(msg)
+    return keys
+
+
+def _check_modes(modes: Iterable[str] | None) -> list[str] | None:
+    if modes is None:
+        return None
+    if isinstance(modes, str):
+        modes = [modes]
+    keys = list(modes)
+    allowed = set(MODES.values())
+    unknown = [m for m in keys if m not in allowed]
+    if unknown or not keys:
+        msg = (
+            f"modes d'exercice inconnus : {', '.join(map(repr, unknown)) or 'aucun'} ; "
+            "valeurs acceptées : liberal, salarie, benevole."
+        )
+        raise ParameterError(msg)
+    return keys
+
+
+def _parse_crs(crs, *, source: str) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except CRSError as exc:
+        msg = f"{source}: système de coordonnées inconnu {crs!r} ; un code EPSG était attendu (ex. EPSG:2154)."
+        raise InputError(msg) from exc

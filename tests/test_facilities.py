@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import pytest
+from conftest import DATA_DIRECTORY
+from shapely.geometry import Point
+
+from territoires import InputError, ParameterError, TerritoiresWarning
+from territoires.io.facilities import facilities_from_bpe, facilities_from_finess, facility_type
+from territoires.io.practitioners import locate_in_communes
+from territoires.schemas import FACILITY_COLUMNS, PRACTITIONER_COLUMNS
+
+STOCK = DATA_DIRECTORY / "finess_stock.csv"
+TABLE = DATA_DIRECTORY / "finess_geolocalise.csv"
+
+
+def quiet(func, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TerritoiresWarning)
+        return func(*args, **kwargs)
+
+
+def test_fixtures_are_latin1_like_the_published_files():
+    for path in (STOCK, TABLE):
+        raw = path.read_bytes()
+        with pytest.raises(UnicodeDecodeError):
+            raw.decode("utf-8")
+        assert "MAISON DE SANTÉ PLURIPROFESSIONNELLE DU PAYS DE FOIX" in raw.decode("latin-1")
+
+
+def test_stock_file_joins_structures_and_geolocations():
+    with pytest.warns(
+        TerritoiresWarning, match=r"2 ligne\(s\) écartée\(s\) sur 10 : 1 pas de coordonnées, 1 projection"
+    ):
+        fac = facilities_from_finess(STOCK)
+    assert list(fac.columns) == [*FACILITY_COLUMNS, "geometry"]
+    assert fac.crs.to_epsg() == 2154
+    assert fac["finess"].tolist() == [
+        "090008123", "310034567", "310045678", "320000045", "310783048", "810001234", "970401234", "2A0000154",
+    ]  # fmt: skip
+    assert fac["type_structure"].tolist() == [
+        "msp", "centre_sante", "cpts", "hopital", "hopital", "autre", "centre_sante", "hopital",
+    ]  # fmt: skip
+    assert fac["code_commune"].tolist() == ["09122", "31555", "31555", "32013", "31555", "81004", "97411", "2A004"]
+    assert fac["nom"].iloc[5] == "EHPAD LES CÈDRES"  # Latin-1 decoded
+    # Lambert-93 coordinates are kept as published.
+    assert fac.geometry.iloc[0].equals(Point(586111.0, 6208331.1))
+    left = fac.attrs["left_out"]
+    assert [(r["ligne"], r["identifiant"], r["motif"]) for r in left] == [
+        (8, "320001111", "pas de coordonnées"),
+        (10, "310099999", "projection inconnue (GAUSS_LABORDE)"),
+    ]
+
+
+def test_overseas_point_is_an_exact_position_in_lambert93():
+    fac = quiet(facilities_from_finess, STOCK)
+    reunion = gpd.GeoSeries([fac.geometry.iloc[6]], crs=fac.crs).to_crs("EPSG:2975").iloc[0]
+    assert reunion.distance(Point(338766.0, 7690477.3)) < 0.01  # metres, after a round trip through L93
+    local = quiet(facilities_from_finess, STOCK, crs="EPSG:2975", categories=["centre_sante"])
+    assert local["finess"].tolist() == ["310034567", "970401234"]
+    assert local.geometry.iloc[1].distance(Point(338766.0, 7690477.3)) < 0.01
+
+
+def test_both_layouts_give_the_same_facilities():
+    stock = quiet(facilities_from_finess, STOCK)
+    table = quiet(facilities_from_finess, TABLE)
+    assert table.attrs["left_out"][0]["ligne"] == 6
+    common = stock.set_index("finess").loc[table["finess"]]
+    assert table["code_commune"].tolist() == common["code_commune"].tolist()
+    assert table["type_structure"].tolist() == common["type_structure"].tolist()
+    for a, b in zip(table.geometry, common.geometry, strict=True):
+        assert a.distance(b) < 0.01
+
+
+def test_category_filter_accepts_codes_and_types():
+    fac = quiet(facilities_from_finess, STOCK, categories=[603, "cpts", "hopital"])
+    assert fac["finess"].tolist() == ["090008123", "310045678", "320000045", "310783048", "2A0000154"]
+    assert fac.attrs["selection"]["autres_categories"] == 3  # two centres de santé and the EHPAD
+    # The MSP without coordinates is still reported when MSP are selected.
+    assert [r["identifiant"] for r in fac.attrs["left_out"]] == ["320001111", "310099999"]
+    with pytest.raises(ParameterError, match="catégories FINESS inconnues : 'maison'"):
+        facilities_from_finess(STOCK, categories=["maison"])
+
+
+def test_facility_type_of_hospital_categories():
+    import pandas as pd
+
+    codes = pd.Series(["101", "106", "292", "365", "603", "604", "124", "620"])
+    assert facility_type(codes).tolist() == [
+        "hopital", "hopital", "hopital", "hopital", "msp", "cpts", "centre_sante", "autre",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("finess_vide.csv", r"finess_vide\.csv: fichier vide"),
+        ("finess_format_inconnu.csv", r"format FINESS non reconnu.*Première ligne lue : 'nofinesset,nofinessej"),
+        ("finess_colonne_manquante.csv", r"colonne 'coordx' manquante \(noms acceptés : coordx, coordxet\)"),
+        (
+            "finess_coordonnees_non_numeriques.csv",
+            r"colonne 'coordx' : 1 valeur\(s\) non numérique\(s\) \(ligne 3 : 'non renseigné'\)",
+        ),
+        ("finess_structure_tronquee.csv", r"1 enregistrement\(s\) 'structureet' tronqué\(s\) \(ligne 3 : 10 champs\)"),
+        ("absent.csv", r"fichier introuvable"),
+    ],
+)
+def test_bad_finess_files_raise_input_error(name, match):
+    with pytest.raises(InputError, match=match):
+        facilities_from_finess(DATA_DIRECTORY / name)
+
+
+def test_duplicate_finess_number_is_left_out():
+    with pytest.warns(TerritoiresWarning, match=r"1 ligne\(s\) écartée\(s\) sur 3 : 1 numéro FINESS en double"):
+        fac = facilities_from_finess(DATA_DIRECTORY / "finess_doublon.csv")
+    assert fac["finess"].tolist() == ["090008123", "310034567"]
+    assert fac.attrs["left_out"][0]["ligne"] == 4
+
+
+def test_bpe_general_practitioners_as_practitioners():
+    gps = facilities_from_bpe(DATA_DIRECTORY / "bpe_extrait.csv")
+    assert list(gps.columns) == [*PRACTITIONER_COLUMNS, "geometry"]
+    assert gps["code_commune"].tolist() == ["31555", "09122", "32013", "97411"]
+    assert gps["nombre"].tolist() == [3.0, 1.0, 2.0, 2.0]
+    assert gps["source_ligne"].tolist() == [2, 4, 5, 7]
+    assert gps.geometry.iloc[2] is None  # "Non géolocalisé": placed later by its commune
+    reunion = gpd.GeoSeries([gps.geometry.iloc[3]], crs=gps.crs).to_crs("EPSG:2975").iloc[0]
+    assert reunion.distance(Point(338700.0, 7690400.0)) < 0.01
+    nurses = facilities_from_bpe(DATA_DIRECTORY / "bpe_extrait.csv", types=["D232", "D233"])
+    assert nurses["profession"].tolist() == ["infirmier", "masseur_kinesitherapeute"]
+    assert nurses["nombre"].sum() == 9.0
+
+
+def test_bpe_rows_located_in_communes():
+    from shapely.geometry import box
+
+    communes = gpd.GeoDataFrame(
+        {"code_commune": ["31555", "09122", "32013"]},
+        geometry=[box(572000, 6276000, 578000, 6282000), box(584000, 6206000, 588000, 6210000),
+                  box(503000, 6284000, 507000, 6288000)],
+        crs="EPSG:2154",
+    )  # fmt: skip
+    gps = facilities_from_bpe(DATA_DIRECTORY / "bpe_extrait.csv")
+    with pytest.warns(TerritoiresWarning, match="1 point hors de toutes les communes chargées"):
+        located = locate_in_communes(gps, communes)
+    assert located["code_commune"].tolist() == ["31555", "09122", "32013"]
+    assert located["nombre"].sum() == 6.0

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ._errors import InputError
 from ._version import __version__
-from .io.cog import VintageReport, former_codes_from_table, reconcile_vintages
+from .io.cog import VintageReport, former_codes_from_table, reconcile_vintages, resolve_codes
 from .io.communes import communes_from_files, departement_of
 from .io.populations import join_populations, populations_from_csv
 from .schemas import left_out_table
@@ -319,13 +319,12 @@ def run_diagnostic(
 
     tell("Chargement et localisation des praticiens")
     raw = practitioners_from_file(practitioners, professions=(profession,))
-    from .io.cog import resolve_codes
-
     current = resolve_codes(raw["code_commune"].fillna(""), territory.former_codes)
     here = departement_of(current).isin(deps) | raw["code_commune"].isna()
     outside = int((~here).sum())
+    # The located table carries the loader's left-out rows followed by those it could not locate.
     located = locate_in_communes(raw.loc[here], gdf, former_codes=territory.former_codes)
-    left = [raw, located]
+    left = [located]
     facilities_gdf = None
     if facilities is not None:
         fac = facilities_from_finess(facilities)

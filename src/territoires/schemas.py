@@ -13,8 +13,9 @@ Practitioners (``geopandas.GeoDataFrame``, one row per practitioner activity sit
     ``id`` (str), ``nom`` (str), ``profession`` (str, a key of :data:`PROFESSIONS`), ``specialite`` (str or
     missing), ``mode_exercice`` (str: ``liberal``, ``salarie``, ``benevole`` or missing), ``code_commune``
     (str), ``activite`` (float, consultations a year, NaN when unknown), ``etp`` (float, full-time equivalents,
-    NaN when unknown), ``age`` (float, years, NaN when unknown), ``nombre`` (int, head count on the row, 1 by
-    default), ``source_ligne`` (int, line number in the source file), geometry (Point: the practice address
+    NaN when unknown), ``age`` (float, years, NaN when unknown), ``nombre`` (float, head count on the row, 1 by
+    default; 1/k on each of the k sites of one person read from the Annuaire Santé, so that it sums to
+    people), ``source_ligne`` (int, line number in the source file), geometry (Point: the practice address
     where known, else the representative point of the commune).
 
 Facilities (``geopandas.GeoDataFrame``, points in the same CRS)

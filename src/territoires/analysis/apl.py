@@ -1,0 +1,277 @@
+"""The DREES APL (accessibilité potentielle localisée): supply, demand and the E2SFCA commune to commune.
+
+Reference: Barlet, Coldefy, Collin, Lucas-Gabrielli, DREES Études et Résultats n°795 and Document de travail
+n°124 (2012); parameters in ``DOMAIN.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from .._errors import InputError, ParameterError, warn
+from ..settings import (
+    ACTIVITY_FLOOR,
+    ACTIVITY_HIGH,
+    ACTIVITY_LOW,
+    APL_STEPS,
+    APL_THRESHOLD,
+    APL_ZAC_THRESHOLD,
+    CONSULTATIONS_PER_FTE,
+    DETOUR_FACTOR,
+    NEW_GP_ACTIVITY,
+    ROAD_SPEED_KMH,
+)
+from .fca import cost_matrix, step_weights, two_step_fca
+from .tiers import classify_access
+from .travel_times import commune_points, straight_line_times
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class APLParameters:
+    """Parameters of the APL for one profession.
+
+    Attributes
+    ----------
+    profession
+        Profession whose accessibility is measured (a key of :data:`territoires.schemas.PROFESSIONS`).
+    steps
+        Distance decay: ``(upper bound in minutes, weight)`` pairs applied as ``time < bound`` (DREES: under 10 min
+        → 1, 10–15 → 2/3, 15–20 → 1/3, beyond → 0).
+    activity_caps
+        ``(floor, low, high)`` of the DREES activity rule: below ``floor`` → 0, up to ``low`` → ``low``, above
+        ``high`` → ``high``, actual in between; ``None`` to take activity as it is.
+    consultations_per_fte
+        Yearly activity of one full-time equivalent, used where activity is unknown (5,400 for GPs).
+    max_age
+        Practitioners older than this are left out of the supply (DREES series "65 ans ou moins"); ``None``: all.
+    unit
+        ``"consultations"`` (consultations/year/inhabitant, GPs) or ``"etp"`` (FTE per 100,000 inhabitants, the
+        unit the DREES uses for nurses, physiotherapists, midwives and dentists).
+    threshold, zac_threshold
+        Access tiers: below ``threshold`` "ZIP"-like, below ``zac_threshold`` "ZAC"-like.
+    detour_factor, speed_kmh
+        Straight-line travel-time estimate, used when no travel times are given.
+    """
+
+    profession: str = "medecin_generaliste"
+    steps: tuple[tuple[float, float], ...] = APL_STEPS
+    activity_caps: tuple[float, float, float] | None = (ACTIVITY_FLOOR, ACTIVITY_LOW, ACTIVITY_HIGH)
+    consultations_per_fte: float = CONSULTATIONS_PER_FTE
+    max_age: float | None = None
+    unit: str = "consultations"
+    threshold: float = APL_THRESHOLD
+    zac_threshold: float = APL_ZAC_THRESHOLD
+    detour_factor: float = DETOUR_FACTOR
+    speed_kmh: float = ROAD_SPEED_KMH
+    extra: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def max_minutes(self) -> float:
+        """Beyond this time (minutes) the decay weight is 0."""
+        return max(b for b, _ in self.steps)
+
+    @classmethod
+    def for_profession(cls, profession: str, **changes) -> APLParameters:
+        """Return the documented defaults for a profession.
+
+        GPs: DREES parameters (activity caps, 5,400 consultations per FTE, consultations/year/inhabitant). Other
+        professions: supply in full-time equivalents, result in FTE per 100,000 standardised inhabitants, same
+        decay; thresholds must be set by the user (the GP thresholds do not apply): they default to NaN tiers
+        computed against 0.
+        """
+        if profession == "medecin_generaliste":
+            return cls(profession=profession, **changes)
+        base = {"activity_caps": None, "unit": "etp", "threshold": 0.0, "zac_threshold": 0.0}
+        base.update(changes)
+        return cls(profession=profession, **base)
+
+    def describe(self) -> dict:
+        """Return the parameters as a plain dict (run metadata)."""
+        d = asdict(self)
+        d["steps"] = [list(s) for s in self.steps]
+        return d
+
+
+def practitioner_supply(practitioners: pd.DataFrame, params: APLParameters) -> tuple[np.ndarray, pd.Series]:
+    """Return each row's yearly supply and the method used for it.
+
+    Rules (DREES, ``DOMAIN.md``), row by row, first applicable:
+
+    1. ``nouvel_installe`` true → 5,400 consultations (GP new to practice);
+    2. ``activite`` known → capped: below 250 → 0; 250 to 3,600 → 3,600; 3,601 to 6,000 → actual; above 6,000 →
+       6,000 (``centre_sante`` true: not capped). The DREES text leaves exactly 250 unassigned; it counts as 3,600;
+    3. ``etp`` known → FTE × 5,400;
+    4. else the head count ``nombre`` × 5,400.
+
+    With ``unit="etp"`` the supply is the FTE (``etp``, else ``nombre``).
+
+    Returns
+    -------
+    (numpy.ndarray, pandas.Series)
+        Supply per row and the method per row (``"activite"``, ``"etp"``, ``"effectif"``, ``"nouvel_installe"``).
+    """
+    n = len(practitioners)
+    count = practitioners["nombre"].to_numpy(dtype=float) if "nombre" in practitioners else np.ones(n)
+    etp = practitioners["etp"].to_numpy(dtype=float) if "etp" in practitioners else np.full(n, np.nan)
+    if params.unit == "etp":
+        method = np.where(np.isnan(etp), "effectif", "etp")
+        return np.where(np.isnan(etp), count, etp), pd.Series(method, index=practitioners.index)
+    activity = practitioners["activite"].to_numpy(dtype=float) if "activite" in practitioners else np.full(n, np.nan)
+    capped = activity.copy()
+    if params.activity_caps is not None:
+        floor, low, high = params.activity_caps
+        capped = np.where(activity < floor, 0.0, np.where(activity <= low, low, np.minimum(activity, high)))
+        if "centre_sante" in practitioners:
+            uncapped = practitioners["centre_sante"].fillna(False).to_numpy(dtype=bool)
+            capped = np.where(uncapped, activity, capped)
+    # Activity is per person; a person shared between k sites has nombre = 1/k on each.
+    supply = np.where(
+        ~np.isnan(activity),
+        capped * count,
+        np.where(~np.isnan(etp), etp * params.consultations_per_fte, count * params.consultations_per_fte),
+    )
+    method = np.where(~np.isnan(activity), "activite", np.where(~np.isnan(etp), "etp", "effectif"))
+    if "nouvel_installe" in practitioners:
+        new = practitioners["nouvel_installe"].fillna(False).to_numpy(dtype=bool)
+        supply = np.where(new, NEW_GP_ACTIVITY * count, supply)
+        method = np.where(new, "nouvel_installe", method)
+    return supply, pd.Series(method, index=practitioners.index)
+
+
+_METHOD_LABELS = {
+    "activite": "activité plafonnée (règles DREES)",
+    "etp": "ETP × 5 400 consultations",
+    "effectif": "effectif × 5 400 consultations (activité et ETP inconnus)",
+    "nouvel_installe": "nouvel installé : 5 400 consultations",
+}
+
+
+def select_practitioners(practitioners: pd.DataFrame, params: APLParameters) -> pd.DataFrame:
+    """Return the practitioners counted in the supply: the profession, and the age limit where one is set."""
+    out = practitioners
+    if "profession" in out.columns:
+        out = out.loc[out["profession"] == params.profession]
+    if params.max_age is not None:
+        if "age" not in out.columns or out["age"].isna().all():
+            msg = f"--max-age {params.max_age:g} : l'âge des praticiens est inconnu (colonne 'age' absente ou vide)."
+            raise InputError(msg)
+        unknown = out["age"].isna()
+        if unknown.any():
+            warn(f"{int(unknown.sum())} praticien(s) d'âge inconnu gardé(s) dans l'offre malgré la limite d'âge.")
+        out = out.loc[unknown | (out["age"] <= params.max_age)]
+    return out
+
+
+def compute_apl(
+    communes: gpd.GeoDataFrame,
+    practitioners: pd.DataFrame,
+    *,
+    travel_times: pd.DataFrame | None = None,
+    params: APLParameters | None = None,
+) -> gpd.GeoDataFrame:
+    """Compute the APL of every commune (E2SFCA commune to commune, the commune itself included).
+
+    Parameters
+    ----------
+    communes
+        Communes with ``code_commune``, ``population`` and ``population_standardisee`` (demand).
+    practitioners
+        Practitioners located in communes (``code_commune``; ``activite``, ``etp``, ``age``, ``nombre``).
+    travel_times
+        Long table ``origin``, ``destination``, ``minutes`` from where people live to where practitioners are;
+        straight-line estimates when ``None``. Pairs with unknown codes are left out and reported; the self pair
+        of a commune is added at 0 minutes when missing.
+    params
+        :class:`APLParameters` (DREES GP defaults when ``None``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``communes`` with ``praticiens`` (head count), ``etp``, ``offre_consultations`` (yearly supply
+        located in the commune), ``apl`` (consultations/year/standardised inhabitant, or FTE per 100,000 for
+        ``unit="etp"``), ``minutes_praticien_proche`` (time to the nearest practitioner) and ``niveau_acces``.
+        ``attrs["apl_supply_method"]`` says how the supply was counted.
+    """
+    params = params or APLParameters()
+    if params.steps != tuple(sorted(params.steps)) or any(w < 0 for _, w in params.steps):
+        raise ParameterError(f"steps must be increasing bounds with weights ≥ 0, got {params.steps}.")
+    out = communes.copy()
+    codes = pd.Index(out["code_commune"])
+    n = len(out)
+    chosen = select_practitioners(practitioners, params)
+    supply, method = practitioner_supply(chosen, params)
+    pos = codes.get_indexer(chosen["code_commune"])
+    unknown = pos < 0
+    if unknown.any():
+        warn(f"{int(unknown.sum())} praticien(s) situé(s) dans une commune absente du territoire, hors de l'offre.")
+    keep = ~unknown
+    count = chosen["nombre"].to_numpy(dtype=float) if "nombre" in chosen else np.ones(len(chosen))
+    etp = chosen["etp"].to_numpy(dtype=float) if "etp" in chosen else np.full(len(chosen), np.nan)
+    supply_by_commune = np.bincount(pos[keep], weights=supply[keep], minlength=n)
+    out["praticiens"] = np.bincount(pos[keep], weights=count[keep], minlength=n)
+    out["etp"] = np.bincount(pos[keep], weights=np.nan_to_num(etp[keep]), minlength=n)
+    out["offre_consultations"] = supply_by_commune
+
+    straight_line = travel_times is None
+    if straight_line:
+        travel_times = straight_line_times(
+            out, max_minutes=params.max_minutes, detour_factor=params.detour_factor, speed_kmh=params.speed_kmh
+        )
+    rows = codes.get_indexer(travel_times["origin"])
+    cols = codes.get_indexer(travel_times["destination"])
+    ok = (rows >= 0) & (cols >= 0)
+    if not ok.all():
+        warn(f"{int((~ok).sum())} paire(s) de temps de trajet avec un code commune hors du territoire, ignorée(s).")
+    minutes = travel_times["minutes"].to_numpy(dtype=float)
+    rows, cols, minutes = rows[ok], cols[ok], minutes[ok]
+    has_self = np.zeros(n, dtype=bool)
+    has_self[rows[rows == cols]] = True
+    if not has_self.all():
+        missing = np.flatnonzero(~has_self)
+        rows = np.concatenate([rows, missing])
+        cols = np.concatenate([cols, missing])
+        minutes = np.concatenate([minutes, np.zeros(missing.size)])
+    costs = cost_matrix(rows, cols, minutes, (n, n))
+    demand = out["population_standardisee"].to_numpy(dtype=float)
+    apl = two_step_fca(demand, supply_by_commune, costs, weight=step_weights(dict(params.steps)))
+    if params.unit == "etp":
+        apl = apl * 100_000.0
+    out["apl"] = apl
+    out["minutes_praticien_proche"] = _nearest_minutes(
+        out, chosen.loc[keep], costs, supply_by_commune, params, straight_line=straight_line
+    )
+    out["niveau_acces"] = classify_access(apl, threshold=params.threshold, zac_threshold=params.zac_threshold)
+    counts = method.value_counts()
+    out.attrs = dict(communes.attrs)
+    out.attrs["apl_supply_method"] = "; ".join(f"{_METHOD_LABELS.get(k, k)} : {v}" for k, v in counts.items())
+    out.attrs["apl_parameters"] = params.describe()
+    return out
+
+
+def _nearest_minutes(communes, practitioners, costs, supply, params, *, straight_line: bool) -> np.ndarray:
+    """Time from each commune to its nearest practitioner (minutes; NaN when none is reachable)."""
+    has_supply = supply > 0
+    if not has_supply.any():
+        return np.full(len(communes), np.nan)
+    if straight_line or costs is None:
+        xy = commune_points(communes)
+        tree = cKDTree(xy[has_supply])
+        dist, _ = tree.query(xy)
+        minutes = dist / 1000.0 * params.detour_factor / params.speed_kmh * 60.0
+        return np.where(has_supply, 0.0, minutes)
+    c = costs.tocsc()[:, np.flatnonzero(has_supply)].tocsr()
+    best = np.full(c.shape[0], np.nan)
+    nnz_rows = np.diff(c.indptr) > 0
+    if nnz_rows.any():
+        mins = np.minimum.reduceat(c.data, c.indptr[:-1][nnz_rows])
+        best[nnz_rows] = mins
+    return best

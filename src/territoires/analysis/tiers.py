@@ -1,0 +1,115 @@
+"""Access tiers (ZIP-like, ZAC-like, outside the zonage) and aggregation of the APL over areas, as the DREES does."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from ..settings import APL_THRESHOLD, APL_ZAC_THRESHOLD
+
+#: Tier codes, from the worst access to the best.
+TIERS = ("ZIP", "ZAC", "HZ")
+#: French labels of the tiers (maps, reports).
+TIER_LABELS = MappingProxyType(
+    {
+        "ZIP": "Sous-densité (APL < 2,5)",
+        "ZAC": "Fragile (2,5 ≤ APL < 4)",
+        "HZ": "Hors zonage (APL ≥ 4)",
+    }
+)
+#: Colours of the tiers (maps, QGIS styles).
+TIER_COLORS = MappingProxyType({"ZIP": "#d7191c", "ZAC": "#fdae61", "HZ": "#a6d96a"})
+
+
+def tier_labels(threshold: float = APL_THRESHOLD, zac_threshold: float = APL_ZAC_THRESHOLD) -> dict[str, str]:
+    """Return the French tier labels for the given thresholds.
+
+    >>> tier_labels(2.5, 4)["ZIP"]
+    'Sous-densité (APL < 2,5)'
+    """
+
+    def fr(x: float) -> str:
+        return f"{x:g}".replace(".", ",")
+
+    return {
+        "ZIP": f"Sous-densité (APL < {fr(threshold)})",
+        "ZAC": f"Fragile ({fr(threshold)} ≤ APL < {fr(zac_threshold)})",
+        "HZ": f"Hors zonage (APL ≥ {fr(zac_threshold)})",
+    }
+
+
+def classify_access(
+    apl: pd.Series | np.ndarray, *, threshold: float = APL_THRESHOLD, zac_threshold: float = APL_ZAC_THRESHOLD
+) -> np.ndarray:
+    """Return the tier code of each APL value: ``"ZIP"`` below ``threshold``, ``"ZAC"`` below ``zac_threshold``.
+
+    The thresholds stand in for the ARS zonage (zones d'intervention prioritaire, zones d'action complémentaire),
+    which also weighs local criteria: the tiers are "ZIP-like" and "ZAC-like".
+
+    >>> classify_access(np.array([1.0, 2.5, 3.9, 4.0])).tolist()
+    ['ZIP', 'ZAC', 'ZAC', 'HZ']
+    """
+    values = np.asarray(apl, dtype=float)
+    return np.where(values < threshold, "ZIP", np.where(values < zac_threshold, "ZAC", "HZ")).astype(object)
+
+
+def population_by_tier(communes: pd.DataFrame, *, tier_column: str = "niveau_acces") -> pd.DataFrame:
+    """Return the plain population and its share in each access tier (counts of people use the plain population).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``niveau_acces``, ``libelle``, ``communes``, ``population``, ``part`` (0–1), one row per tier.
+    """
+    pop = communes.groupby(tier_column)["population"].agg(["size", "sum"]).reindex(list(TIERS), fill_value=0)
+    total = float(communes["population"].sum())
+    return pd.DataFrame(
+        {
+            "niveau_acces": list(TIERS),
+            "libelle": [TIER_LABELS[t] for t in TIERS],
+            "communes": pop["size"].to_numpy(dtype=int),
+            "population": pop["sum"].to_numpy(dtype=float),
+            "part": pop["sum"].to_numpy(dtype=float) / total if total else np.nan,
+        }
+    )
+
+
+def aggregate_apl(communes: pd.DataFrame, by: str | pd.Series, *, threshold: float = APL_THRESHOLD) -> pd.DataFrame:
+    """Aggregate the APL over areas (départements, EPCI, bassins de vie, any grouping) as the DREES prescribes.
+
+    The mean APL is weighted by the standardised population; people below ``threshold`` are counted on the plain
+    population.
+
+    Parameters
+    ----------
+    communes
+        Communes with ``apl``, ``population`` and ``population_standardisee``.
+    by
+        Column name or a Series aligned on ``communes`` giving each commune's area.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by area: ``communes``, ``population``, ``apl`` (weighted mean), ``population_sous_seuil``,
+        ``part_sous_seuil``.
+    """
+    keys = communes[by] if isinstance(by, str) else pd.Series(by, index=communes.index)
+    w = communes["population_standardisee"].to_numpy(dtype=float)
+    apl = communes["apl"].to_numpy(dtype=float)
+    pop = communes["population"].to_numpy(dtype=float)
+    frame = pd.DataFrame(
+        {"key": keys.to_numpy(), "wa": w * apl, "w": w, "pop": pop, "below": np.where(apl < threshold, pop, 0.0)}
+    )
+    g = frame.groupby("key").agg(
+        communes=("w", "size"),
+        population=("pop", "sum"),
+        wa=("wa", "sum"),
+        w=("w", "sum"),
+        population_sous_seuil=("below", "sum"),
+    )
+    g["apl"] = g["wa"] / g["w"].where(g["w"] > 0)
+    g["part_sous_seuil"] = g["population_sous_seuil"] / g["population"].where(g["population"] > 0)
+    g.index.name = by if isinstance(by, str) else "zone"
+    return g[["communes", "population", "apl", "population_sous_seuil", "part_sous_seuil"]]

@@ -298,7 +298,7 @@ def run_diagnostic(
 
     from .analysis.apl import APLParameters, compute_apl
     from .analysis.tiers import population_by_tier
-    from .analysis.travel_times import travel_times_from_matrix, travel_times_from_road_network
+    from .analysis.travel_times import travel_times_from_matrix
     from .io.facilities import facilities_from_finess
     from .io.practitioners import locate_in_communes, practitioners_from_file
 
@@ -336,6 +336,8 @@ def run_diagnostic(
     if travel_times is not None:
         tt = travel_times_from_matrix(travel_times, communes=gdf)
     elif road_network is not None:
+        from .analysis.road_network import travel_times_from_road_network
+
         tt = travel_times_from_road_network(gdf, road_network)
 
     tell("Accessibilité potentielle localisée (APL)")
@@ -433,7 +435,7 @@ def run_diagnostic(
 
 
 def save_diagnostic(
-    diagnostic: Diagnostic, out_dir: str | Path, *, offline: bool = False, report: bool = True
+    diagnostic: Diagnostic, out_dir: str | Path, *, offline: bool = False, report: bool | None = None
 ) -> dict[str, Path]:
     """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html`` and ``rapport.html`` into ``out_dir``.
 
@@ -458,6 +460,10 @@ def save_diagnostic(
     written["carte"] = save_map_html(
         out_dir / "carte.html", layers, metadata=diagnostic.metadata, surface_path=surface_path, offline=offline
     )
+    if report is None:
+        import importlib.util
+
+        report = importlib.util.find_spec("territoires.export.report") is not None
     if report:
         from .export.report import save_report_html
 

@@ -14,6 +14,12 @@ def _progress(step: int, steps: int, text: str) -> None:
     click.echo(f"[{step}/{steps}] {text}…", err=True)
 
 
+def _has_catchments() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("territoires.analysis.catchments") is not None
+
+
 def _finish(diagnostic: Diagnostic, out: str, *, offline: bool) -> None:
     click.echo("[écriture] GeoPackage, carte et rapport…", err=True)
     written = save_diagnostic(diagnostic, out, offline=offline)
@@ -40,6 +46,7 @@ def demo(out: str, offline: bool) -> None:
         practitioners=paths["practitioners"],
         facilities=paths["facilities"],
         existing_cpts=paths["existing_cpts"],
+        catchments=_has_catchments(),
         progress=_progress,
     )
     _finish(diagnostic, out, offline=offline)

@@ -139,7 +139,9 @@ def zones_from_surface(
     cls = np.where(valid, np.searchsorted(bounds, np.nan_to_num(surface.minutes), side="right"), -1).astype("int32")
     lows = np.concatenate([[0.0], bounds])
     highs = np.concatenate([bounds, [np.inf]])
-    labels = [f"moins de {bounds[0]:g} min"] + [f"{a:g} à {b:g} min" for a, b in zip(bounds[:-1], bounds[1:])]
+    labels = [f"moins de {bounds[0]:g} min"] + [
+        f"{a:g} à {b:g} min" for a, b in zip(bounds[:-1], bounds[1:], strict=False)
+    ]
     labels.append(f"{bounds[-1]:g} min ou plus")
     shapes = list(rasterio.features.shapes(cls, mask=valid, transform=surface.transform))
     from shapely.geometry import shape

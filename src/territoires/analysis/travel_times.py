@@ -96,9 +96,9 @@ def travel_times_from_matrix(
     path: str | Path,
     *,
     communes: gpd.GeoDataFrame | None = None,
-    origin_column: str = "origin",
-    destination_column: str = "destination",
-    minutes_column: str = "minutes",
+    origin_column: str | None = None,
+    destination_column: str | None = None,
+    minutes_column: str | None = None,
 ) -> pd.DataFrame:
     """Read an origin-destination travel-time matrix (CSV or Parquet, long format).
 
@@ -128,13 +128,18 @@ def travel_times_from_matrix(
     if path.suffix.lower() == ".parquet":
         if not path.exists():
             raise InputError(f"{source}: fichier introuvable (temps de trajet).")
-        table = pd.read_parquet(path).astype({c: str for c in (origin_column, destination_column)}, errors="ignore")
-        table = table.reset_index(drop=True)
+        table = pd.read_parquet(path).reset_index(drop=True)
     else:
         table = read_table(path, what="temps de trajet")
-    o = require_column(table, "origin", source=source, column=origin_column, synonyms=("origin", "origine"))
-    d = require_column(table, "destination", source=source, column=destination_column, synonyms=("destination",))
-    t = require_column(table, "minutes", source=source, column=minutes_column, synonyms=("minutes", "duree", "temps"))
+    o = require_column(
+        table, "origin", source=source, column=origin_column, synonyms=("origin", "origine", "from", "source")
+    )
+    d = require_column(
+        table, "destination", source=source, column=destination_column, synonyms=("destination", "to", "target")
+    )
+    t = require_column(
+        table, "minutes", source=source, column=minutes_column, synonyms=("minutes", "duree", "temps", "time")
+    )
     out = pd.DataFrame(
         {
             "origin": normalise_commune_codes(table[o].astype(str), source=source, column=o),

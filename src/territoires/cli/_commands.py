@@ -7,3 +7,6 @@ from .diagnose import demo, diagnose
 
 _root.add_command(demo)
 _root.add_command(diagnose)
+from .apl import apl  # noqa: E402
+
+_root.add_command(apl)

@@ -1,0 +1,71 @@
+"""``territoires apl``: the APL of every commune, written as CSV, GeoPackage or Parquet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import options
+
+OUTPUT_COLUMNS = [
+    "code_commune", "nom", "departement", "population", "population_standardisee", "praticiens", "etp",
+    "offre_consultations", "apl", "niveau_acces", "minutes_praticien_proche",
+]  # fmt: skip
+
+
+def save_commune_table(frame, path: Path) -> Path:
+    """Write one row per commune to ``.csv`` (``;``, UTF-8), ``.gpkg`` or ``.parquet`` by extension, atomically."""
+    from .._atomic import atomic_path
+
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".gpkg", ".parquet"}:
+        raise click.BadParameter(f"extension {suffix or '(aucune)'} : .csv, .gpkg ou .parquet attendu.", param_hint="--out")
+    columns = [c for c in OUTPUT_COLUMNS if c in frame.columns]
+    with atomic_path(path) as tmp:
+        if suffix == ".gpkg":
+            frame[columns + ["geometry"]].to_file(tmp, layer="communes", driver="GPKG", engine="pyogrio")
+        elif suffix == ".parquet":
+            frame[columns].to_parquet(tmp, index=False)
+        else:
+            frame[columns].to_csv(tmp, sep=";", index=False, encoding="utf-8")
+    return path
+
+
+@click.command()
+@options.communes_opt
+@options.population_opt
+@options.practitioners_opt
+@options.travel_times_opt
+@options.road_network_opt
+@options.profession_opt
+@options.max_age_opt
+@click.option("--departement", "departements", multiple=True, help="Limite le calcul à ce département (répétable).")
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="Fichier de sortie : .csv (séparateur ;), .gpkg ou .parquet.")  # fmt: skip
+def apl(communes, population, practitioners, travel_times, road_network, profession, max_age, departements, out):
+    """APL (accessibilité potentielle localisée, DREES) de chaque commune, une ligne par commune."""
+    from ..diagnostic import run_diagnostic
+
+    if travel_times and road_network:
+        raise click.UsageError("--travel-times et --road-network s'excluent : choisissez une source de temps.")
+    out = Path(out)
+    if out.suffix.lower() not in {".csv", ".gpkg", ".parquet"}:
+        raise click.BadParameter(f"extension {out.suffix or '(aucune)'} : .csv, .gpkg ou .parquet attendu.",
+                                 param_hint="--out")  # fmt: skip
+    diagnostic = run_diagnostic(
+        [Path(c) for c in communes],
+        population=population,
+        practitioners=practitioners,
+        travel_times=travel_times,
+        road_network=road_network,
+        profession=profession,
+        max_age=max_age,
+        departements=list(departements) or None,
+        catchments=False,
+        zones=False,
+        progress=lambda step, steps, text: click.echo(f"[{step}/{steps}] {text}…", err=True),
+    )
+    save_commune_table(diagnostic.communes, out)
+    click.echo(diagnostic.summary())
+    click.echo(f"Fichier écrit : {out}")

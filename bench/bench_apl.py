@@ -83,8 +83,10 @@ def main() -> None:
         ok = np.isfinite(theirs)
         rel = np.max(np.abs(ours[ok] - theirs[ok]) / np.maximum(np.abs(theirs[ok]), 1e-12))
         print(f"E2SFCA (PySAL access, same inputs): {t_pysal:.2f} s")
-        print(f"speed-up: {t_pysal / t_ours:.0f}x (build + solve), {t_pysal / t_solve:.0f}x (solve); "
-              f"max relative difference: {rel:.1e}")
+        print(
+            f"speed-up: {t_pysal / t_ours:.0f}x (build + solve), {t_pysal / t_solve:.0f}x (solve); "
+            f"max relative difference: {rel:.1e}"
+        )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (process): {peak_mb:.0f} MB")
 

@@ -54,3 +54,54 @@ def test_centre_val_de_loire_loads_and_reconciles():
     assert territory.communes.attrs.get("repaired_geometries", 0) + territory.communes.geometry.is_valid.sum() >= len(
         territory.communes
     )
+
+
+@pytest.fixture(scope="module")
+def sirene_practitioners(tmp_path_factory):
+    """The SIRENE 2019 proxy (NAF 86.21Z establishments per commune) as a generic practitioners table."""
+    s = pd.read_csv(
+        SHARED_DATA / "offre_soins" / "sirene2019_etablissements_sante_par_commune.csv",
+        sep=";",
+        dtype={"codecommuneetablissement": str},
+    )
+    s = s[s["generaliste"] > 0]
+    path = tmp_path_factory.mktemp("sirene") / "generalistes.csv"
+    table = pd.DataFrame(
+        {"code_commune": s["codecommuneetablissement"], "profession": "medecin_generaliste", "nombre": s["generaliste"]}
+    )
+    table.to_csv(path, index=False)
+    return path, table
+
+
+def test_occitanie_diagnostic_with_the_sirene_proxy(sirene_practitioners):
+    from territoires.diagnostic import run_diagnostic
+    from territoires.io.cog import resolve_codes
+    from territoires.io.communes import departement_of
+
+    path, table = sirene_practitioners
+    with pytest.warns(Warning):
+        d = run_diagnostic(
+            occitanie_files(),
+            population=SHARED_DATA / "population" / "communes_cog2026_france.csv",
+            practitioners=path,
+            catchments=False,
+            zones=False,
+        )
+    communes = d.communes
+    assert len(communes) == 4446
+    # Every proxy establishment of the 13 départements (codes of 2019 brought to 2026) is located: none left out.
+    from territoires.io.cog import former_codes_from_table
+    from territoires.io.populations import populations_from_csv
+
+    with pytest.warns(Warning):
+        pops = populations_from_csv(SHARED_DATA / "population" / "communes_cog2026_france.csv")
+    current = resolve_codes(table["code_commune"], former_codes_from_table(pops))
+    expected = table.loc[departement_of(current).isin(OCCITANIE).to_numpy(), "nombre"].sum()
+    assert d.metadata["comptes"]["praticiens"] == pytest.approx(expected)
+    assert communes["praticiens"].sum() == pytest.approx(expected)
+    # Supply is conserved by the E2SFCA (each commune reaches itself): Σ APL × demand = Σ supply = 5,400 × heads.
+    reached = (communes["apl"] * communes["population_standardisee"]).sum()
+    assert reached == pytest.approx(5400 * expected, rel=1e-9)
+    # The proxy over-counts GPs about twofold (shared/data/README.md), so the mean APL is about twice the ~3.4
+    # published by the DREES for 2021.
+    assert 6.0 < d.metadata["comptes"]["apl_moyenne"] < 10.0

@@ -321,7 +321,7 @@ def run_diagnostic(
     raw = practitioners_from_file(practitioners, professions=(profession,))
     current = resolve_codes(raw["code_commune"].fillna(""), territory.former_codes)
     here = departement_of(current).isin(deps) | raw["code_commune"].isna()
-    outside = int((~here).sum())
+    outside = float(raw.loc[~here, "nombre"].sum()) if "nombre" in raw.columns else int((~here).sum())
     # The located table carries the loader's left-out rows followed by those it could not locate.
     located = locate_in_communes(raw.loc[here], gdf, former_codes=territory.former_codes)
     left = [located]

@@ -20,7 +20,9 @@ def save_commune_table(frame, path: Path) -> Path:
 
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".gpkg", ".parquet"}:
-        raise click.BadParameter(f"extension {suffix or '(aucune)'} : .csv, .gpkg ou .parquet attendu.", param_hint="--out")
+        raise click.BadParameter(
+            f"extension {suffix or '(aucune)'} : .csv, .gpkg ou .parquet attendu.", param_hint="--out"
+        )
     columns = [c for c in OUTPUT_COLUMNS if c in frame.columns]
     with atomic_path(path) as tmp:
         if suffix == ".gpkg":

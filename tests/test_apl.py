@@ -96,3 +96,12 @@ def test_aggregation_weights_by_standardised_population_and_counts_plain_people(
     assert agg.loc["01", "part_sous_seuil"] == pytest.approx(0.25)
     tiers = population_by_tier(communes.assign(niveau_acces=classify_access(communes["apl"])))
     assert tiers.set_index("niveau_acces")["population"].to_dict() == {"ZIP": 100, "ZAC": 50, "HZ": 300}
+
+
+def test_other_professions_count_fte_per_100000(three_communes):
+    pr = practitioners([("01002", np.nan, 0.8, 40, 1), ("01002", np.nan, np.nan, 40, 1)])
+    pr["profession"] = "infirmier"
+    out = compute_apl(three_communes, pr, params=APLParameters.for_profession("infirmier"))
+    # Supply: 0.8 FTE + 1 head (FTE unknown) = 1.8, reached only by B's 2,000 inhabitants (others > 20 min).
+    assert out["apl"].tolist() == pytest.approx([0, 1.8 / 2000 * 100_000, 0])
+    assert out["niveau_acces"].isna().all()

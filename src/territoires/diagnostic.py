@@ -162,6 +162,10 @@ def _share(x: float) -> str:
     return "—" if np.isnan(x) else f"{100 * x:.1f} %".replace(".", ",")
 
 
+def _dec(x: float, digits: int = 2) -> str:
+    return f"{x:.{digits}f}".replace(".", ",")
+
+
 def _int(x: float) -> str:
     return f"{int(round(x)):,}".replace(",", "\u202f")
 
@@ -208,23 +212,22 @@ class Diagnostic:
     def summary(self) -> str:
         """Return a short French summary of the run, for the terminal."""
         m = self.metadata.get("comptes", {})
-        below, share = population_below(self.communes, threshold=self.metadata.get("seuil_apl", APL_THRESHOLD))
+        threshold = self.metadata.get("seuil_apl", APL_THRESHOLD)
+        unit = "consultations/an/habitant" if m.get("unite", "consultations") == "consultations" else "ETP/100 000 hab."
+        extra = m.get("praticiens_hors_territoire")
         lines = [
             f"Communes : {_int(m.get('communes', len(self.communes)))} "
             f"({m.get('codes_rattaches', 0)} ancien(s) code(s) rattaché(s))",
             f"Population : {_int(self.communes['population'].sum())} habitants",
             f"Praticiens retenus : {_int(m.get('praticiens', 0))} ; lignes écartées : {_int(len(self.left_out))}"
-            + (
-                f" ; hors territoire : {_int(m['praticiens_hors_territoire'])}"
-                if m.get("praticiens_hors_territoire")
-                else ""
-            ),
-            f"APL moyenne (pondérée) : {m.get('apl_moyenne', float('nan')):.2f} consultations/an/habitant".replace(
-                ".", ","
-            ),
-            f"Population sous le seuil de {str(self.metadata.get('seuil_apl', APL_THRESHOLD)).replace('.', ',')} : "
-            f"{_int(below)} habitants ({_share(share)})",
+            + (f" ; hors territoire : {_int(extra)}" if extra else ""),
+            f"APL moyenne (pondérée) : {_dec(m.get('apl_moyenne', float('nan')))} {unit}",
         ]
+        if threshold is not None:
+            below, share = population_below(self.communes, threshold=threshold)
+            lines.append(
+                f"Population sous le seuil de {_dec(threshold, 1)} : {_int(below)} habitants ({_share(share)})"
+            )
         if self.catchments is not None:
             lines.append(
                 f"CPTS : {len(self.catchments)} territoires "
@@ -388,6 +391,7 @@ def run_diagnostic(
         "praticiens_hors_territoire": outside,
         "lignes_ecartees": len(left_out),
         "apl_moyenne": apl_mean,
+        "unite": params.unit,
         "couverture_cpts_avant": summary_cpts.get("coverage_before", float("nan")),
         "couverture_cpts_apres": summary_cpts.get("coverage_after", float("nan")),
     }
@@ -416,7 +420,7 @@ def run_diagnostic(
             "resolution_surface_m": resolution if zones else None,
             "cpts": repr(catchment_params) if catchments else None,
         },
-        "seuil_apl": params.threshold if hasattr(params, "threshold") else APL_THRESHOLD,
+        "seuil_apl": params.threshold,
         "comptes": counts,
         "population_par_niveau": tiers.to_dict("records") if isinstance(tiers, pd.DataFrame) else tiers,
         "ecartees_par_motif": left_out["motif"].value_counts().to_dict() if len(left_out) else {},

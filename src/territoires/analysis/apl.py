@@ -68,8 +68,8 @@ class APLParameters:
     consultations_per_fte: float = CONSULTATIONS_PER_FTE
     max_age: float | None = None
     unit: str = "consultations"
-    threshold: float = APL_THRESHOLD
-    zac_threshold: float = APL_ZAC_THRESHOLD
+    threshold: float | None = APL_THRESHOLD
+    zac_threshold: float | None = APL_ZAC_THRESHOLD
     detour_factor: float = DETOUR_FACTOR
     speed_kmh: float = ROAD_SPEED_KMH
     extra: Mapping[str, float] = field(default_factory=dict)
@@ -85,12 +85,12 @@ class APLParameters:
 
         GPs: DREES parameters (activity caps, 5,400 consultations per FTE, consultations/year/inhabitant). Other
         professions: supply in full-time equivalents, result in FTE per 100,000 standardised inhabitants, same
-        decay; thresholds must be set by the user (the GP thresholds do not apply): they default to NaN tiers
-        computed against 0.
+        decay; no access tiers unless the user sets ``threshold`` and ``zac_threshold`` (the GP thresholds do not
+        apply to other professions).
         """
         if profession == "medecin_generaliste":
             return cls(profession=profession, **changes)
-        base = {"activity_caps": None, "unit": "etp", "threshold": 0.0, "zac_threshold": 0.0}
+        base = {"activity_caps": None, "unit": "etp", "threshold": None, "zac_threshold": None}
         base.update(changes)
         return cls(profession=profession, **base)
 
@@ -249,7 +249,11 @@ def compute_apl(
     out["minutes_praticien_proche"] = _nearest_minutes(
         out, chosen.loc[keep], costs, supply_by_commune, params, straight_line=straight_line
     )
-    out["niveau_acces"] = classify_access(apl, threshold=params.threshold, zac_threshold=params.zac_threshold)
+    if params.threshold is None:
+        out["niveau_acces"] = None
+    else:
+        zac = params.zac_threshold if params.zac_threshold is not None else params.threshold
+        out["niveau_acces"] = classify_access(apl, threshold=params.threshold, zac_threshold=zac)
     counts = method.value_counts()
     out.attrs = dict(communes.attrs)
     out.attrs["apl_supply_method"] = "; ".join(f"{_METHOD_LABELS.get(k, k)} : {v}" for k, v in counts.items())

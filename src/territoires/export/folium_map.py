@@ -125,7 +125,14 @@ def make_map(
         prefer_canvas=True,
     )
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    threshold = float(metadata.get("seuil_apl", APL_THRESHOLD))
+    threshold = metadata.get("seuil_apl", APL_THRESHOLD)
+    consultations = metadata.get("comptes", {}).get("unite", "consultations") == "consultations"
+    if consultations:
+        breaks = APL_BREAKS
+    else:  # other professions (FTE per 100,000): quantile classes of the values themselves
+        import mapclassify
+
+        breaks = tuple(round(float(b), 1) for b in mapclassify.Quantiles(communes["apl"].to_numpy(), k=6).bins[:-1])
 
     # Tooltip fields, French aliases, values pre-formatted.
     view = communes.assign(
@@ -136,7 +143,7 @@ def make_map(
             lambda v: _fmt(v, 0) + " min" if v == v else "—"
         ),
         _cpts=communes.get("cpts_nom", pd.Series("—", index=communes.index)).fillna("—"),
-        _cls=apl_classes(communes["apl"]),
+        _cls=apl_classes(communes["apl"], breaks=breaks),
     )
     fields = ["nom", "code_commune", "_pop", "_apl", "_tier", "_min", "_cpts"]
     aliases = ["Commune", "Code INSEE", "Population", "APL", "Niveau d'accès", "Généraliste le plus proche", "CPTS"]
@@ -243,13 +250,13 @@ def make_map(
     ).add_to(m)
     plugins.Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    labels = class_labels()
+    labels = class_labels(breaks)
     items = list(zip(APL_COLORS, labels, strict=True))
     note = (
-        f"Seuil de sous-densité : {str(threshold).replace('.', ',')} (limite des classes). "
-        f"Source : territoires {metadata.get('version', '')}, calcul du {str(metadata.get('date', ''))[:10]}."
-    )
-    m.get_root().add_child(_legend("APL — consultations/an/habitant", items, note=note))
+        f"Seuil de sous-densité : {str(threshold).replace('.', ',')} (limite des classes). " if threshold else ""
+    ) + f"Source : territoires {metadata.get('version', '')}, calcul du {str(metadata.get('date', ''))[:10]}."
+    unit = "consultations/an/habitant" if consultations else "ETP pour 100 000 habitants"
+    m.get_root().add_child(_legend(f"APL — {unit}", items, note=note))
     title_html = (
         '<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;padding:6px 12px;'
         f'border-radius:4px;font:bold 16px sans-serif;box-shadow:0 1px 4px #888">{html.escape(title)}</div>'

@@ -19,7 +19,7 @@ def demo_run(tmp_path_factory):
 def test_demo_writes_readable_outputs(demo_run):
     out, output = demo_run
     layers = {name for name, _ in pyogrio.list_layers(out / "diagnostic.gpkg")}
-    assert {"communes", "practitioners", "facilities", "access_zones", "run_metadata"} <= layers
+    assert {"communes", "practitioners", "facilities", "access_zones", "apl_by_area", "run_metadata"} <= layers
     communes = pyogrio.read_dataframe(out / "diagnostic.gpkg", layer="communes")
     # The demo territory: 347 communes, 740,903 inhabitants (src/territoires/demo/generate.py, seed 2026).
     assert len(communes) == 347
@@ -65,3 +65,15 @@ def test_bad_population_gives_one_line_and_exit_code_2(tmp_path):
                       "un nombre était attendu."]  # fmt: skip
     assert "Traceback" not in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_aggregates_by_departement_are_weighted_as_drees(demo_run):
+    out, _ = demo_run
+    communes = pyogrio.read_dataframe(out / "diagnostic.gpkg", layer="communes")
+    areas = pyogrio.read_dataframe(out / "diagnostic.gpkg", layer="apl_by_area")
+    deps = areas[areas["niveau"] == "departement"].set_index("zone")
+    for dep, group in communes.groupby("departement"):
+        expected = (group["apl"] * group["population_standardisee"]).sum() / group["population_standardisee"].sum()
+        assert deps.loc[dep, "apl"] == pytest.approx(expected)
+        assert deps.loc[dep, "population"] == group["population"].sum()
+    assert set(areas["niveau"]) == {"departement", "epci"}

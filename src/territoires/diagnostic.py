@@ -193,6 +193,7 @@ class Diagnostic:
     facilities: gpd.GeoDataFrame | None = None
     catchments: gpd.GeoDataFrame | None = None
     access_zones: gpd.GeoDataFrame | None = None
+    aggregates: pd.DataFrame | None = None
     surface: object | None = None
     left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
     metadata: dict = field(default_factory=dict)
@@ -205,6 +206,7 @@ class Diagnostic:
             "facilities": self.facilities,
             "catchments": self.catchments,
             "access_zones": self.access_zones,
+            "apl_by_area": self.aggregates,
             "left_out": self.left_out,
         }
         return {k: v for k, v in layers.items() if v is not None and len(v)}
@@ -396,6 +398,8 @@ def run_diagnostic(
         "couverture_cpts_apres": summary_cpts.get("coverage_after", float("nan")),
     }
     tiers = population_by_tier(result)
+    aggregates = _aggregates(result, threshold=params.threshold)
+    counts["communes_sans_offre_accessible"] = int((result["apl"] <= 0).sum())
     metadata = {
         "outil": "territoires",
         "version": __version__,
@@ -432,10 +436,25 @@ def run_diagnostic(
         facilities=facilities_gdf,
         catchments=catchments_gdf,
         access_zones=access_zones,
+        aggregates=aggregates,
         surface=surface,
         left_out=left_out,
         metadata=metadata,
     )
+
+
+def _aggregates(communes: pd.DataFrame, *, threshold: float | None) -> pd.DataFrame:
+    """APL aggregated over départements and EPCI (DREES weighting), one table with a ``niveau`` column."""
+    from .analysis.tiers import aggregate_apl
+
+    parts = []
+    for level, column in (("departement", "departement"), ("epci", "epci")):
+        if column in communes.columns and communes[column].notna().any():
+            agg = aggregate_apl(communes.loc[communes[column].notna()], column, threshold=threshold or 0.0)
+            agg = agg.reset_index().rename(columns={column: "zone"})
+            agg.insert(0, "niveau", level)
+            parts.append(agg)
+    return pd.concat(parts, ignore_index=True) if parts else None
 
 
 def save_diagnostic(

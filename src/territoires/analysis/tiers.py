@@ -112,4 +112,5 @@ def aggregate_apl(communes: pd.DataFrame, by: str | pd.Series, *, threshold: flo
     g["apl"] = g["wa"] / g["w"].where(g["w"] > 0)
     g["part_sous_seuil"] = g["population_sous_seuil"] / g["population"].where(g["population"] > 0)
     g.index.name = by if isinstance(by, str) else "zone"
+    g["communes"] = g["communes"].astype(int)
     return g[["communes", "population", "apl", "population_sous_seuil", "part_sous_seuil"]]

@@ -7,3 +7,6 @@ from .diagnose import demo, diagnose
 
 _root.add_command(demo)
 _root.add_command(diagnose)
+from .fetch import fetch
+
+_root.add_command(fetch)

@@ -7,6 +7,6 @@ from .diagnose import demo, diagnose
 
 _root.add_command(demo)
 _root.add_command(diagnose)
-from .fetch import fetch
+from .fetch import fetch  # noqa: E402
 
 _root.add_command(fetch)

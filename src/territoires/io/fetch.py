@@ -340,10 +340,10 @@ def _check_text(path: Path, fmt: str, checks: Mapping, *, label: str, url: str) 
     """Raise DownloadError when ``path`` is not the expected GeoJSON / delimited text."""
     size = path.stat().st_size
     problems = []
-    if size < int(checks.get("min_bytes", 1)):
-        problems.append(f"{size} octets seulement")
-    elif _looks_like_html(path):
+    if _looks_like_html(path):
         problems.append("une page HTML (page d'erreur ou de connexion du serveur)")
+    elif size < int(checks.get("min_bytes", 1)):
+        problems.append(f"{size} octets seulement")
     elif fmt == "geojson":
         try:
             data = json.loads(path.read_bytes())

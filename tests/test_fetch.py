@@ -56,6 +56,7 @@ class Server:
     def __init__(self) -> None:
         self.routes: dict[str, tuple[bytes, str]] = {}
         self.requests: list[tuple[str, str | None]] = []
+        self.if_range: list[str | None] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,13 +66,16 @@ class Server:
             def do_GET(self) -> None:  # noqa: N802
                 path = urllib.parse.urlsplit(self.path).path
                 server.requests.append((path, self.headers.get("Range")))
+                server.if_range.append(self.headers.get("If-Range"))
                 if path not in server.routes:
                     self.send_error(404, "Not Found")
                     return
                 body, mode = server.routes[path]
+                etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
                 start = 0
                 rng = self.headers.get("Range")
-                if mode == "range" and rng and rng.startswith("bytes="):
+                fresh = self.headers.get("If-Range") in (None, etag)
+                if mode == "range" and rng and rng.startswith("bytes=") and fresh:
                     start = int(rng[6:].split("-")[0])
                     if start >= len(body):
                         self.send_error(416, "Range Not Satisfiable")
@@ -83,6 +87,8 @@ class Server:
                 kind = "text/html" if mode == "html" else "application/octet-stream"
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body) - start))
+                if mode != "full":
+                    self.send_header("ETag", etag)
                 self.end_headers()
                 payload = body[start:]
                 if mode == "truncate":
@@ -290,11 +296,15 @@ def test_truncated_download_keeps_only_the_part_file_then_resumes(server, tmp_pa
     with pytest.raises(DownloadError, match=rf"incomplet.*{len(body)} octets, {len(body) // 2} re.us"):
         fetch_datasets(["practitioners"], cache_dir=tmp_path, progress=False, base_url=server.url)
     # Nothing under a final name: only the partial file, which the next call resumes.
-    assert cache_files(tmp_path) == {"practitioners/PS_LibreAcces.zip.part"}
+    assert cache_files(tmp_path) == {
+        "practitioners/PS_LibreAcces.zip.part",
+        "practitioners/PS_LibreAcces.zip.part.etag",
+    }
     assert (tmp_path / "practitioners/PS_LibreAcces.zip.part").read_bytes() == body[: len(body) // 2]
     server.routes[route("practitioners")] = (body, "range")
     paths = fetch_datasets(["practitioners"], cache_dir=tmp_path, progress=False, base_url=server.url)
     assert server.requests[-1] == (route("practitioners"), f"bytes={len(body) // 2}-")
+    assert server.if_range[-1] == '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
     assert (tmp_path / "practitioners/PS_LibreAcces.zip").read_bytes() == body
     assert paths["practitioners"].read_bytes() == (DATA_DIRECTORY / f"fetch_{RPPS_NAME}").read_bytes()
     assert cache_files(tmp_path) == {
@@ -302,6 +312,19 @@ def test_truncated_download_keeps_only_the_part_file_then_resumes(server, tmp_pa
         "practitioners/PS_LibreAcces.zip",
         "practitioners/PS_LibreAcces_Personne_activite.txt",
     }
+
+
+def test_resume_after_the_remote_file_changed_downloads_the_new_file(server, tmp_path):
+    old, new = FILES["practitioners"], zipped({RPPS_NAME: (DATA_DIRECTORY / f"fetch_{RPPS_NAME}").read_bytes() * 2})
+    server.routes[route("practitioners")] = (old, "truncate")
+    with pytest.raises(DownloadError, match="incomplet"):
+        fetch_datasets(["practitioners"], cache_dir=tmp_path, progress=False, base_url=server.url)
+    # The daily extraction changed meanwhile: If-Range no longer matches, the server sends the whole new file.
+    server.routes[route("practitioners")] = (new, "range")
+    fetch_datasets(["practitioners"], cache_dir=tmp_path, progress=False, base_url=server.url)
+    assert server.requests[-1][1] == f"bytes={len(old) // 2}-"
+    assert (tmp_path / "practitioners/PS_LibreAcces.zip").read_bytes() == new
+    assert "practitioners/PS_LibreAcces.zip.part.etag" not in cache_files(tmp_path)
 
 
 def test_server_ignoring_range_restarts_cleanly(server, tmp_path):

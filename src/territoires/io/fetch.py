@@ -228,6 +228,16 @@ def _show_progress(progress: bool) -> bool:
     return bool(progress) and sys.stderr.isatty()
 
 
+def _validator_path(part: Path) -> Path:
+    return part.with_name(part.name + ".etag")
+
+
+def _discard(part: Path) -> None:
+    """Remove a partial download and the validator (ETag / Last-Modified) recorded with it."""
+    part.unlink(missing_ok=True)
+    _validator_path(part).unlink(missing_ok=True)
+
+
 def _download(url: str, part: Path, *, label: str, expected: str, progress: bool) -> None:
     """Download ``url`` into ``part``, resuming from its current size when the server honours ``Range``.
 
@@ -237,8 +247,12 @@ def _download(url: str, part: Path, *, label: str, expected: str, progress: bool
 
     offset = part.stat().st_size if part.exists() else 0
     headers = {"User-Agent": "territoires (https://github.com/territoires)", "Accept-Encoding": "identity"}
+    validator = _validator_path(part)
     if offset:
         headers["Range"] = f"bytes={offset}-"
+        if validator.is_file():
+            # If-Range: the server sends the whole new file (200) when the remote one changed since.
+            headers["If-Range"] = validator.read_text(encoding="utf-8").strip()
     request = urllib.request.Request(url, headers=headers)
     try:
         response = urllib.request.urlopen(request, timeout=TIMEOUT)  # noqa: S310 - URLs come from the catalogue
@@ -246,7 +260,7 @@ def _download(url: str, part: Path, *, label: str, expected: str, progress: bool
         if exc.code == 416 and offset:
             # The partial file does not fit the remote one (changed or already complete): restart cleanly.
             log.info("%s : reprise refusée (HTTP 416), nouveau téléchargement complet", url)
-            part.unlink()
+            _discard(part)
             return _download(url, part, label=label, expected=expected, progress=progress)
         msg = (
             f"téléchargement de {label} impossible : {url} a répondu HTTP {exc.code} ({exc.reason}) ; "
@@ -266,7 +280,7 @@ def _download(url: str, part: Path, *, label: str, expected: str, progress: bool
             if not content_range.startswith(f"bytes {offset}-"):
                 log.info("%s : plage inattendue (%s), nouveau téléchargement complet", url, content_range)
                 response.close()
-                part.unlink()
+                _discard(part)
                 return _download(url, part, label=label, expected=expected, progress=progress)
             log.info("%s : reprise à l'octet %d", url, offset)
         else:
@@ -274,6 +288,11 @@ def _download(url: str, part: Path, *, label: str, expected: str, progress: bool
                 log.info("%s : le serveur ignore la reprise (HTTP %d), nouveau téléchargement complet", url, status)
             offset = 0
             mode = "wb"
+            tag = response.headers.get("ETag") or response.headers.get("Last-Modified")
+            if tag and not tag.startswith("W/"):  # weak ETags cannot validate a byte range
+                validator.write_text(tag, encoding="utf-8")
+            else:
+                validator.unlink(missing_ok=True)
         length = response.headers.get("Content-Length")
         remaining = int(length) if length and length.isdigit() else None
         total = offset + remaining if remaining is not None else None
@@ -450,8 +469,8 @@ def _fetch_one(
     fmt = entry["format"]
     download = folder / filename
     part = download.with_name(download.name + ".part")
-    if force and part.exists():
-        part.unlink()
+    if force:
+        _discard(part)
     _download(url, part, label=label, expected=_EXPECTED.get(fmt, fmt), progress=progress)
     try:
         digest = _sha256(part)
@@ -469,9 +488,10 @@ def _fetch_one(
             member = None
             _check_text(part, fmt, entry.get("checks", {}), label=label, url=url)
     except BaseException:
-        part.unlink(missing_ok=True)
+        _discard(part)
         raise
     os.replace(part, download)
+    _validator_path(part).unlink(missing_ok=True)
     if member is not None:
         _extract(download, member, final)
     manifest[key] = {

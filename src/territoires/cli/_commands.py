@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from . import cli as _root
+from .apl import apl
 from .diagnose import demo, diagnose
+from .fetch import fetch
 
-_root.add_command(demo)
-_root.add_command(diagnose)
-from .apl import apl  # noqa: E402
-
-_root.add_command(apl)
+for _command in (demo, diagnose, apl, fetch):
+    _root.add_command(_command)

@@ -8,6 +8,7 @@ import click
 
 from ..diagnostic import Diagnostic, run_diagnostic, save_diagnostic
 from . import options
+from .fetch import cache_dir_opt as fetch_cache_dir_opt
 
 
 def _progress(step: int, steps: int, text: str) -> None:
@@ -53,9 +54,24 @@ def demo(out: str, offline: bool) -> None:
 
 
 @click.command()
-@options.communes_opt
+@click.option(
+    "--communes",
+    "communes",
+    type=options.existing_path,
+    multiple=True,
+    help="Contours des communes (GeoJSON, GeoPackage, Shapefile, GeoParquet) ; un dossier ou l'option répétée "
+    "pour plusieurs fichiers. Sans --communes, les données téléchargées par « territoires fetch » pour "
+    "--departement / --region sont utilisées.",
+)
 @options.population_opt
-@options.practitioners_opt
+@click.option(
+    "--practitioners",
+    "--praticiens",
+    "practitioners",
+    type=options.existing_file,
+    help="Praticiens : extraction Annuaire Santé (PS_LibreAcces) ou table générique (CSV, GeoJSON, GeoPackage) ; "
+    "obligatoire avec --communes.",
+)
 @options.facilities_opt
 @click.option(
     "--existing-cpts",
@@ -76,6 +92,10 @@ def demo(out: str, offline: bool) -> None:
 @options.profession_opt
 @options.max_age_opt
 @click.option("--departement", "departements", multiple=True, help="Limite le diagnostic à ce département (répétable).")
+@click.option(
+    "--region", "regions", multiple=True, help="Limite le diagnostic aux départements de cette région (code COG)."
+)
+@fetch_cache_dir_opt
 @click.option("--no-cpts", is_flag=True, help="Ne calcule pas les territoires de CPTS.")
 @click.option("--no-zones", is_flag=True, help="Ne calcule pas la surface des temps d'accès.")
 @click.option(
@@ -99,6 +119,8 @@ def diagnose(
     profession,
     max_age,
     departements,
+    regions,
+    cache_dir,
     no_cpts,
     no_zones,
     resolution,
@@ -108,8 +130,29 @@ def diagnose(
     """Diagnostic territorial : APL, zones d'accès, CPTS ; écrit diagnostic.gpkg, carte.html et rapport.html."""
     if travel_times and road_network:
         raise click.UsageError("--travel-times et --road-network s'excluent : choisissez une source de temps.")
+    from ..io.fetch import cached_inputs, departements_of
+
+    deps = departements_of(list(departements) or None, list(regions) or None)
+    if communes:
+        if practitioners is None:
+            raise click.UsageError("--practitioners est obligatoire avec --communes.")
+        communes_paths = [Path(c) for c in communes]
+    elif deps:
+        cached = cached_inputs(
+            departement=list(departements) or None, region=list(regions) or None, cache_dir=cache_dir
+        )
+        click.echo(f"Données du cache : départements {', '.join(deps)}.", err=True)
+        communes_paths = cached["communes"]
+        population = population or cached["population"]
+        practitioners = practitioners or cached["practitioners"]
+        facilities = facilities or cached["facilities"]
+    else:
+        raise click.UsageError(
+            "donnez les fichiers (--communes, --practitioners…) ou un territoire déjà téléchargé "
+            "(--departement 34 ou --region 76, après « territoires fetch »)."
+        )
     diagnostic = run_diagnostic(
-        [Path(c) for c in communes],
+        communes_paths,
         population=population,
         practitioners=practitioners,
         facilities=facilities,
@@ -119,7 +162,7 @@ def diagnose(
         road_network=road_network,
         profession=profession,
         max_age=max_age,
-        departements=list(departements) or None,
+        departements=deps or None,
         catchments=not no_cpts,
         zones=not no_zones,
         resolution=resolution,

@@ -1,0 +1,806 @@
+"""CPTS catchments: mesh a territory into contiguous groups of communes of 12,000 to 152,000 inhabitants.
+
+The method is a constrained, flow-based agglomeration in the tradition of functional regionalisation (Intramax,
+Masser & Brown 1975), run on sparse matrices so that it scales to all of France:
+
+1. **Contiguity.** Two communes are neighbours when their polygons touch (queen contiguity). A group of communes
+   cut off from the rest (an island, an exclave) whose population is below the floor is joined to the nearest
+   commune outside it (shortest polygon-to-polygon distance, same département or EPCI when borders are kept); a
+   cut-off group above the floor (Corsica, a large island) is meshed on its own.
+2. **Care flows.** Patients' commune → commune of the practitioner consulted. Given by the user (health insurance
+   flows) or, by default, estimated with a gravity (Huff) model: each commune's population is shared among the
+   communes within ``gravity_max_minutes`` in proportion to ``supply × exp(-minutes / gravity_decay_minutes)``, the
+   supply being the GP full-time equivalents plus ``pole_weight`` per MSP / centre de santé (care poles attract),
+   and staying home when no supply is within reach.
+3. **Fixed parts.** Communes of existing CPTS are kept as they are and never merged; a commune above the ceiling
+   is its own catchment, flagged for an infra-communal split.
+4. **Agglomeration.** Every other commune starts alone. Each round, regions below the floor choose the adjacent
+   region with the strongest Intramax interaction ``F_ab / (O_a D_b) + F_ba / (O_b D_a)`` (``F`` flows between
+   regions, ``O`` outflows, ``D`` inflows) among those they can join without exceeding the ceiling; mutual choices
+   merge, and regions joining one that is already above the floor merge while its population stays under the
+   ceiling. When no region below the floor can move, mutual best pairs keep merging until the number of proposed
+   catchments reaches its target (by default the uncovered population divided by 82,000, the national mean CPTS
+   size in 2024: 32 for Centre-Val de Loire, the number that region planned). All of it is vectorised: a round is
+   a few sparse products, and there are a few dozen rounds.
+5. **Figures and flags.** Per catchment: population, communes, practitioners and FTE, APL weighted by the
+   standardised population, self-containment (share of its residents' care flows that stay inside), Polsby-Popper
+   compactness, national size class, main commune (largest supply, then population) as its name. A catchment that
+   cannot meet the bounds is kept and flagged with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from .._errors import InputError, ParameterError, warn
+from ..settings import CPTS_MAX_POP, CPTS_MIN_POP, CPTS_SIZE_CLASSES
+from .travel_times import straight_line_times
+
+log = logging.getLogger(__name__)
+
+#: National mean population of a CPTS (February 2024, DOMAIN.md): the default target size of proposed catchments.
+CPTS_MEAN_POP = 82_000
+
+STATUS_EXISTING = "existante"
+STATUS_PROPOSED = "proposée"
+ALERT_ABOVE_CEILING = "au-dessus du plafond : découpage infra-communal nécessaire"
+ALERT_ISOLATED = "sous le plancher : territoire isolé trop peu peuplé"
+ALERT_ENCLAVED = "sous le plancher : enclavé entre des CPTS existantes ou une grande ville"
+ALERT_BLOCKED = "sous le plancher : tous les voisins sont proches du plafond"
+ALERT_EXISTING_SMALL = "CPTS existante sous le plancher"
+ALERT_EXISTING_LARGE = "CPTS existante au-dessus du plafond"
+
+
+@dataclass(frozen=True)
+class CatchmentParameters:
+    """Parameters of :func:`mesh_catchments`.
+
+    Attributes
+    ----------
+    min_population, max_population
+        Bounds of a catchment's population (inhabitants); defaults 12,000 and 152,000 (Occitanie 2019).
+    target_population
+        Mean population proposed catchments aim at once every one is above the floor (inhabitants): the number
+        of proposed catchments is the uncovered population divided by it. ``None`` stops as soon as every
+        catchment is above the floor (smaller, more numerous catchments). Ignored when ``n_catchments`` or
+        ``per_departement`` is given.
+    n_catchments
+        Target number of proposed catchments for the whole territory.
+    per_departement
+        Target number of proposed catchments in each département: an integer, or a ``(low, high)`` range within
+        which the number follows ``target_population`` (e.g. ``(4, 5)`` as in Centre-Val de Loire). Implies
+        that catchments stay inside départements.
+    within
+        Keep catchments inside the borders of ``"departement"``, ``"epci"`` or any column of the communes.
+    gravity_max_minutes, gravity_decay_minutes
+        Reach (minutes) and decay constant (minutes) of the gravity model that estimates flows when none are given.
+    pole_weight
+        Weight of one MSP or centre de santé in the supply of the gravity model (in GP full-time equivalents).
+    seed
+        Seed of the tie-breaking between equally scored merges: the result is deterministic for a given seed.
+    """
+
+    min_population: float = CPTS_MIN_POP
+    max_population: float = CPTS_MAX_POP
+    target_population: float | None = CPTS_MEAN_POP
+    n_catchments: int | None = None
+    per_departement: int | tuple[int, int] | None = None
+    within: str | None = None
+    gravity_max_minutes: float = 30.0
+    gravity_decay_minutes: float = 10.0
+    pole_weight: float = 2.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_population < self.max_population:
+            msg = (
+                f"bornes de population incohérentes : plancher {self.min_population:g}, "
+                f"plafond {self.max_population:g} (attendu 0 < plancher < plafond)."
+            )
+            raise ParameterError(msg)
+        if self.target_population is not None and self.target_population <= 0:
+            raise ParameterError(f"taille cible invalide : {self.target_population} (attendu > 0).")
+        if self.n_catchments is not None and self.n_catchments < 1:
+            raise ParameterError(f"nombre de territoires invalide : {self.n_catchments} (attendu ≥ 1).")
+        per = self.per_departement
+        if per is not None:
+            low, high = (per, per) if isinstance(per, int) else per
+            if not 1 <= low <= high:
+                raise ParameterError(f"nombre par département invalide : {per} (attendu n ≥ 1 ou (min, max)).")
+        if self.gravity_max_minutes <= 0 or self.gravity_decay_minutes <= 0 or self.pole_weight < 0:
+            raise ParameterError("paramètres du modèle gravitaire invalides (temps > 0, poids des pôles ≥ 0).")
+
+
+@dataclass
+class CatchmentResult:
+    """Result of :func:`mesh_catchments`.
+
+    Attributes
+    ----------
+    communes
+        The input communes with ``cpts_id``, ``cpts_nom`` and ``cpts_statut``.
+    catchments
+        One row per catchment (dissolved polygons): ``cpts_id``, ``nom``, ``statut``, ``commune_principale``,
+        ``population``, ``population_standardisee``, ``nb_communes``, ``praticiens``, ``etp``, ``apl_moyen``,
+        ``autonomie``, ``compacite``, ``classe_taille``, ``alerte``.
+    summary
+        Coverage before and after (population shares), counts, the source of the flows, islands joined.
+    """
+
+    communes: gpd.GeoDataFrame
+    catchments: gpd.GeoDataFrame
+    summary: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------------------------------------------
+
+
+def contiguity(communes: gpd.GeoDataFrame) -> sparse.csr_array:
+    """Queen contiguity of commune polygons (touching borders or corners) as a symmetric 0/1 sparse matrix."""
+    geoms = communes.geometry.values
+    i, j = communes.sindex.query(geoms, predicate="intersects")
+    keep = i != j
+    n = len(communes)
+    adj = sparse.csr_array((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(n, n))
+    adj = ((adj + adj.T) > 0).astype(float)
+    return sparse.csr_array(adj)
+
+
+def _join_cut_off_groups(
+    communes: gpd.GeoDataFrame, adj: sparse.csr_array, population: np.ndarray, groups: np.ndarray, floor: float
+) -> tuple[sparse.csr_array, list[dict]]:
+    """Link every cut-off group of communes below ``floor`` to the nearest commune outside it (same group)."""
+    links: list[dict] = []
+    geoms = communes.geometry.values
+    codes = communes["code_commune"].to_numpy()
+    # One pass per cut-off component (islands and exclaves: a handful), never per commune.
+    for _ in range(len(communes)):
+        n_comp, comp = connected_components(adj, directed=False)
+        comp_pop = np.bincount(comp, weights=population, minlength=n_comp)
+        candidates = [c for c in np.argsort(comp_pop) if comp_pop[c] < floor]
+        todo = None
+        for c in candidates:
+            members = np.flatnonzero(comp == c)
+            others = np.flatnonzero((comp != c) & (groups == groups[members[0]]))
+            if len(others):
+                todo = (members, others)
+                break
+        if todo is None:
+            break
+        members, others = todo
+        tree = shapely.STRtree(geoms[others])
+        (src, dst), dist = tree.query_nearest(geoms[members], return_distance=True, all_matches=False)
+        best = int(np.argmin(dist))
+        a, b = int(members[src[best]]), int(others[dst[best]])
+        adj = adj.tolil()
+        adj[a, b] = adj[b, a] = 1.0
+        adj = sparse.csr_array(adj)
+        links.append({"commune": codes[a], "rattachee_a": codes[b], "distance_m": float(dist[best])})
+    return adj, links
+
+
+def gravity_flows(
+    communes: gpd.GeoDataFrame,
+    *,
+    supply: np.ndarray,
+    max_minutes: float = 30.0,
+    decay_minutes: float = 10.0,
+    population_column: str = "population",
+) -> pd.DataFrame:
+    """Estimate care flows between communes with a gravity (Huff) model.
+
+    The population of each commune ``i`` is shared among the communes ``j`` within ``max_minutes``
+    (straight-line travel times) in proportion to ``supply_j × exp(-minutes_ij / decay_minutes)``; a commune with
+    no supply within reach keeps its population at home.
+
+    Parameters
+    ----------
+    communes
+        Communes in a metric CRS with ``code_commune`` and the population column.
+    supply
+        Attractiveness of each commune (GP full-time equivalents, say), aligned with ``communes``.
+    max_minutes, decay_minutes
+        Reach and decay constant of the model (minutes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``origin``, ``destination`` (commune codes), ``flux`` (inhabitants; each origin's flows sum to its
+        population).
+    """
+    codes = communes["code_commune"].to_numpy()
+    pop = communes[population_column].fillna(0).to_numpy(dtype=float)
+    tt = straight_line_times(communes, max_minutes=max_minutes)
+    index = pd.Index(codes)
+    i = index.get_indexer(tt["origin"])
+    j = index.get_indexer(tt["destination"])
+    w = np.asarray(supply, dtype=float)[j] * np.exp(-tt["minutes"].to_numpy() / decay_minutes)
+    total = np.bincount(i, weights=w, minlength=len(codes))
+    share = np.divide(w, total[i], out=np.zeros_like(w), where=total[i] > 0)
+    flux = pop[i] * share
+    home = np.flatnonzero(total <= 0)
+    out = pd.DataFrame({"origin": codes[i], "destination": codes[j], "flux": flux})
+    out = pd.concat(
+        [out[out["flux"] > 0], pd.DataFrame({"origin": codes[home], "destination": codes[home], "flux": pop[home]})],
+        ignore_index=True,
+    )
+    return out
+
+
+def _flow_matrix(flows: pd.DataFrame, codes: pd.Index) -> tuple[sparse.csr_array, dict]:
+    """Sparse commune × commune flow matrix; flows with codes outside the territory are counted, not used."""
+    i = codes.get_indexer(flows["origin"].astype(str))
+    j = codes.get_indexer(flows["destination"].astype(str))
+    flux = flows["flux"].to_numpy(dtype=float)
+    ok = (i >= 0) & (j >= 0)
+    report = {
+        "flux_lignes": len(flows),
+        "flux_lignes_hors_territoire": int((~ok).sum()),
+        "flux_hors_territoire": float(flux[~ok].sum()),
+    }
+    if (~ok).any():
+        unknown = pd.unique(
+            np.concatenate([flows["origin"].astype(str)[i < 0], flows["destination"].astype(str)[j < 0]])
+        )
+        warn(
+            f"flux : {int((~ok).sum())} ligne(s) ({flux[~ok].sum():,.0f} au total) ont une commune hors du "
+            f"territoire ({', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''}) : elles ne guident pas le "
+            "découpage.".replace(",", " ")
+        )
+    n = len(codes)
+    mat = sparse.csr_array((flux[ok], (i[ok], j[ok])), shape=(n, n))
+    return mat, report
+
+
+def _argmax_by_row(rows: np.ndarray, cols: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each distinct row, the column of its highest score (vectorised)."""
+    order = np.lexsort((cols, -score, rows))
+    rows, cols, score = rows[order], cols[order], score[order]
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    return rows[first], cols[first], score[first]
+
+
+def _relabel(labels: np.ndarray, a: np.ndarray, b: np.ndarray, k: int) -> tuple[np.ndarray, sparse.csr_array, int]:
+    """Merge regions along the edges ``a``–``b``; return new commune labels, the k×k' map and k'."""
+    link = sparse.csr_array((np.ones(a.size), (a, b)), shape=(k, k))
+    k_new, new = connected_components(link, directed=False)
+    mapping = sparse.csr_array((np.ones(k), (np.arange(k), new)), shape=(k, k_new))
+    return new[labels], mapping, k_new
+
+
+def care_basins(
+    flows: sparse.csr_array,
+    adjacency: sparse.csr_array,
+    *,
+    free: np.ndarray,
+    population: np.ndarray,
+    ceiling: float,
+) -> np.ndarray:
+    """Group communes by the care pole they depend on (dominant flows), in contiguous pieces under the ceiling.
+
+    Each commune points to the commune receiving most of its residents' flows (itself for a pole); the chains of
+    such pointers end at poles, and each pole with the communes leading to it forms a basin (Nystuen & Dacey's
+    dominant-flow method, as in INSEE's bassins de vie). A basin is cut into contiguous pieces; a piece above the
+    ceiling falls back to single communes, left to the agglomeration.
+
+    Parameters
+    ----------
+    flows
+        Commune × commune care flows (sparse).
+    adjacency
+        Contiguity between communes (sparse, symmetric).
+    free
+        Communes to group (others keep a basin of their own).
+    population, ceiling
+        Populations (inhabitants) and the ceiling of a catchment.
+
+    Returns
+    -------
+    numpy.ndarray
+        A basin label per commune (integers, not consecutive).
+    """
+    n = flows.shape[0]
+    keep = sparse.diags_array(free.astype(float))
+    coo = sparse.csr_array(keep @ flows @ keep).tocoo()
+    positive = coo.data > 0
+    rows, cols, _ = _argmax_by_row(coo.row[positive], coo.col[positive], coo.data[positive])
+    dominant = np.arange(n)
+    dominant[rows] = cols
+    pointer = sparse.csr_array((np.ones(n), (np.arange(n), dominant)), shape=(n, n))
+    _, basin = connected_components(pointer, directed=False)
+    adj = adjacency.tocoo()
+    inside = free[adj.row] & free[adj.col] & (basin[adj.row] == basin[adj.col])
+    links = sparse.csr_array((np.ones(int(inside.sum())), (adj.row[inside], adj.col[inside])), shape=(n, n))
+    _, piece = connected_components(links, directed=False)
+    too_big = np.bincount(piece, weights=population, minlength=n)[piece] > ceiling
+    piece = piece.copy()
+    piece[too_big] = n + np.flatnonzero(too_big)
+    return piece
+
+
+class _Agglomeration:
+    """Region-level state of the agglomeration: labels, populations, flows and contiguity between regions."""
+
+    def __init__(
+        self,
+        labels: np.ndarray,
+        population: np.ndarray,
+        flows: sparse.csr_array,
+        adjacency: sparse.csr_array,
+        frozen_regions: np.ndarray,
+        group_of_region: np.ndarray,
+        *,
+        seed: int,
+    ) -> None:
+        self.labels = labels
+        self.k = int(labels.max()) + 1
+        onehot = sparse.csr_array((np.ones(labels.size), (np.arange(labels.size), labels)), shape=(labels.size, self.k))
+        self.pop = np.bincount(labels, weights=population, minlength=self.k)
+        self.flows = sparse.csr_array(onehot.T @ flows @ onehot)
+        adj = sparse.csr_array(onehot.T @ adjacency @ onehot)
+        adj.setdiag(0)
+        adj.eliminate_zeros()
+        self.adj = sparse.csr_array((adj > 0).astype(float))
+        self.frozen = frozen_regions.astype(bool)
+        self.group = group_of_region
+        rng = np.random.default_rng(seed)
+        self.jitter = rng.random(self.k)
+        self.rounds = 0
+
+    def _apply(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.labels, mapping, k_new = _relabel(self.labels, a, b, self.k)
+        mt = mapping.T
+        self.pop = mt @ self.pop
+        self.flows = sparse.csr_array(mt @ self.flows @ mapping)
+        adj = sparse.csr_array(mt @ self.adj @ mapping)
+        adj.setdiag(0)
+        adj.eliminate_zeros()
+        self.adj = sparse.csr_array((adj > 0).astype(float))
+        self.frozen = (mt @ self.frozen.astype(float)) > 0
+        first = np.full(k_new, -1)
+        newidx = mapping.indices  # row r of mapping has its single 1 at column newidx[r]
+        first[newidx[::-1]] = np.arange(self.k)[::-1]
+        self.group = self.group[first]
+        self.jitter = self.jitter[first]
+        self.k = k_new
+        self.rounds += 1
+
+    def _candidate_pairs(self, ceiling: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Adjacent, unfrozen region pairs whose union stays under the ceiling, with their Intramax score."""
+        coo = self.adj.tocoo()
+        a, b = coo.row, coo.col
+        ok = ~self.frozen[a] & ~self.frozen[b] & (self.pop[a] + self.pop[b] <= ceiling)
+        a, b = a[ok], b[ok]
+        out = np.asarray(self.flows.sum(axis=1)).ravel()
+        inn = np.asarray(self.flows.sum(axis=0)).ravel()
+        inv_o = np.divide(1.0, out, out=np.zeros_like(out), where=out > 0)
+        inv_d = np.divide(1.0, inn, out=np.zeros_like(inn), where=inn > 0)
+        norm = sparse.csr_array(sparse.diags_array(inv_o) @ self.flows @ sparse.diags_array(inv_d))
+        sym = sparse.csr_array(norm + norm.T)
+        intramax = np.asarray(sym[a, b]).ravel() if a.size else np.zeros(0)
+        # Regions with no flow between them still need a partner: a tiny score favouring small unions, and a
+        # seeded, symmetric tie-break.
+        fallback = 1e-9 / (self.pop[a] + self.pop[b] + 1.0)
+        tie = 1e-15 * (self.jitter[a] + self.jitter[b])
+        return a, b, intramax + fallback + tie
+
+    def grow_to_floor(self, floor: float, ceiling: float) -> None:
+        """Merge regions below the floor with their best neighbour until none can move."""
+        while True:
+            a, b, score = self._candidate_pairs(ceiling)
+            small = self.pop < floor
+            src = small[a]
+            if not src.any():
+                return
+            rows, choice_col, choice_score = _argmax_by_row(a[src], b[src], score[src])
+            choice = np.full(self.k, -1)
+            choice[rows] = choice_col
+            is_source = choice >= 0
+            mutual = is_source[choice_col] & (choice[choice_col] == rows)
+            pa, pb = rows[mutual & (rows < choice_col)], choice_col[mutual & (rows < choice_col)]
+            # Sources joining a region that is not moving: accept the strongest while under the ceiling.
+            lone = ~is_source[choice_col]
+            ja, jb, js = rows[lone], choice_col[lone], choice_score[lone]
+            order = np.lexsort((ja, -js, jb))
+            ja, jb = ja[order], jb[order]
+            added = pd.Series(self.pop[ja]).groupby(jb).cumsum().to_numpy()
+            accept = self.pop[jb] + added <= ceiling
+            a_all = np.concatenate([pa, ja[accept]])
+            b_all = np.concatenate([pb, jb[accept]])
+            if a_all.size == 0:
+                return
+            self._apply(a_all, b_all)
+
+    def merge_to_targets(self, targets: dict, ceiling: float) -> None:
+        """Merge mutual best pairs (strongest first) until each group's count of unfrozen regions hits its target."""
+        while True:
+            a, b, score = self._candidate_pairs(ceiling)
+            n_groups = int(self.group.max()) + 1
+            active = ~self.frozen
+            counts = np.bincount(self.group[active], minlength=n_groups)
+            target = np.full(n_groups, np.iinfo(np.int64).max)
+            for g, t in targets.items():  # one entry per département or border group, not per commune
+                target[g] = t
+            excess = counts - np.minimum(target, counts)
+            keep = excess[self.group[a]] > 0
+            a, b, score = a[keep], b[keep], score[keep]
+            if a.size == 0:
+                return
+            rows, cols, sc = _argmax_by_row(a, b, score)
+            choice = np.full(self.k, -1)
+            choice[rows] = cols
+            mutual = (choice[cols] == rows) & (rows < cols)
+            pa, pb, ps = rows[mutual], cols[mutual], sc[mutual]
+            order = np.argsort(-ps, kind="stable")
+            pa, pb = pa[order], pb[order]
+            rank = pd.Series(np.ones(pa.size)).groupby(self.group[pa]).cumsum().to_numpy()
+            take = rank <= excess[self.group[pa]]
+            if not take.any():
+                return
+            self._apply(pa[take], pb[take])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Main entry point
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _group_column(communes: gpd.GeoDataFrame, params: CatchmentParameters) -> np.ndarray:
+    from ..io.communes import departement_of
+
+    within = params.within or ("departement" if params.per_departement is not None else None)
+    if within is None:
+        return np.zeros(len(communes), dtype=int)
+    if within == "departement":
+        values = (
+            communes["departement"] if "departement" in communes else departement_of(communes["code_commune"])
+        ).astype(str)
+    elif within in communes.columns:
+        values = communes[within].astype("string")
+        missing = values.isna()
+        if missing.any():
+            msg = (
+                f"colonne « {within} » : {int(missing.sum())} commune(s) sans valeur "
+                f"(ex. {communes.loc[missing, 'code_commune'].iloc[0]}) ; impossible de garder les limites."
+            )
+            raise InputError(msg)
+        values = values.astype(str)
+    else:
+        msg = f"limites à respecter : colonne « {within} » absente des communes (colonnes : {list(communes.columns)})."
+        raise InputError(msg)
+    return pd.factorize(values, sort=True)[0]
+
+
+def _supply(communes, practitioners, facilities, params) -> tuple[np.ndarray, np.ndarray]:
+    """Care supply per commune (GP FTE or head count, plus MSP / centres de santé): poles of the gravity model."""
+    codes = pd.Index(communes["code_commune"])
+    n = len(codes)
+    if "etp" in communes.columns:
+        gp = communes["etp"].fillna(0).to_numpy(dtype=float)
+    elif "praticiens" in communes.columns:
+        gp = communes["praticiens"].fillna(0).to_numpy(dtype=float)
+    elif practitioners is not None and len(practitioners):
+        weight = practitioners["nombre"] if "nombre" in practitioners else pd.Series(1.0, index=practitioners.index)
+        idx = codes.get_indexer(practitioners["code_commune"].astype(str))
+        ok = idx >= 0
+        gp = np.bincount(idx[ok], weights=weight.to_numpy(dtype=float)[ok], minlength=n)
+    else:
+        gp = np.zeros(n)
+    poles = np.zeros(n)
+    if facilities is not None and len(facilities) and "type_structure" in facilities:
+        f = facilities[facilities["type_structure"].isin(["msp", "centre_sante"])]
+        idx = codes.get_indexer(f["code_commune"].astype(str))
+        poles = np.bincount(idx[idx >= 0], minlength=n).astype(float)
+    return gp, poles
+
+
+def _existing_labels(existing: pd.DataFrame | None, codes: pd.Index) -> tuple[np.ndarray, pd.DataFrame]:
+    """Index of the existing CPTS of each commune (-1 if none) and the table of existing CPTS."""
+    label = np.full(len(codes), -1)
+    if existing is None or len(existing) == 0:
+        return label, pd.DataFrame(columns=["cpts_id", "cpts_nom"])
+    for column in ("code_commune", "cpts_id"):
+        if column not in existing.columns:
+            raise InputError(f"CPTS existantes : colonne « {column} » attendue (colonnes : {list(existing.columns)}).")
+    ex = existing.copy()
+    ex["cpts_id"] = ex["cpts_id"].astype(str)
+    if "cpts_nom" not in ex:
+        ex["cpts_nom"] = ex["cpts_id"]
+    idx = codes.get_indexer(ex["code_commune"].astype(str))
+    if (idx < 0).any():
+        unknown = ex.loc[idx < 0, "code_commune"].astype(str).tolist()
+        warn(
+            f"CPTS existantes : {len(unknown)} commune(s) hors du territoire ignorée(s) "
+            f"({', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''})."
+        )
+    ex = ex[idx >= 0]
+    idx = idx[idx >= 0]
+    dup = pd.Series(idx).duplicated(keep=False).to_numpy()
+    if dup.any():
+        rows = ex[dup].sort_values("code_commune").head(4)
+        detail = ", ".join(f"{c} ({n})" for c, n in zip(rows["code_commune"], rows["cpts_nom"], strict=True))
+        raise InputError(f"CPTS existantes : commune(s) rattachée(s) à plusieurs CPTS : {detail}.")
+    table = ex.drop_duplicates("cpts_id")[["cpts_id", "cpts_nom"]].reset_index(drop=True)
+    label[idx] = pd.Index(table["cpts_id"]).get_indexer(ex["cpts_id"])
+    return label, table
+
+
+def _targets(params: CatchmentParameters, group: np.ndarray, pop: np.ndarray, free: np.ndarray) -> dict | None:
+    """Target number of proposed catchments per group (None: stop at the floor)."""
+    free_pop = pd.Series(pop[free]).groupby(group[free]).sum()
+    if params.per_departement is not None:
+        per = params.per_departement
+        low, high = (per, per) if isinstance(per, int) else per
+        size = params.target_population or CPTS_MEAN_POP
+        return {g: int(np.clip(round(p / size), low, high)) for g, p in free_pop.items()}
+    if params.n_catchments is not None:
+        if free_pop.size > 1:
+            share = free_pop / free_pop.sum() * params.n_catchments
+            return {g: max(1, round(v)) for g, v in share.items()}
+        return {g: params.n_catchments for g in free_pop.index}
+    if params.target_population is None:
+        return None
+    return {g: max(1, round(p / params.target_population)) for g, p in free_pop.items()}
+
+
+def _size_class(population: pd.Series) -> pd.Series:
+    bounds = [b for b, _ in CPTS_SIZE_CLASSES]
+    classes = [c for _, c in CPTS_SIZE_CLASSES]
+    return pd.Series(
+        np.asarray(classes)[np.searchsorted(bounds, population.to_numpy(), side="left")], index=population.index
+    )
+
+
+def mesh_catchments(
+    communes: gpd.GeoDataFrame,
+    *,
+    params: CatchmentParameters | None = None,
+    flows: pd.DataFrame | None = None,
+    existing: pd.DataFrame | None = None,
+    practitioners: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+) -> CatchmentResult:
+    """Partition communes into contiguous CPTS catchments within population bounds (see the module docstring).
+
+    Parameters
+    ----------
+    communes
+        Communes in a metric CRS (Lambert-93) with ``code_commune``, ``nom``, ``population`` and geometry; where
+        present ``population_standardisee``, ``apl``, ``praticiens``, ``etp`` (from :func:`compute_apl`),
+        ``departement``, ``epci``.
+    params
+        Bounds, targets and options (:class:`CatchmentParameters`).
+    flows
+        Care flows ``origin``, ``destination``, ``flux`` (patients' commune → practitioner's commune); estimated
+        with a gravity model when absent.
+    existing
+        Existing CPTS: ``code_commune``, ``cpts_id``, ``cpts_nom`` (one row per commune); kept as they are.
+    practitioners, facilities
+        Used for the supply of the gravity model when the communes carry no ``etp``/``praticiens``; MSP and
+        centres de santé act as care poles.
+
+    Returns
+    -------
+    CatchmentResult
+        Communes with their catchment, the dissolved catchments with their figures, and a summary.
+    """
+    params = params or CatchmentParameters()
+    if len(communes) == 0:
+        raise InputError("découpage en CPTS : aucune commune.")
+    if communes.crs is None or not communes.crs.is_projected:
+        raise InputError("découpage en CPTS : les communes doivent être dans un système métrique (Lambert-93).")
+    gdf = communes.reset_index(drop=True)
+    codes = pd.Index(gdf["code_commune"].astype(str))
+    if codes.has_duplicates:
+        raise InputError(f"découpage en CPTS : codes commune en double ({codes[codes.duplicated()][:5].tolist()}).")
+    n = len(gdf)
+    pop = gdf["population"].fillna(0).to_numpy(dtype=float)
+    floor, ceiling = float(params.min_population), float(params.max_population)
+    group = _group_column(gdf, params)
+
+    # 1. Contiguity, cut-off groups joined to their nearest neighbour.
+    adj = contiguity(gdf)
+    if group.max() > 0:
+        coo = adj.tocoo()
+        same = group[coo.row] == group[coo.col]
+        adj = sparse.csr_array((coo.data[same], (coo.row[same], coo.col[same])), shape=(n, n))
+    adj, links = _join_cut_off_groups(gdf, adj, pop, group, floor)
+    if links:
+        log.info("%d île(s)/enclave(s) rattachée(s) à leur voisine la plus proche", len(links))
+
+    # 2. Flows.
+    gp, poles = _supply(gdf, practitioners, facilities, params)
+    supply = gp + params.pole_weight * poles
+    if flows is None:
+        flows_source = "estimés (modèle gravitaire)"
+        if supply.sum() <= 0:
+            supply = pop.copy()
+            flows_source = "estimés (modèle gravitaire sur la population, sans offre connue)"
+        flow_table = gravity_flows(
+            gdf, supply=supply, max_minutes=params.gravity_max_minutes, decay_minutes=params.gravity_decay_minutes
+        )
+    else:
+        flows_source = "fournis"
+        flow_table = flows
+    flow_mat, flow_report = _flow_matrix(flow_table, codes)
+
+    # 3. Fixed parts: existing CPTS, communes above the ceiling.
+    ex_label, ex_table = _existing_labels(existing, codes)
+    in_existing = ex_label >= 0
+    big = ~in_existing & (pop > ceiling)
+    free = ~in_existing & ~big
+    labels = np.empty(n, dtype=int)
+    n_ex = len(ex_table)
+    labels[in_existing] = ex_label[in_existing]
+    others = np.flatnonzero(~in_existing)
+    basins = care_basins(flow_mat, adj, free=free, population=pop, ceiling=ceiling)
+    first_labels, uniques = pd.factorize(basins[others], sort=True)
+    labels[others] = n_ex + first_labels
+    frozen_regions = np.zeros(n_ex + len(uniques), dtype=bool)
+    frozen_regions[:n_ex] = True
+    frozen_regions[labels[big]] = True
+    group_of_region = np.zeros(frozen_regions.size, dtype=int)
+    group_of_region[labels] = group
+
+    # 4. Agglomeration.
+    agg = _Agglomeration(labels, pop, flow_mat, adj, frozen_regions, group_of_region, seed=params.seed)
+    agg.grow_to_floor(floor, ceiling)
+    targets = _targets(params, group, pop, free)
+    if targets:
+        agg.merge_to_targets(targets, ceiling)
+    log.info("agglomération : %d tours, %d territoires", agg.rounds, agg.k)
+
+    return _assemble(
+        gdf,
+        agg=agg,
+        n_existing=n_ex,
+        ex_label=ex_label,
+        ex_table=ex_table,
+        big=big,
+        supply=supply,
+        flow_mat=flow_mat,
+        params=params,
+        summary_extra={
+            "flux": flows_source,
+            **flow_report,
+            "iles_rattachees": links,
+            "tours": agg.rounds,
+        },
+    )
+
+
+def _assemble(gdf, *, agg, n_existing, ex_label, ex_table, big, supply, flow_mat, params, summary_extra):
+    """Name, figure and dissolve the catchments; flag those outside the bounds."""
+    n = len(gdf)
+    labels = agg.labels
+    floor, ceiling = float(params.min_population), float(params.max_population)
+    pop = gdf["population"].fillna(0).to_numpy(dtype=float)
+    in_existing = ex_label >= 0
+
+    # Main commune: largest supply, then population, then code (deterministic).
+    order = np.lexsort((gdf["code_commune"].to_numpy(), -pop, -supply, labels))
+    main = np.full(agg.k, -1)
+    first = np.ones(n, dtype=bool)
+    first[1:] = labels[order][1:] != labels[order][:-1]
+    main[labels[order][first]] = order[first]
+
+    # A catchment holding an existing CPTS's communes carries its identity.
+    region_existing = np.full(agg.k, -1)
+    region_existing[labels[in_existing]] = ex_label[in_existing]
+    status = np.where(region_existing >= 0, STATUS_EXISTING, STATUS_PROPOSED)
+    names = gdf["nom"].astype(str).to_numpy()[main] if "nom" in gdf else gdf["code_commune"].to_numpy()[main]
+    main_codes = gdf["code_commune"].to_numpy()[main]
+    ids = np.empty(agg.k, dtype=object)
+    is_ex = region_existing >= 0
+    ids[is_ex] = ex_table["cpts_id"].to_numpy()[region_existing[is_ex]]
+    names = names.astype(object)
+    names[is_ex] = ex_table["cpts_nom"].to_numpy()[region_existing[is_ex]]
+    proposed = np.flatnonzero(~is_ex)
+    rank = np.argsort(np.argsort(main_codes[proposed], kind="stable"), kind="stable")
+    ids[proposed] = [f"P{r + 1:03d}" for r in rank]
+
+    # Figures per catchment.
+    def per_region(values) -> np.ndarray:
+        return np.bincount(labels, weights=np.asarray(values, dtype=float), minlength=agg.k)
+
+    pop_r = per_region(pop)
+    std = gdf["population_standardisee"].fillna(0) if "population_standardisee" in gdf else pd.Series(pop)
+    std_r = per_region(std)
+    apl = gdf["apl"].fillna(0).to_numpy(dtype=float) if "apl" in gdf else None
+    onehot = sparse.csr_array((np.ones(n), (np.arange(n), labels)), shape=(n, agg.k))
+    inside = (onehot.T @ flow_mat @ onehot).diagonal()
+    outflow = per_region(np.asarray(flow_mat.sum(axis=1)).ravel())
+
+    table = pd.DataFrame(
+        {
+            "cpts_id": ids.astype(str),
+            "nom": names.astype(str),
+            "statut": status,
+            "commune_principale": main_codes,
+            "population": pop_r.round().astype(np.int64),
+            "population_standardisee": std_r,
+            "nb_communes": np.bincount(labels, minlength=agg.k),
+            "praticiens": per_region(gdf["praticiens"].fillna(0)) if "praticiens" in gdf else np.nan,
+            "etp": per_region(gdf["etp"].fillna(0)) if "etp" in gdf else np.nan,
+            "apl_moyen": np.divide(per_region(apl * std), std_r, out=np.full(agg.k, np.nan), where=std_r > 0)
+            if apl is not None
+            else np.nan,
+            "autonomie": np.divide(inside, outflow, out=np.full(agg.k, np.nan), where=outflow > 0),
+        }
+    )
+    table["classe_taille"] = _size_class(table["population"])
+    table["alerte"] = _alerts(table, agg=agg, big=big, labels=labels, floor=floor, ceiling=ceiling)
+
+    # Dissolve (a coverage union: communes tile the territory), compactness.
+    parts = gpd.GeoDataFrame({"_r": labels}, geometry=gdf.geometry.values, crs=gdf.crs)
+    try:
+        dissolved = parts.dissolve("_r", method="coverage")
+    except Exception:  # noqa: BLE001 - not a clean coverage: fall back to the general union
+        dissolved = parts.dissolve("_r")
+    geom = dissolved.geometry.reindex(range(agg.k)).values
+    area, perim = shapely.area(geom), shapely.length(geom)
+    table["compacite"] = np.divide(4 * np.pi * area, perim**2, out=np.full(agg.k, np.nan), where=perim > 0)
+    catchments = gpd.GeoDataFrame(table, geometry=geom, crs=gdf.crs)
+    catchments = catchments.sort_values(["statut", "cpts_id"], ascending=[True, True]).reset_index(drop=True)
+
+    out = gdf.copy()
+    out["cpts_id"] = ids.astype(str)[labels]
+    out["cpts_nom"] = names.astype(str)[labels]
+    out["cpts_statut"] = status[labels]
+
+    total = pop.sum()
+    covered_after = table["statut"].eq(STATUS_EXISTING) | ~table["alerte"].str.startswith("sous le plancher")
+    summary = {
+        "coverage_before": float(pop[in_existing].sum() / total) if total > 0 else float("nan"),
+        "coverage_after": float(table.loc[covered_after, "population"].sum() / total) if total > 0 else float("nan"),
+        "n_catchments": int(agg.k),
+        "n_existing": int(is_ex.sum()),
+        "n_proposed": int((~is_ex).sum()),
+        "n_flagged": int(table["alerte"].ne("").sum()),
+        "min_population": floor,
+        "max_population": ceiling,
+        **summary_extra,
+    }
+    log.info(
+        "CPTS : %d territoires (%d existants, %d proposés, %d signalés)",
+        summary["n_catchments"],
+        summary["n_existing"],
+        summary["n_proposed"],
+        summary["n_flagged"],
+    )
+    return CatchmentResult(communes=out, catchments=catchments, summary=summary)
+
+
+def _alerts(table, *, agg, big, labels, floor, ceiling) -> pd.Series:
+    """French explanation for each catchment outside the bounds ('' when within)."""
+    k = len(table)
+    alerts = np.full(k, "", dtype=object)
+    p = table["population"].to_numpy(dtype=float)
+    existing = table["statut"].eq(STATUS_EXISTING).to_numpy()
+    big_region = np.zeros(k, dtype=bool)
+    big_region[labels[big]] = True
+    alerts[big_region] = ALERT_ABOVE_CEILING
+    alerts[existing & (p < floor)] = ALERT_EXISTING_SMALL
+    alerts[existing & (p > ceiling)] = ALERT_EXISTING_LARGE
+    small = ~existing & (p < floor)
+    if small.any():
+        adj = agg.adj
+        deg_free = np.asarray(adj @ (~agg.frozen).astype(float)).ravel()
+        n_comp, comp = connected_components(adj, directed=False)
+        comp_pop = np.bincount(comp, weights=agg.pop, minlength=n_comp)
+        isolated = comp_pop[comp] < floor
+        alerts[small & isolated] = ALERT_ISOLATED
+        alerts[small & ~isolated & (deg_free == 0)] = ALERT_ENCLAVED
+        alerts[small & ~isolated & (deg_free > 0)] = ALERT_BLOCKED
+    return pd.Series(alerts, index=table.index, dtype=str)

@@ -1,0 +1,245 @@
+"""CPTS catchments on hand-made grids where the right answer is known."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.sparse.csgraph import connected_components
+from shapely.geometry import box
+
+from territoires._errors import InputError, ParameterError
+from territoires.analysis.catchments import (
+    ALERT_ABOVE_CEILING,
+    ALERT_BLOCKED,
+    ALERT_ENCLAVED,
+    ALERT_ISOLATED,
+    CatchmentParameters,
+    contiguity,
+    gravity_flows,
+    mesh_catchments,
+)
+
+
+def grid(populations, *, ny: int = 1, size: float = 1000.0, prefix: str = "01", extra=None) -> gpd.GeoDataFrame:
+    """Square communes of ``size`` metres, row-major on a ``len/ny`` × ``ny`` grid, codes 01001, 01002..."""
+    n = len(populations)
+    nx = n // ny
+    geoms = [box(x * size, y * size, (x + 1) * size, (y + 1) * size) for y in range(ny) for x in range(nx)]
+    codes = [f"{prefix}{i + 1:03d}" for i in range(n)]
+    gdf = gpd.GeoDataFrame(
+        {"code_commune": codes, "nom": [f"C{i + 1}" for i in range(n)], "population": populations},
+        geometry=geoms,
+        crs=2154,
+    )
+    if extra is not None:
+        gdf = pd.concat([gdf, extra], ignore_index=True)
+    return gdf
+
+
+def flows_between(pairs: dict[tuple[int, int], float], codes) -> pd.DataFrame:
+    rows = [(codes[a], codes[b], f) for (a, b), f in pairs.items()]
+    return pd.DataFrame(rows, columns=["origin", "destination", "flux"])
+
+
+def groups_of(result) -> list[set[str]]:
+    c = result.communes
+    return sorted((set(g["code_commune"]) for _, g in c.groupby("cpts_id")), key=min)
+
+
+def assert_contiguous(result) -> None:
+    """Every catchment's communes form one connected piece of the contiguity graph."""
+    c = result.communes.reset_index(drop=True)
+    adj = contiguity(c)
+    for _, members in c.groupby("cpts_id").groups.items():
+        idx = np.asarray(members)
+        n, _ = connected_components(adj[idx][:, idx], directed=False)
+        assert n == 1
+
+
+def test_strip_follows_the_flows():
+    # Four communes of 8,000 in a row; patients of 1 go to 2 and of 3 go to 4 (indices 0..3). With a floor of
+    # 12,000 and a ceiling of 20,000 the only valid meshes pair neighbours: the flows choose {1,2} and {3,4}.
+    g = grid([8000, 8000, 8000, 8000])
+    codes = g["code_commune"].tolist()
+    f = flows_between({(0, 0): 3000, (0, 1): 5000, (1, 1): 8000, (2, 3): 5000, (2, 2): 3000, (3, 3): 8000}, codes)
+    params = CatchmentParameters(min_population=12_000, max_population=20_000, target_population=None)
+    r = mesh_catchments(g, params=params, flows=f)
+    assert groups_of(r) == [{"01001", "01002"}, {"01003", "01004"}]
+    k = r.catchments.set_index("nom")
+    # Named after the main commune (largest supply, here none, then population, then code).
+    assert set(k.index) == {"C1", "C3"}
+    # Self-containment: all 16,000 patients' flows of {1,2} stay inside.
+    assert k["autonomie"].tolist() == [1.0, 1.0]
+    assert k["population"].tolist() == [16000, 16000]
+    assert (k["alerte"] == "").all()
+    assert r.summary["coverage_before"] == 0.0
+    assert r.summary["coverage_after"] == 1.0
+    # Compactness of a 2 km × 1 km rectangle: 4π·2 / 6² = 0.698.
+    assert k["compacite"].to_numpy() == pytest.approx(4 * np.pi * 2e6 / 6000**2)
+
+
+def test_two_poles_split_a_band_between_them():
+    # A 6 × 2 band; doctors in columns 1 and 6 only. Gravity flows draw the west to pole A and the east to pole B.
+    pops = [5000, 2000, 1500, 1500, 2000, 5000] * 2
+    g = grid(pops, ny=2)
+    g["praticiens"] = [4, 0, 0, 0, 0, 4] * 2
+    params = CatchmentParameters(min_population=12_000, max_population=20_000, target_population=None)
+    r = mesh_catchments(g, params=params)
+    west = {f"01{i:03d}" for i in (1, 2, 3, 7, 8, 9)}
+    east = {f"01{i:03d}" for i in (4, 5, 6, 10, 11, 12)}
+    assert groups_of(r) == [west, east]
+    assert r.catchments["population"].tolist() == [17000, 17000]
+    assert r.summary["flux"].startswith("estimés")
+    assert_contiguous(r)
+
+
+def test_gravity_flows_by_hand():
+    # Two communes 1 km apart: straight-line time = 1 km × 1.3 / 60 km/h = 1.3 min. Supplies 1 and 3.
+    g = grid([100.0, 50.0])
+    f = gravity_flows(g, supply=np.array([1.0, 3.0]), max_minutes=30, decay_minutes=10).set_index(
+        ["origin", "destination"]
+    )["flux"]
+    w_far = 3 * np.exp(-1.3 / 10)
+    assert f[("01001", "01002")] == pytest.approx(100 * w_far / (1 + w_far))
+    assert f[("01001", "01001")] == pytest.approx(100 * 1 / (1 + w_far))
+    w_back = 1 * np.exp(-1.3 / 10)
+    assert f[("01002", "01001")] == pytest.approx(50 * w_back / (w_back + 3))
+    assert f.groupby(level=0).sum().tolist() == pytest.approx([100, 50])
+
+
+def test_ceiling_blocks_the_last_commune_and_it_is_flagged():
+    g = grid([10000, 10000, 10000])
+    codes = g["code_commune"].tolist()
+    f = flows_between({(0, 1): 6000, (1, 0): 6000, (2, 2): 10000, (0, 0): 4000, (1, 1): 4000}, codes)
+    params = CatchmentParameters(min_population=12_000, max_population=25_000, target_population=None)
+    r = mesh_catchments(g, params=params, flows=f)
+    assert groups_of(r) == [{"01001", "01002"}, {"01003"}]
+    k = r.catchments.set_index("commune_principale")
+    assert k.loc["01003", "alerte"] == ALERT_BLOCKED
+    assert k.loc["01001", "alerte"] == ""
+    assert r.summary["n_flagged"] == 1
+    # Coverage after counts only catchments that meet the floor: 20,000 of 30,000.
+    assert r.summary["coverage_after"] == pytest.approx(2 / 3)
+
+
+def test_island_is_joined_to_its_nearest_neighbour():
+    # Strip of three communes plus an island of 1,000 inhabitants 5 km east of the last one.
+    island = gpd.GeoDataFrame(
+        {"code_commune": ["01099"], "nom": ["Île"], "population": [1000]}, geometry=[box(8000, 0, 9000, 1000)], crs=2154
+    )
+    g = grid([7000, 7000, 7000], extra=island)
+    params = CatchmentParameters(min_population=12_000, max_population=30_000, target_population=None)
+    r = mesh_catchments(g, params=params)
+    links = r.summary["iles_rattachees"]
+    assert links == [{"commune": "01099", "rattachee_a": "01003", "distance_m": 5000.0}]
+    c = r.communes.set_index("code_commune")["cpts_id"]
+    assert c["01099"] == c["01003"]
+    assert r.catchments["population"].sum() == 22000
+
+
+def test_small_isolated_island_is_flagged_when_it_cannot_be_joined():
+    # Communes kept inside their département: the island is the only commune of département 02.
+    island = gpd.GeoDataFrame(
+        {"code_commune": ["02001"], "nom": ["Île"], "population": [1000]}, geometry=[box(8000, 0, 9000, 1000)], crs=2154
+    )
+    g = grid([7000, 7000], extra=island)
+    params = CatchmentParameters(
+        min_population=12_000, max_population=30_000, target_population=None, within="departement"
+    )
+    r = mesh_catchments(g, params=params)
+    k = r.catchments.set_index("commune_principale")
+    assert k.loc["02001", "alerte"] == ALERT_ISOLATED
+    assert k.loc["01001", "population"] == 14000
+    assert r.summary["iles_rattachees"] == []
+
+
+def test_existing_cpts_is_kept_and_the_rest_meshed():
+    # 4 × 2 grid of 4,000 inhabitants; an existing CPTS holds the western 2 × 2 block.
+    g = grid([4000] * 8, ny=2)
+    existing = pd.DataFrame(
+        {"code_commune": ["01001", "01002", "01005", "01006"], "cpts_id": "X1", "cpts_nom": "CPTS de l'Ouest"}
+    )
+    params = CatchmentParameters(min_population=12_000, max_population=30_000, target_population=None)
+    r = mesh_catchments(g, params=params, existing=existing)
+    assert groups_of(r) == [{"01001", "01002", "01005", "01006"}, {"01003", "01004", "01007", "01008"}]
+    k = r.catchments.set_index("cpts_id")
+    assert k.loc["X1", "statut"] == "existante"
+    assert k.loc["X1", "nom"] == "CPTS de l'Ouest"
+    assert k.loc["P001", "statut"] == "proposée"
+    assert r.summary["coverage_before"] == 0.5
+    assert r.summary["coverage_after"] == 1.0
+    assert r.communes.set_index("code_commune").loc["01001", "cpts_statut"] == "existante"
+
+
+def test_commune_enclosed_by_existing_cpts_is_flagged():
+    # 3 × 3 grid; the centre commune (5) is not in the existing CPTS that surrounds it.
+    g = grid([2000] * 9, ny=3)
+    ring = [c for c in g["code_commune"] if c != "01005"]
+    existing = pd.DataFrame({"code_commune": ring, "cpts_id": "X", "cpts_nom": "Anneau"})
+    params = CatchmentParameters(min_population=12_000, max_population=30_000, target_population=None)
+    r = mesh_catchments(g, params=params, existing=existing)
+    k = r.catchments.set_index("commune_principale")
+    assert k.loc["01005", "alerte"] == ALERT_ENCLAVED
+    assert r.summary["coverage_before"] == pytest.approx(8 / 9)
+
+
+def test_city_above_the_ceiling_is_its_own_flagged_catchment():
+    g = grid([6000, 200_000, 6000, 6000, 6000])
+    params = CatchmentParameters(target_population=None)
+    r = mesh_catchments(g, params=params)
+    k = r.catchments.set_index("commune_principale")
+    assert k.loc["01002", "alerte"] == ALERT_ABOVE_CEILING
+    assert k.loc["01002", "nb_communes"] == 1
+    assert k.loc["01002", "classe_taille"] == 4
+    # The commune west of the city can only join the city: it stays alone, enclosed by it.
+    assert k.loc["01001", "alerte"] == ALERT_ENCLAVED
+    assert groups_of(r)[-1] == {"01003", "01004", "01005"}
+
+
+def test_targets_number_of_catchments_and_departement_borders():
+    # Two départements of 8 communes (4 × 2) of 5,000 inhabitants each.
+    west = grid([5000] * 8, ny=2)
+    east = grid([5000] * 8, ny=2, prefix="02").assign(geometry=lambda d: d.translate(4000, 0))
+    g = pd.concat([west, east], ignore_index=True)
+    r = mesh_catchments(g, params=CatchmentParameters(min_population=10_000, per_departement=2))
+    deps = r.communes.groupby("cpts_id")["code_commune"].agg(lambda s: set(s.str[:2]))
+    assert all(len(d) == 1 for d in deps)
+    assert r.communes.groupby(r.communes["code_commune"].str[:2])["cpts_id"].nunique().tolist() == [2, 2]
+    r = mesh_catchments(g, params=CatchmentParameters(min_population=10_000, n_catchments=3))
+    assert r.summary["n_proposed"] == 3
+    assert_contiguous(r)
+    # Default target: 80,000 inhabitants / 82,000 → one catchment.
+    r = mesh_catchments(g, params=CatchmentParameters())
+    assert r.summary["n_proposed"] == 1
+    assert r.catchments["alerte"].tolist() == [""]
+
+
+def test_same_seed_same_result_and_bounds_on_a_random_grid():
+    rng = np.random.default_rng(7)
+    pops = rng.lognormal(7, 1.2, 400).round()
+    g = grid(pops, ny=20)
+    g["praticiens"] = rng.poisson(pops / 1500)
+    params = CatchmentParameters(min_population=12_000, max_population=60_000, target_population=30_000, seed=3)
+    a = mesh_catchments(g, params=params)
+    b = mesh_catchments(g, params=params)
+    assert a.communes["cpts_id"].tolist() == b.communes["cpts_id"].tolist()
+    assert_contiguous(a)
+    ok = a.catchments["alerte"] == ""
+    assert a.catchments.loc[ok, "population"].between(12_000, 60_000).all()
+    assert a.catchments["population"].sum() == pytest.approx(pops.sum(), abs=len(a.catchments))
+    assert len(a.communes) == 400 and a.communes["cpts_id"].notna().all()
+
+
+def test_bad_parameters_and_inputs():
+    with pytest.raises(ParameterError, match="plancher"):
+        CatchmentParameters(min_population=20_000, max_population=10_000)
+    g = grid([5000, 5000])
+    with pytest.raises(InputError, match="métrique"):
+        mesh_catchments(g.to_crs(4326))
+    existing = pd.DataFrame({"code_commune": ["01001", "01001"], "cpts_id": ["A", "B"], "cpts_nom": ["A", "B"]})
+    with pytest.raises(InputError, match="plusieurs CPTS"):
+        mesh_catchments(g, existing=existing)
+    with pytest.raises(InputError, match="epci"):
+        mesh_catchments(g, params=CatchmentParameters(within="epci"))

@@ -18,7 +18,9 @@ def _progress(step: int, steps: int, text: str) -> None:
 def _has_catchments() -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("territoires.analysis.catchments") is not None
+    return all(
+        importlib.util.find_spec(name) is not None for name in ("territoires.analysis.catchments", "territoires.io.cpts")
+    )
 
 
 def _finish(diagnostic: Diagnostic, out: str, *, offline: bool) -> None:

@@ -366,7 +366,11 @@ def run_diagnostic(
         from .io.cpts import existing_cpts_from_file, flows_from_file
 
         tell("Territoires de CPTS")
-        existing = existing_cpts_from_file(existing_cpts, result) if existing_cpts is not None else None
+        existing = (
+            existing_cpts_from_file(existing_cpts, result, former_codes=territory.former_codes)
+            if existing_cpts is not None
+            else None
+        )
         flow_table = flows_from_file(flows) if flows is not None else None
         meshed = mesh_catchments(
             result,
@@ -427,6 +431,7 @@ def run_diagnostic(
         "seuil_apl": params.threshold,
         "comptes": counts,
         "population_par_niveau": tiers.to_dict("records") if isinstance(tiers, pd.DataFrame) else tiers,
+        "cpts": summary_cpts,
         "ecartees_par_motif": left_out["motif"].value_counts().to_dict() if len(left_out) else {},
         "millesimes": territory.vintages.summary(),
     }
@@ -491,4 +496,142 @@ def save_diagnostic(
         from .export.report import save_report_html
 
         written["rapport"] = save_report_html(out_dir / "rapport.html", layers, metadata=diagnostic.metadata)
+    return written
+
+
+def run_catchments(
+    communes: str | Path | Sequence[str | Path],
+    *,
+    population: str | Path | None = None,
+    practitioners: str | Path | None = None,
+    facilities: str | Path | None = None,
+    existing_cpts: str | Path | None = None,
+    flows: str | Path | None = None,
+    travel_times: str | Path | None = None,
+    departements: Sequence[str] | None = None,
+    params=None,
+    progress: ProgressCallback | None = None,
+) -> Diagnostic:
+    """Mesh a territory into CPTS catchments from files (the ``territoires cpts`` command).
+
+    With practitioners, the GP accessibility is computed first (straight-line times or ``travel_times``) so that
+    each catchment carries its practitioners, FTE and APL, and the supply drives the estimated flows; without,
+    flows are estimated from populations alone (or read from ``flows``).
+
+    Parameters
+    ----------
+    communes, population, practitioners, facilities, travel_times, departements
+        As in :func:`run_diagnostic`.
+    existing_cpts
+        Existing CPTS perimeters (table of commune codes per CPTS, or polygons), kept as they are.
+    flows
+        Care flows between communes (``origin``, ``destination``, ``flux``).
+    params
+        :class:`territoires.analysis.catchments.CatchmentParameters`.
+
+    Returns
+    -------
+    Diagnostic
+        With ``communes`` (each with its catchment), ``catchments`` and ``metadata["cpts"]`` (the summary).
+    """
+    from .analysis.catchments import CatchmentParameters, mesh_catchments
+    from .io.cpts import existing_cpts_from_file, flows_from_file
+
+    params = params or CatchmentParameters()
+    if practitioners is not None:
+        return run_diagnostic(
+            communes,
+            practitioners=practitioners,
+            population=population,
+            facilities=facilities,
+            existing_cpts=existing_cpts,
+            flows=flows,
+            travel_times=travel_times,
+            departements=departements,
+            catchments=True,
+            catchment_params=params,
+            zones=False,
+            progress=progress,
+        )
+    steps = 2
+    if progress is not None:
+        progress(1, steps, "Chargement des communes et des populations")
+    territory = load_territory(communes, population=population, departements=departements)
+    gdf = territory.communes
+    existing = (
+        existing_cpts_from_file(existing_cpts, gdf, former_codes=territory.former_codes)
+        if existing_cpts is not None
+        else None
+    )
+    facilities_gdf = None
+    if facilities is not None:
+        from .io.facilities import facilities_from_finess
+
+        facilities_gdf = facilities_from_finess(facilities)
+    if progress is not None:
+        progress(2, steps, "Territoires de CPTS")
+    meshed = mesh_catchments(
+        gdf,
+        params=params,
+        flows=flows_from_file(flows) if flows is not None else None,
+        existing=existing,
+        facilities=facilities_gdf,
+    )
+    left_out = territory.left_out
+    if existing is not None and existing.attrs.get("left_out"):
+        left_out = pd.concat([left_out, left_out_table(existing)], ignore_index=True)
+    metadata = {
+        "outil": "territoires",
+        "version": __version__,
+        "date": now_utc(),
+        "entrees": describe_inputs(
+            communes=communes, population=population, facilities=facilities, existing_cpts=existing_cpts, flows=flows
+        ),
+        "parametres": {"cpts": repr(params), "departements": sorted(set(departement_of(gdf["code_commune"])))},
+        "comptes": {
+            "communes": len(gdf),
+            "population": float(gdf["population"].sum()),
+            "couverture_cpts_avant": meshed.summary["coverage_before"],
+            "couverture_cpts_apres": meshed.summary["coverage_after"],
+            "lignes_ecartees": len(left_out),
+        },
+        "cpts": meshed.summary,
+        "millesimes": territory.vintages.summary(),
+    }
+    return Diagnostic(
+        communes=meshed.communes,
+        practitioners=None,
+        facilities=facilities_gdf,
+        catchments=meshed.catchments,
+        left_out=left_out,
+        metadata=metadata,
+    )
+
+
+#: Columns of the commune → catchment table written for spreadsheet users.
+CATCHMENT_CSV_COLUMNS = ("code_commune", "nom", "population", "cpts_id", "cpts_nom", "cpts_statut")
+
+
+def save_catchments(diagnostic: Diagnostic, path: str | Path) -> dict[str, Path]:
+    """Write the catchments GeoPackage (``catchments`` and ``communes`` layers) and a commune → catchment CSV.
+
+    The CSV (``;``-separated, UTF-8 with BOM for spreadsheets) sits beside the GeoPackage with the same name.
+    Both files are written to a temporary file and renamed.
+    """
+    from ._atomic import atomic_path
+    from .export.geopackage import save_diagnostic_geopackage
+
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        raise InputError(f"{path} : la sortie des territoires de CPTS est un GeoPackage (extension .gpkg attendue).")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
+    if len(diagnostic.left_out):
+        layers["left_out"] = diagnostic.left_out
+    written = {"geopackage": save_diagnostic_geopackage(path, layers, metadata=diagnostic.metadata)}
+    csv_path = path.with_suffix(".csv")
+    table = pd.DataFrame(diagnostic.communes)[[c for c in CATCHMENT_CSV_COLUMNS if c in diagnostic.communes]]
+    with atomic_path(csv_path) as tmp:
+        table.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig")
+    written["csv"] = csv_path
     return written

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from . import cli as _root
 from .apl import apl
+from .cpts import cpts
 from .diagnose import demo, diagnose
 from .fetch import fetch
 
-for _command in (demo, diagnose, apl, fetch):
+for _command in (demo, diagnose, apl, cpts, fetch):
     _root.add_command(_command)

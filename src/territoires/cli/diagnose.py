@@ -19,7 +19,8 @@ def _has_catchments() -> bool:
     import importlib.util
 
     return all(
-        importlib.util.find_spec(name) is not None for name in ("territoires.analysis.catchments", "territoires.io.cpts")
+        importlib.util.find_spec(name) is not None
+        for name in ("territoires.analysis.catchments", "territoires.io.cpts")
     )
 
 

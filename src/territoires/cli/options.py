@@ -69,3 +69,99 @@ out_dir_opt = click.option(
 offline_opt = click.option(
     "--offline", is_flag=True, help="Carte utilisable sans réseau : bibliothèques intégrées, pas de fond de carte."
 )
+
+
+def _split_range(value: str | None) -> int | tuple[int, int] | None:
+    if value is None:
+        return None
+    text = value.replace("à", "-").replace(" ", "")
+    try:
+        parts = [int(p) for p in text.split("-")]
+    except ValueError:
+        raise click.BadParameter(f"attendu un nombre (« 4 ») ou un intervalle (« 4-5 »), reçu « {value} ».") from None
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2 and parts[0] <= parts[1]:
+        return (parts[0], parts[1])
+    raise click.BadParameter(f"attendu un nombre (« 4 ») ou un intervalle croissant (« 4-5 »), reçu « {value} ».")
+
+
+def catchment_options(func):
+    """Options of the CPTS meshing (bounds, targets, borders, seed), shared by ``cpts`` and ``diagnose``."""
+    decorators = [
+        click.option(
+            "--min-pop",
+            "--pop-min",
+            "min_pop",
+            type=click.FloatRange(min=1),
+            default=12_000,
+            show_default=True,
+            help="Population minimale d'un territoire de CPTS.",
+        ),
+        click.option(
+            "--max-pop",
+            "--pop-max",
+            "max_pop",
+            type=click.FloatRange(min=1),
+            default=152_000,
+            show_default=True,
+            help="Population maximale d'un territoire de CPTS.",
+        ),
+        click.option(
+            "--taille-cible",
+            "--target-pop",
+            "target_pop",
+            type=click.FloatRange(min=0),
+            default=82_000,
+            show_default=True,
+            help="Population moyenne visée des territoires proposés (moyenne nationale des CPTS en 2024) ; 0 : "
+            "s'arrêter dès que tous dépassent le plancher.",
+        ),
+        click.option(
+            "--nombre",
+            "--n-catchments",
+            "n_catchments",
+            type=click.IntRange(min=1),
+            help="Nombre de territoires à proposer (au total).",
+        ),
+        click.option(
+            "--par-departement",
+            "--per-departement",
+            "per_departement",
+            help="Nombre de territoires par département : « 4 » ou « 4-5 » (implique --limites departement).",
+        ),
+        click.option(
+            "--limites",
+            "--within",
+            "within",
+            help="Garder les territoires à l'intérieur des départements (« departement »), des EPCI (« epci ») "
+            "ou de toute colonne des communes.",
+        ),
+        click.option(
+            "--graine",
+            "--seed",
+            "seed",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Graine du départage des égalités (résultat identique pour une même graine).",
+        ),
+    ]
+    for decorate in reversed(decorators):
+        func = decorate(func)
+    return func
+
+
+def catchment_params_from(min_pop, max_pop, target_pop, n_catchments, per_departement, within, seed):
+    """Build :class:`CatchmentParameters` from the values of :func:`catchment_options`."""
+    from ..analysis.catchments import CatchmentParameters
+
+    return CatchmentParameters(
+        min_population=min_pop,
+        max_population=max_pop,
+        target_population=target_pop or None,
+        n_catchments=n_catchments,
+        per_departement=_split_range(per_departement),
+        within=within,
+        seed=seed,
+    )

@@ -1,0 +1,712 @@
+"""Existing CPTS perimeters and commune-to-commune care flows, as the catchment meshing consumes them.
+
+A CPTS (communauté professionnelle territoriale de santé) covers a set of communes. Regional health agencies and
+unions publish existing perimeters either as a table (one row per commune: CPTS name, optional identifier such as
+its FINESS number, commune code) or as polygons drawn by hand. :func:`existing_cpts_from_file` reads both and
+returns one row per commune of the studied territory assigned to an existing CPTS.
+
+Care flows are counts of patients (or consultations) going from the commune where they live to the commune of the
+practitioner they consult; :func:`flows_from_file` reads them as a long table ``origin``, ``destination``,
+``flux``.
+
+Like the other loaders, rows that cannot be used are listed in ``result.attrs["left_out"]`` (records with
+``source``, ``ligne``, ``identifiant``, ``motif``) and summarised in one
+:class:`~territoires.TerritoiresWarning`; they are never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .._errors import InputError, warn
+from ._columns import find_column, normalise_commune_codes, require_column, to_number
+from ._left_out import left_out_records, warn_left_out
+from ._tables import read_table
+from .cog import resolve_codes
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "ASSIGN_SHARE",
+    "CPTS_COLUMNS",
+    "FLOW_COLUMNS",
+    "PARTIAL_SHARE",
+    "existing_cpts_from_file",
+    "existing_cpts_from_frame",
+    "existing_cpts_from_polygons",
+    "flows_from_file",
+    "flows_from_frame",
+]
+
+#: Columns of the existing CPTS table.
+CPTS_COLUMNS = ("code_commune", "cpts_id", "cpts_nom")
+#: Columns of the flow table.
+FLOW_COLUMNS = ("origin", "destination", "flux")
+
+#: A commune is assigned to the CPTS polygon covering at least this share of its area (and the largest share).
+ASSIGN_SHARE = 0.5
+#: Communes whose largest CPTS overlap is between this share and :data:`ASSIGN_SHARE` are reported as partial.
+PARTIAL_SHARE = 0.1
+
+#: Accepted names of the CPTS name column, most specific first (a generic ``nom`` comes last: it may be a
+#: commune name in a table that also has a CPTS column).
+CPTS_NAME_SYNONYMS = (
+    "cpts",
+    "cpts_nom",
+    "nom_cpts",
+    "libelle_cpts",
+    "nom_de_la_cpts",
+    "raison_sociale",
+    "territoire",
+    "nom",
+    "libelle",
+    "name",
+)
+#: Accepted names of the optional CPTS identifier column.
+CPTS_ID_SYNONYMS = (
+    "cpts_id",
+    "id_cpts",
+    "code_cpts",
+    "identifiant_cpts",
+    "finess",
+    "finess_cpts",
+    "num_finess",
+    "numero_finess",
+    "nofinesset",
+)
+#: Accepted names of the flow columns.
+ORIGIN_SYNONYMS = (
+    "origin",
+    "origine",
+    "commune_patient",
+    "code_commune_patient",
+    "com_patient",
+    "com_res",
+    "commune_residence",
+    "code_commune_residence",
+    "depcom_res",
+    "codgeo_res",
+    "from",
+)
+DESTINATION_SYNONYMS = (
+    "destination",
+    "dest",
+    "commune_praticien",
+    "code_commune_praticien",
+    "com_praticien",
+    "com_pds",
+    "commune_pds",
+    "commune_exercice",
+    "code_commune_exercice",
+    "com_ps",
+    "to",
+)
+FLUX_SYNONYMS = (
+    "flux",
+    "flow",
+    "nb_patients",
+    "patients",
+    "effectif",
+    "consultations",
+    "nb_consultations",
+    "actes",
+    "nb_actes",
+    "nombre",
+    "valeur",
+    "value",
+    "count",
+)
+
+_VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".zip"}
+_PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Existing CPTS
+
+
+def existing_cpts_from_file(
+    path: str | Path,
+    communes: gpd.GeoDataFrame,
+    *,
+    former_codes: Mapping[str, str] | None = None,
+    min_share: float = ASSIGN_SHARE,
+) -> pd.DataFrame:
+    """Read existing CPTS perimeters from a table of communes or from polygons.
+
+    Parameters
+    ----------
+    path
+        Either a table (CSV separated by ``;``, ``,``, tab or ``|``; Parquet; Excel when ``openpyxl`` is installed)
+        with a CPTS name column (``cpts``, ``cpts_nom``, ``nom_cpts``, ``nom``, ``libelle``...), an optional
+        identifier column (``cpts_id``, ``id_cpts``, ``code_cpts``, ``finess``...) and a commune code column
+        (``code_commune``, ``CODGEO``, ``INSEE_COM``...); or polygons (GeoJSON, GeoPackage, Shapefile,
+        GeoParquet) with a name column, read by :func:`existing_cpts_from_polygons`.
+    communes
+        Communes of the studied territory (``code_commune``, polygons in a metric CRS, Lambert-93 in
+        metropolitan France).
+    former_codes
+        Former commune code → current code (COG reconciliation): a CPTS table listing communes by an older code
+        is brought to the current communes.
+    min_share
+        Polygons only: minimum share of a commune's area a CPTS polygon must cover to take the commune.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``code_commune``, ``cpts_id``, ``cpts_nom`` (text), one row per commune of ``communes`` assigned
+        to an existing CPTS, sorted by CPTS then commune. ``attrs["left_out"]`` lists the rows not used
+        (commune absent from the territory, empty code or name...), ``attrs["source"]`` the file.
+
+    Raises
+    ------
+    InputError
+        Missing or empty file, missing columns, invalid commune codes, a commune listed in two CPTS.
+    """
+    path = Path(path)
+    source = str(path)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise InputError(f"{source}: fichier introuvable (CPTS existantes).")
+    if suffix in _EXCEL_SUFFIXES:
+        table = _read_excel(path, what="CPTS existantes")
+        return existing_cpts_from_frame(table, communes, former_codes=former_codes, source=source)
+    if suffix in _VECTOR_SUFFIXES or suffix in _PARQUET_SUFFIXES:
+        polygons = _read_vector_or_table(path)
+        if isinstance(polygons, gpd.GeoDataFrame):
+            return existing_cpts_from_polygons(polygons, communes, min_share=min_share, source=source)
+        return existing_cpts_from_frame(polygons, communes, former_codes=former_codes, source=source)
+    table = read_table(path, what="CPTS existantes")
+    return existing_cpts_from_frame(table, communes, former_codes=former_codes, source=source)
+
+
+def existing_cpts_from_frame(
+    table: pd.DataFrame,
+    communes: gpd.GeoDataFrame | pd.DataFrame,
+    *,
+    former_codes: Mapping[str, str] | None = None,
+    source: str = "CPTS existantes",
+    name_column: str | None = None,
+    id_column: str | None = None,
+    code_column: str | None = None,
+) -> pd.DataFrame:
+    """Existing CPTS from an in-memory table with one row per (CPTS, commune).
+
+    The CPTS is identified by its identifier column when there is one (its name then comes from the first row
+    that has one), else by its name, which then also serves as ``cpts_id``.
+
+    Rows are handled as follows:
+
+    - empty commune code, or neither name nor identifier: left out;
+    - former commune codes (``former_codes``, chains followed) are replaced by the current code;
+    - a commune absent from ``communes`` (outside the studied territory, or an unknown code): left out, counted
+      and reported in a warning that lists a few codes;
+    - the same commune listed twice for the same CPTS: the repeat is left out;
+    - the same commune listed for two different CPTS: :class:`InputError` naming the commune, both CPTS and the
+      rows (a commune belongs to one CPTS).
+
+    Parameters
+    ----------
+    table
+        One row per (CPTS, commune), columns as in :func:`existing_cpts_from_file`. Not modified.
+    communes
+        Communes of the studied territory, with ``code_commune``.
+    former_codes
+        Former commune code → current code.
+    source
+        Name of the table in messages.
+    name_column, id_column, code_column
+        Column names forced by the user (default: recognised among the usual synonyms).
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`existing_cpts_from_file`.
+    """
+    if table.shape[0] == 0:
+        raise InputError(f"{source}: aucune ligne (CPTS existantes) ; une ligne par commune d'une CPTS était attendue.")
+    known_codes = _commune_codes_of(communes)
+    code_col = require_column(table, "code_commune", source=source, column=code_column)
+    id_col = id_column
+    if id_col is None:
+        id_col = find_column([c for c in table.columns if c != code_col], "cpts_id", synonyms=CPTS_ID_SYNONYMS)
+    elif id_col not in table.columns:
+        require_column(table, "cpts_id", source=source, column=id_col)
+    name_candidates = table.drop(columns=[c for c in (code_col, id_col) if c is not None])
+    name_col = name_column
+    if name_col is None:
+        name_col = find_column(name_candidates.columns, "cpts", synonyms=CPTS_NAME_SYNONYMS)
+    elif name_col not in table.columns:
+        require_column(table, "cpts", source=source, column=name_col)
+    if name_col is None and id_col is None:
+        msg = (
+            f"{source}: colonne 'cpts' manquante (noms acceptés : {', '.join(CPTS_NAME_SYNONYMS)}; "
+            f"ou un identifiant : {', '.join(CPTS_ID_SYNONYMS)}); colonnes présentes : "
+            f"{', '.join(map(str, table.columns))}. Colonnes attendues : cpts (nom de la CPTS), code_commune."
+        )
+        raise InputError(msg)
+
+    table = table.reset_index(drop=True)
+    n = len(table)
+    lines = np.arange(n) + 2  # header is line 1
+    codes_raw = _clean_text(table[code_col])
+    names = _clean_text(table[name_col]) if name_col is not None else pd.Series(pd.NA, index=table.index)
+    ids = _clean_text(table[id_col]) if id_col is not None else pd.Series(pd.NA, index=table.index)
+    if id_col is not None:
+        ids = ids.str.replace(r"\.0$", "", regex=True)
+
+    motif = pd.Series("", index=table.index, dtype=object)
+    motif[codes_raw.isna()] = "code commune vide"
+    motif[(motif == "") & names.isna() & ids.isna()] = "CPTS non renseignée (ni nom ni identifiant)"
+    usable = (motif == "").to_numpy().copy()
+
+    # Validate the full column (unusable rows masked with a valid placeholder) so that errors give file lines.
+    codes = normalise_commune_codes(codes_raw.where(pd.Series(usable), "00000"), source=source, column=code_col)
+    codes = codes.where(pd.Series(usable), None)
+    resolved = codes
+    n_former = 0
+    if former_codes and usable.any():
+        resolved = resolve_codes(codes, dict(former_codes)).where(pd.Series(usable), None)
+        n_former = int((resolved[usable] != codes[usable]).sum())
+
+    key = (ids.where(ids.notna(), names) if id_col is not None else names).astype(object)
+    names = names.where(names.notna(), key).astype(object)
+
+    unknown = usable & ~resolved.isin(known_codes).to_numpy()
+    motif[unknown] = [
+        f"commune absente du territoire étudié ({c})" if r == c else f"commune absente du territoire étudié ({c}→{r})"
+        for c, r in zip(codes[unknown], resolved[unknown], strict=True)
+    ]
+    usable &= ~unknown
+
+    frame = pd.DataFrame(
+        {"code_commune": resolved, "cpts_id": key, "cpts_nom": names, "ligne": lines, "code_lu": codes}
+    )
+    kept = frame.loc[usable]
+    _check_consistent_names(kept, source=source, id_col=id_col)
+    _check_single_membership(kept, source=source)
+    repeat = kept.index[kept.duplicated(["code_commune", "cpts_id"], keep="first").to_numpy()]
+    motif[repeat] = "commune en double dans la même CPTS"
+    usable[repeat.to_numpy()] = False
+
+    # Name of each CPTS: the first non-empty one of its rows.
+    first_name = frame.loc[usable].groupby("cpts_id", sort=False)["cpts_nom"].first()
+    result = frame.loc[usable, ["code_commune", "cpts_id"]].copy()
+    result["cpts_nom"] = result["cpts_id"].map(first_name)
+    result = _finish(result)
+
+    dropped = motif != ""
+    records = left_out_records(source, lines[dropped.to_numpy()], codes_raw[dropped], motif[dropped])
+    result.attrs["source"] = source
+    result.attrs["left_out"] = records
+    result.attrs["anciens_codes_remplaces"] = n_former
+    result.attrs["cpts"] = int(result["cpts_id"].nunique())
+    if unknown.any():
+        sample = ", ".join(sorted(set(resolved[unknown].astype(str)))[:5])
+        warn(
+            f"{source}: {int(unknown.sum())} commune(s) des CPTS existantes absente(s) du territoire étudié "
+            f"(ex. {sample}) ; elles sont ignorées.",
+            stacklevel=3,
+        )
+    warn_left_out([r for r in records if not r["motif"].startswith("commune absente")], source=source, total=n)
+    log.info(
+        "%s: %d CPTS, %d communes, %d former codes replaced, %d rows left out",
+        source,
+        result.attrs["cpts"],
+        len(result),
+        n_former,
+        len(records),
+    )
+    return result
+
+
+def existing_cpts_from_polygons(
+    polygons: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    *,
+    min_share: float = ASSIGN_SHARE,
+    source: str = "CPTS existantes",
+    name_column: str | None = None,
+    id_column: str | None = None,
+) -> pd.DataFrame:
+    """Assign communes to existing CPTS drawn as polygons.
+
+    Rule: the polygons of each CPTS (grouped by identifier, else name) are dissolved and intersected with the
+    commune polygons in the communes' CRS; each commune goes to the CPTS covering the largest share of its area,
+    provided that share is at least ``min_share`` (50 % by default). CPTS perimeters are drawn along commune
+    boundaries, so a correct polygon covers its communes almost entirely (> 95 %) and its neighbours only along
+    digitising slivers; 50 % separates the two whatever the drawing precision. Communes whose largest share is
+    between 10 % and ``min_share`` are counted and reported in a warning as partially covered (a perimeter that
+    cuts a commune, or a polygon drawn coarsely); they stay outside any existing CPTS. A commune covered by at
+    least ``min_share`` by two different CPTS (overlapping polygons) raises an :class:`InputError`.
+
+    Parameters
+    ----------
+    polygons
+        CPTS polygons with a name column (``cpts``, ``nom``, ``libelle``...) and an optional identifier column
+        (``cpts_id``, ``finess``...), with a CRS. Not modified.
+    communes
+        Communes of the studied territory (``code_commune``, polygons, metric CRS).
+    min_share
+        Minimum share (0-1] of a commune's area covered by one CPTS for the commune to be assigned to it.
+    source
+        Name of the layer in messages.
+    name_column, id_column
+        Column names forced by the user.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`existing_cpts_from_file`; ``attrs["part_couverte"]`` gives, for every assigned or partially
+        covered commune, the largest share of its area covered by one CPTS, ``attrs["couverture_partielle"]``
+        the codes of the partially covered communes. ``attrs["left_out"]`` lists the polygons (``ligne`` = feature
+        number, from 1) that take no commune.
+    """
+    if not 0.0 < min_share <= 1.0:
+        raise InputError(f"{source}: part minimale de recouvrement {min_share!r} invalide ; attendue dans ]0, 1].")
+    if len(polygons) == 0:
+        raise InputError(f"{source}: aucun polygone (CPTS existantes).")
+    if polygons.crs is None:
+        raise InputError(f"{source}: système de coordonnées absent ; impossible de superposer CPTS et communes.")
+    if not isinstance(communes, gpd.GeoDataFrame) or communes.crs is None:
+        raise InputError("communes : contours avec système de coordonnées requis pour lire des CPTS en polygones.")
+    require_column(communes, "code_commune", source="communes", column="code_commune")
+    attributes = pd.DataFrame(polygons.drop(columns=polygons.geometry.name))
+    id_col = id_column or find_column(attributes.columns, "cpts_id", synonyms=CPTS_ID_SYNONYMS)
+    rest = [c for c in attributes.columns if c != id_col]
+    name_col = name_column or find_column(rest, "cpts", synonyms=CPTS_NAME_SYNONYMS)
+    if name_col is None and id_col is None:
+        msg = (
+            f"{source}: colonne 'cpts' manquante (noms acceptés : {', '.join(CPTS_NAME_SYNONYMS)}); "
+            f"colonnes présentes : {', '.join(map(str, attributes.columns))}."
+        )
+        raise InputError(msg)
+    for col in (name_col, id_col):
+        if col is not None and col not in attributes.columns:
+            require_column(attributes, "cpts", source=source, column=col)
+
+    n = len(polygons)
+    features = np.arange(n) + 1
+    names = _clean_text(attributes[name_col]) if name_col else pd.Series(pd.NA, index=attributes.index)
+    ids = _clean_text(attributes[id_col]) if id_col else pd.Series(pd.NA, index=attributes.index)
+    key = (ids.where(ids.notna(), names) if id_col else names).astype(object)
+    names = names.where(names.notna(), key)
+    geometry = polygons.geometry.reset_index(drop=True).set_axis(attributes.index)
+    motif = pd.Series("", index=attributes.index, dtype=object)
+    motif[key.isna()] = "CPTS non renseignée (ni nom ni identifiant)"
+    empty = geometry.isna() | geometry.is_empty
+    motif[(motif == "") & empty] = "géométrie vide"
+    kinds = geometry.geom_type
+    not_polygon = (motif == "") & ~kinds.isin(["Polygon", "MultiPolygon"])
+    if not_polygon.any():
+        found = ", ".join(sorted(set(kinds[not_polygon].astype(str))))
+        raise InputError(f"{source}: géométries de type {found} ; des polygones (périmètres de CPTS) étaient attendus.")
+    usable = motif == ""
+
+    geom = geometry[usable].to_crs(communes.crs).make_valid()
+    shapes = gpd.GeoDataFrame({"cpts_id": key[usable].to_numpy()}, geometry=geom.to_numpy(), crs=communes.crs)
+    shapes = shapes.dissolve(by="cpts_id", sort=True).reset_index()
+    first_name = pd.DataFrame({"k": key[usable], "n": names[usable]}).groupby("k", sort=False)["n"].first()
+
+    cgeom = communes.geometry.make_valid()
+    carea = np.asarray(shapely.area(cgeom.to_numpy()))
+    ccodes = communes["code_commune"].astype(str).to_numpy()
+    tree = shapely.STRtree(cgeom.to_numpy())
+    shape_idx, commune_idx = tree.query(shapes.geometry.to_numpy(), predicate="intersects")
+    inter = shapely.area(shapely.intersection(shapes.geometry.to_numpy()[shape_idx], cgeom.to_numpy()[commune_idx]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(carea[commune_idx] > 0, inter / carea[commune_idx], 0.0)
+    pairs = pd.DataFrame(
+        {"code_commune": ccodes[commune_idx], "cpts_id": shapes["cpts_id"].to_numpy()[shape_idx], "share": share}
+    )
+    pairs = pairs.groupby(["code_commune", "cpts_id"], as_index=False, sort=True)["share"].sum()
+    pairs = pairs.sort_values(["code_commune", "share", "cpts_id"], ascending=[True, False, True], kind="stable")
+
+    strong = pairs.loc[pairs["share"] >= min_share]
+    twice = strong["code_commune"].duplicated(keep=False)
+    if twice.any():
+        conflicts = strong.loc[twice].groupby("code_commune")
+        details = "; ".join(
+            f"commune {code} : "
+            + " et ".join(f"{c!r} ({s:.0%})" for c, s in zip(g["cpts_id"], g["share"], strict=True))
+            for code, g in list(conflicts)[:5]
+        )
+        msg = (
+            f"{source}: {conflicts.ngroups} commune(s) couvertes à plus de {min_share:.0%} par deux CPTS "
+            f"(polygones qui se recouvrent) : {details}. Une commune appartient à une seule CPTS ; corrigez les "
+            "périmètres."
+        )
+        raise InputError(msg)
+    best = pairs.drop_duplicates("code_commune", keep="first")
+    assigned = best.loc[best["share"] >= min_share]
+    partial = best.loc[(best["share"] >= PARTIAL_SHARE) & (best["share"] < min_share)]
+
+    result = assigned[["code_commune", "cpts_id"]].copy()
+    result["cpts_nom"] = result["cpts_id"].map(first_name)
+    result = _finish(result)
+
+    taken = set(result["cpts_id"])
+    no_commune = usable & ~key.isin(taken)
+    motif[no_commune] = "CPTS sans commune du territoire étudié (aucune couverte à 50 % ou plus)"
+    dropped = motif != ""
+    records = left_out_records(source, features[dropped.to_numpy()], key[dropped], motif[dropped])
+    result.attrs["source"] = source
+    result.attrs["left_out"] = records
+    result.attrs["cpts"] = int(result["cpts_id"].nunique())
+    result.attrs["part_couverte"] = dict(
+        zip(
+            best.loc[best["share"] >= PARTIAL_SHARE, "code_commune"],
+            best.loc[best["share"] >= PARTIAL_SHARE, "share"],
+            strict=True,
+        )
+    )
+    result.attrs["couverture_partielle"] = partial["code_commune"].tolist()
+    if len(partial):
+        sample = ", ".join(
+            f"{c} ({s:.0%})" for c, s in zip(partial["code_commune"][:5], partial["share"][:5], strict=True)
+        )
+        warn(
+            f"{source}: {len(partial)} commune(s) partiellement couverte(s) par une CPTS existante (entre "
+            f"{PARTIAL_SHARE:.0%} et {min_share:.0%} de leur surface, ex. {sample}) ; elles ne sont rattachées à "
+            f"aucune CPTS existante ; {len(result)} commune(s) rattachée(s).",
+            stacklevel=3,
+        )
+    warn_left_out(records, source=source, total=n)
+    log.info("%s: %d CPTS polygons, %d communes assigned, %d partial", source, n, len(result), len(partial))
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Flows
+
+
+def flows_from_file(path: str | Path) -> pd.DataFrame:
+    """Read a commune-to-commune care flow table.
+
+    Parameters
+    ----------
+    path
+        CSV (separator and encoding detected) or Parquet with three columns: the patients' commune (``origin``,
+        ``origine``, ``commune_patient``, ``code_commune_patient``, ``com_res``...), the commune of the
+        practitioner consulted (``destination``, ``commune_praticien``, ``com_pds``...) and the flow
+        (``flux``, ``flow``, ``nb_patients``, ``effectif``, ``consultations``, ``actes``...: patients or
+        consultations over the period of the source).
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`flows_from_frame`.
+    """
+    path = Path(path)
+    source = str(path)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise InputError(f"{source}: fichier introuvable (flux de patients).")
+    if suffix in _PARQUET_SUFFIXES:
+        try:
+            table = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises many types for unreadable files
+            raise InputError(f"{source}: fichier Parquet illisible ({exc}).") from exc
+    elif suffix in _EXCEL_SUFFIXES:
+        table = _read_excel(path, what="flux de patients")
+    else:
+        table = read_table(path, what="flux de patients")
+    return flows_from_frame(table, source=source)
+
+
+def flows_from_frame(
+    table: pd.DataFrame,
+    *,
+    source: str = "flux de patients",
+    origin_column: str | None = None,
+    destination_column: str | None = None,
+    flux_column: str | None = None,
+) -> pd.DataFrame:
+    """Validate a commune-to-commune care flow table held in memory.
+
+    Commune codes are normalised to 5 characters of text (``1001`` → ``"01001"``). Rows with an empty code or an
+    empty flow are left out and reported. A flow that is not a number or is negative raises an
+    :class:`InputError` naming the rows. Pairs listed more than once (e.g. one row per profession or per year)
+    are summed and their number reported. Codes are not checked against the communes here: the meshing matches
+    them to its territory.
+
+    Parameters
+    ----------
+    table
+        One row per (origin, destination) pair. Not modified.
+    source
+        Name of the table in messages.
+    origin_column, destination_column, flux_column
+        Column names forced by the user (default: recognised among the usual synonyms).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``origin``, ``destination`` (str, INSEE codes), ``flux`` (float >= 0), one row per pair, sorted.
+        ``attrs["left_out"]`` lists unusable rows, ``attrs["doublons_additionnes"]`` the number of rows merged
+        into an earlier row of the same pair.
+    """
+    if table.shape[0] == 0:
+        raise InputError(f"{source}: aucune ligne (flux de patients) ; colonnes origin, destination, flux attendues.")
+    ocol = require_column(table, "origin", source=source, column=origin_column, synonyms=ORIGIN_SYNONYMS)
+    dcol = require_column(table, "destination", source=source, column=destination_column, synonyms=DESTINATION_SYNONYMS)
+    fcol = require_column(table, "flux", source=source, column=flux_column, synonyms=FLUX_SYNONYMS)
+    n = len(table)
+    frame = table[[ocol, dcol, fcol]].reset_index(drop=True)
+    lines = np.arange(n) + 2
+    origin = _clean_text(frame[ocol])
+    destination = _clean_text(frame[dcol])
+    flux_text = _clean_text(frame[fcol].astype(object).where(frame[fcol].notna(), None).astype("string"))
+
+    motif = pd.Series("", index=frame.index, dtype=object)
+    motif[origin.isna()] = "commune d'origine vide"
+    motif[(motif == "") & destination.isna()] = "commune de destination vide"
+    motif[(motif == "") & flux_text.isna()] = "flux vide"
+    usable = (motif == "").to_numpy().copy()
+
+    # Validate on full-length columns (blank rows masked with a valid placeholder) so that messages give the
+    # true line numbers of the file.
+    placeholder_code = origin.where(pd.Series(usable), "00000")
+    o = normalise_commune_codes(placeholder_code, source=source, column=ocol)
+    d = normalise_commune_codes(destination.where(pd.Series(usable), "00000"), source=source, column=dcol)
+    flux = to_number(flux_text.where(pd.Series(usable), "0"), source=source, column=fcol)
+    negative = usable & (flux.to_numpy() < 0)
+    if negative.any():
+        rows = ", ".join(f"ligne {i + 2} : {flux_text[i]!r}" for i in np.flatnonzero(negative)[:5])
+        msg = (
+            f"{source}: colonne {fcol!r} : {int(negative.sum())} flux négatif(s) ({rows}); un flux >= 0 était attendu."
+        )
+        raise InputError(msg)
+    if not np.isfinite(flux.to_numpy()[usable]).all():
+        bad = usable & ~np.isfinite(flux.to_numpy())
+        rows = ", ".join(f"ligne {i + 2} : {flux_text[i]!r}" for i in np.flatnonzero(bad)[:5])
+        raise InputError(f"{source}: colonne {fcol!r} : flux infini(s) ({rows}); un nombre fini était attendu.")
+
+    kept = pd.DataFrame({"origin": o[usable], "destination": d[usable], "flux": flux[usable]})
+    n_repeats = int(kept.duplicated(["origin", "destination"]).sum())
+    result = kept.groupby(["origin", "destination"], as_index=False, sort=True)["flux"].sum()
+    result["origin"] = result["origin"].astype(object)
+    result["destination"] = result["destination"].astype(object)
+    result["flux"] = result["flux"].astype(float)
+
+    dropped = ~usable
+    idents = (origin.fillna("") + "→" + destination.fillna("")).astype(object)
+    records = left_out_records(source, lines[dropped], idents[dropped], motif[dropped])
+    result.attrs["source"] = source
+    result.attrs["left_out"] = records
+    result.attrs["doublons_additionnes"] = n_repeats
+    if n_repeats:
+        warn(
+            f"{source}: {n_repeats} ligne(s) répètent un couple origine–destination déjà lu ; leurs flux sont "
+            f"additionnés ({len(result)} couple(s) distinct(s)).",
+            stacklevel=3,
+        )
+    warn_left_out(records, source=source, total=n)
+    log.info("%s: %d pairs, total flow %.1f, %d repeats summed", source, len(result), result["flux"].sum(), n_repeats)
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _finish(result: pd.DataFrame) -> pd.DataFrame:
+    """Sort and type the CPTS table."""
+    out = pd.DataFrame(
+        {
+            "code_commune": result["code_commune"].astype(str).to_numpy(dtype=object),
+            "cpts_id": result["cpts_id"].astype(str).to_numpy(dtype=object),
+            "cpts_nom": result["cpts_nom"].astype(str).to_numpy(dtype=object),
+        }
+    )
+    return out.sort_values(["cpts_id", "code_commune"], kind="stable").reset_index(drop=True)
+
+
+def _clean_text(values: pd.Series) -> pd.Series:
+    """Strip text; empty strings become missing."""
+    text = values.astype("string").str.strip()
+    return text.where(text != "", pd.NA)
+
+
+def _commune_codes_of(communes: pd.DataFrame) -> pd.Index:
+    if "code_commune" not in communes.columns:
+        raise InputError("communes : colonne 'code_commune' manquante pour rattacher les CPTS existantes.")
+    return pd.Index(communes["code_commune"].astype(str).unique())
+
+
+def _check_consistent_names(kept: pd.DataFrame, *, source: str, id_col: str | None) -> None:
+    """Raise when one identifier carries two different names (a copy-paste error would merge two CPTS)."""
+    if id_col is None:
+        return
+    named = kept.loc[kept["cpts_nom"].notna() & (kept["cpts_nom"] != kept["cpts_id"])]
+    counts = named.groupby("cpts_id")["cpts_nom"].nunique()
+    bad = counts.index[counts > 1]
+    if len(bad):
+        details = "; ".join(
+            f"{i!r} : " + ", ".join(repr(v) for v in named.loc[named["cpts_id"] == i, "cpts_nom"].unique()[:3])
+            for i in bad[:3]
+        )
+        msg = f"{source}: {len(bad)} identifiant(s) de CPTS ({id_col!r}) portent plusieurs noms ({details})."
+        raise InputError(msg)
+
+
+def _check_single_membership(kept: pd.DataFrame, *, source: str) -> None:
+    """Raise when a commune is in two CPTS, naming the commune, both CPTS and the rows."""
+    per_commune = kept.groupby("code_commune")["cpts_id"].nunique()
+    conflicted = per_commune.index[per_commune > 1]
+    if not len(conflicted):
+        return
+    parts = []
+    for code in conflicted[:5]:
+        rows = kept.loc[kept["code_commune"] == code].drop_duplicates("cpts_id")
+        listed = " et ".join(
+            f"{nom!r} (ligne {ligne}{'' if lu == code else f', code {lu}'})"
+            for nom, ligne, lu in zip(rows["cpts_nom"], rows["ligne"], rows["code_lu"], strict=True)
+        )
+        parts.append(f"commune {code} dans {listed}")
+    msg = (
+        f"{source}: {len(conflicted)} commune(s) rattachée(s) à deux CPTS différentes : {'; '.join(parts)}. "
+        "Une commune appartient à une seule CPTS ; corrigez le fichier."
+    )
+    raise InputError(msg)
+
+
+def _read_vector_or_table(path: Path) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Read a vector file (or a GeoParquet); a Parquet without geometry comes back as a plain table."""
+    source = str(path)
+    try:
+        if path.suffix.lower() in _PARQUET_SUFFIXES:
+            try:
+                return gpd.read_parquet(path)
+            except ValueError as exc:
+                if "geo" not in str(exc).lower():
+                    raise
+                return pd.read_parquet(path)
+        frame = gpd.read_file(path)
+    except InputError:
+        raise
+    except Exception as exc:  # pyogrio/arrow raise many types for unreadable files
+        raise InputError(f"{source}: fichier illisible (CPTS existantes) : {exc}") from exc
+    if frame.geometry.isna().all():
+        return pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return frame
+
+
+def _read_excel(path: Path, *, what: str) -> pd.DataFrame:
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError as exc:
+        msg = f"{path}: lecture des classeurs Excel indisponible ({what}) ; enregistrez la feuille en CSV (;)."
+        raise InputError(msg) from exc
+    try:
+        return pd.read_excel(path, dtype=str)
+    except Exception as exc:  # openpyxl raises many types
+        raise InputError(f"{path}: classeur illisible ({what}) : {exc}") from exc

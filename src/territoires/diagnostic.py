@@ -630,7 +630,8 @@ def save_catchments(diagnostic: Diagnostic, path: str | Path) -> dict[str, Path]
         layers["left_out"] = diagnostic.left_out
     written = {"geopackage": save_diagnostic_geopackage(path, layers, metadata=diagnostic.metadata)}
     csv_path = path.with_suffix(".csv")
-    table = pd.DataFrame(diagnostic.communes)[[c for c in CATCHMENT_CSV_COLUMNS if c in diagnostic.communes]]
+    table = pd.DataFrame(diagnostic.communes)[[c for c in CATCHMENT_CSV_COLUMNS if c in diagnostic.communes]].copy()
+    table["population"] = table["population"].round().astype("Int64")
     with atomic_path(csv_path) as tmp:
         table.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig")
     written["csv"] = csv_path

@@ -343,20 +343,65 @@ class _Agglomeration:
         *,
         seed: int,
     ) -> None:
-        self.labels = labels
-        self.k = int(labels.max()) + 1
-        onehot = sparse.csr_array((np.ones(labels.size), (np.arange(labels.size), labels)), shape=(labels.size, self.k))
-        self.pop = np.bincount(labels, weights=population, minlength=self.k)
-        self.flows = sparse.csr_array(onehot.T @ flows @ onehot)
-        adj = sparse.csr_array(onehot.T @ adjacency @ onehot)
-        adj.setdiag(0)
-        adj.eliminate_zeros()
-        self.adj = sparse.csr_array((adj > 0).astype(float))
+        self._population, self._flows, self._adjacency = population, flows, adjacency
         self.frozen = frozen_regions.astype(bool)
         self.group = group_of_region
         rng = np.random.default_rng(seed)
-        self.jitter = rng.random(self.k)
+        self.jitter = rng.random(frozen_regions.size)
         self.rounds = 0
+        self._rebuild(labels)
+
+    def _rebuild(self, labels: np.ndarray) -> None:
+        """Recompute the region-level state from commune labels (dropping regions left empty)."""
+        kept, labels = np.unique(labels, return_inverse=True)
+        self.frozen, self.group, self.jitter = self.frozen[kept], self.group[kept], self.jitter[kept]
+        self.labels = labels
+        self.k = kept.size
+        n = labels.size
+        onehot = sparse.csr_array((np.ones(n), (np.arange(n), labels)), shape=(n, self.k))
+        self.pop = np.bincount(labels, weights=self._population, minlength=self.k)
+        self.flows = sparse.csr_array(onehot.T @ self._flows @ onehot)
+        adj = sparse.csr_array(onehot.T @ self._adjacency @ onehot)
+        adj.setdiag(0)
+        adj.eliminate_zeros()
+        self.adj = sparse.csr_array((adj > 0).astype(float))
+
+    def dissolve(self, r: int, ceiling: float) -> bool:
+        """Share the communes of region ``r`` among its neighbours, border first, following the flows.
+
+        Each round, the communes of ``r`` touching another (unfrozen, same group) region join the one they
+        exchange most flows with, while it stays under the ceiling. Returns False, leaving everything unchanged,
+        when some communes cannot be placed.
+        """
+        labels = self.labels.copy()
+        pop = self.pop.copy()
+        remaining = labels == r
+        n = labels.size
+        while remaining.any():
+            onehot = sparse.csr_array((np.ones(n), (np.arange(n), labels)), shape=(n, self.k))
+            idx = np.flatnonzero(remaining)
+            near = sparse.csr_array(self._adjacency[idx] @ onehot).tocoo()
+            i, region = idx[near.row], near.col
+            ok = (region != r) & ~self.frozen[region] & (self.group[region] == self.group[r])
+            if not ok.any():
+                return False
+            i, region, shared = i[ok], region[ok], near.data[ok]
+            link = sparse.csr_array(self._flows[idx] @ onehot + (onehot.T @ self._flows[:, idx]).T)
+            position = pd.Index(idx).get_indexer(i)
+            score = np.asarray(link[position, region]).ravel() + 1e-9 * shared
+            rows, cols, sc = _argmax_by_row(i, region, score)
+            order = np.lexsort((rows, -sc, cols))
+            rows, cols = rows[order], cols[order]
+            added = pd.Series(self._population[rows]).groupby(cols).cumsum().to_numpy()
+            accept = pop[cols] + added <= ceiling
+            if not accept.any():
+                return False
+            labels[rows[accept]] = cols[accept]
+            pop += np.bincount(cols[accept], weights=self._population[rows[accept]], minlength=self.k)
+            remaining[rows[accept]] = False
+        self._rebuild(labels)
+        self.rounds += 1
+        return True
 
     def _apply(self, a: np.ndarray, b: np.ndarray) -> None:
         self.labels, mapping, k_new = _relabel(self.labels, a, b, self.k)
@@ -422,10 +467,15 @@ class _Agglomeration:
                 return
             self._apply(a_all, b_all)
 
-    def merge_to_targets(self, targets: dict, ceiling: float) -> None:
-        """Merge mutual best pairs (strongest first) until each group's count of unfrozen regions hits its target."""
+    def merge_to_targets(self, targets: dict, ceiling: float, *, balance: float = 1.0) -> None:
+        """Merge mutual best pairs (strongest first) until each group's count of unfrozen regions hits its target.
+
+        Scores are divided by the union's population to the power ``balance``: among equally linked pairs, small
+        regions merge first, which keeps sizes even and leaves room under the ceiling for the last merges.
+        """
         while True:
             a, b, score = self._candidate_pairs(ceiling)
+            score = score / (self.pop[a] + self.pop[b] + 1.0) ** balance
             n_groups = int(self.group.max()) + 1
             active = ~self.frozen
             counts = np.bincount(self.group[active], minlength=n_groups)
@@ -436,6 +486,8 @@ class _Agglomeration:
             keep = excess[self.group[a]] > 0
             a, b, score = a[keep], b[keep], score[keep]
             if a.size == 0:
+                if self._dissolve_one(np.flatnonzero(excess > 0), ceiling):
+                    continue
                 return
             rows, cols, sc = _argmax_by_row(a, b, score)
             choice = np.full(self.k, -1)
@@ -449,6 +501,14 @@ class _Agglomeration:
             if not take.any():
                 return
             self._apply(pa[take], pb[take])
+
+    def _dissolve_one(self, groups: np.ndarray, ceiling: float) -> bool:
+        """Blocked by the ceiling: dissolve the smallest region of a group above its target that can be."""
+        candidates = np.flatnonzero(~self.frozen & np.isin(self.group, groups))
+        for r in candidates[np.argsort(self.pop[candidates], kind="stable")]:  # a few regions, not communes
+            if self.dissolve(int(r), ceiling):
+                return True
+        return False
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -100,6 +100,7 @@ def demo(out: str, offline: bool) -> None:
 )
 @fetch_cache_dir_opt
 @click.option("--no-cpts", is_flag=True, help="Ne calcule pas les territoires de CPTS.")
+@options.catchment_options
 @click.option("--no-zones", is_flag=True, help="Ne calcule pas la surface des temps d'accès.")
 @click.option(
     "--resolution",
@@ -125,6 +126,13 @@ def diagnose(
     regions,
     cache_dir,
     no_cpts,
+    min_pop,
+    max_pop,
+    target_pop,
+    n_catchments,
+    per_departement,
+    within,
+    seed,
     no_zones,
     resolution,
     out,
@@ -167,6 +175,9 @@ def diagnose(
         max_age=max_age,
         departements=deps or None,
         catchments=not no_cpts,
+        catchment_params=options.catchment_params_from(
+            min_pop, max_pop, target_pop, n_catchments, per_departement, within, seed
+        ),
         zones=not no_zones,
         resolution=resolution,
         progress=_progress,

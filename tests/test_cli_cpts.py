@@ -1,0 +1,100 @@
+"""``territoires cpts`` end to end on the demo territory, and its bad inputs."""
+
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from test_catchments import assert_contiguous
+
+from territoires.analysis.catchments import ALERT_ABOVE_CEILING, CatchmentResult
+from territoires.cli import cli
+from territoires.demo.generate import demo_paths
+
+DEMO_POPULATION = 740_903  # total of the demo's populations.csv
+
+
+def base_args(with_practitioners: bool = True) -> list[str]:
+    p = demo_paths()
+    args = ["cpts", "--communes", str(p["communes"]), "--population", str(p["population"]),
+            "--existing", str(p["existing_cpts"])]  # fmt: skip
+    if with_practitioners:
+        args += ["--practitioners", str(p["practitioners"]), "--facilities", str(p["facilities"])]
+    return args
+
+
+@pytest.fixture(scope="module")
+def meshed(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cpts") / "cpts.gpkg"
+    result = CliRunner().invoke(cli, [*base_args(), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_every_commune_in_exactly_one_contiguous_catchment(meshed):
+    out, output = meshed
+    communes = pyogrio.read_dataframe(out, layer="communes")
+    catchments = pyogrio.read_dataframe(out, layer="catchments")
+    assert len(communes) == 347 and communes["cpts_id"].notna().all()
+    assert catchments["population"].sum() == DEMO_POPULATION
+    assert set(catchments["cpts_id"]) == set(communes["cpts_id"])
+    assert_contiguous(CatchmentResult(communes=communes, catchments=catchments))
+    # Within the bounds, except the city above the ceiling, flagged.
+    flagged = catchments[catchments["alerte"] != ""]
+    assert flagged["alerte"].tolist() == [ALERT_ABOVE_CEILING]
+    assert flagged["population"].tolist() == [183_412]
+    assert catchments.loc[catchments["alerte"] == "", "population"].between(12_000, 152_000).all()
+    assert "Bellerive-sur-Vère" in output and "Couverture par une CPTS" in output
+
+
+def test_existing_cpts_kept_as_it_is(meshed):
+    out, _ = meshed
+    existing = pd.read_csv(demo_paths()["existing_cpts"], dtype=str)
+    communes = pyogrio.read_dataframe(out, layer="communes")
+    kept = communes.loc[communes["cpts_statut"] == "existante", "code_commune"]
+    assert sorted(kept) == sorted(existing["code_commune"])
+    assert communes.loc[communes["cpts_statut"] == "existante", "cpts_nom"].unique().tolist() == [
+        existing["cpts"].iloc[0]
+    ]
+    catchments = pyogrio.read_dataframe(out, layer="catchments")
+    existing_row = catchments[catchments["statut"] == "existante"].iloc[0]
+    assert existing_row["nb_communes"] == len(existing)
+
+
+def test_csv_for_spreadsheets(meshed):
+    out, _ = meshed
+    table = pd.read_csv(out.with_suffix(".csv"), sep=";", dtype=str, encoding="utf-8-sig")
+    assert list(table.columns) == ["code_commune", "nom", "population", "cpts_id", "cpts_nom", "cpts_statut"]
+    assert len(table) == 347
+    assert table["population"].astype(int).sum() == DEMO_POPULATION
+
+
+def test_same_seed_same_csv_and_targets_per_departement(tmp_path):
+    runner = CliRunner()
+    args = [*base_args(with_practitioners=False), "--par-departement", "3-4", "--graine", "5"]
+    assert runner.invoke(cli, [*args, "--out", str(tmp_path / "a.gpkg")]).exit_code == 0
+    assert runner.invoke(cli, [*args, "--out", str(tmp_path / "b.gpkg")]).exit_code == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    communes = pd.read_csv(tmp_path / "a.csv", sep=";", dtype=str)
+    proposed = communes[communes["cpts_statut"] == "proposée"]
+    per_dep = proposed.groupby(proposed["code_commune"].str[:2])["cpts_id"].nunique()
+    # Département 96 also holds the city above the ceiling, its own catchment outside the target.
+    assert per_dep["20"] in (3, 4)
+    assert per_dep["96"] - 1 in (3, 4)
+    assert (communes.groupby("cpts_id")["code_commune"].agg(lambda s: s.str[:2].nunique()) == 1).all()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--min-pop", "200000", "--max-pop", "100000", "--out", "x.gpkg"], "plancher"),
+        (["--par-departement", "quatre", "--out", "x.gpkg"], "intervalle"),
+        (["--out", "x.csv"], ".gpkg"),
+        (["--limites", "canton", "--out", "x.gpkg"], "canton"),
+    ],
+)
+def test_bad_options_exit_2_without_output(tmp_path, extra, message):
+    extra = [str(tmp_path / e) if e.startswith("x.") else e for e in extra]
+    result = CliRunner().invoke(cli, [*base_args(with_practitioners=False), *extra])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert list(tmp_path.iterdir()) == []

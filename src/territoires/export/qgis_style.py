@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.tiers import TIER_COLORS, TIER_LABELS, TIERS
-from ._classes import APL_COLORS, apl_breaks, class_labels, unit_label
+from ._classes import APL_COLORS, apl_breaks, apl_classes, class_labels, unit_label
 
 STYLE_TABLE = "layer_styles"
 #: Outline colours of the CPTS territories by status, as on the HTML map.
@@ -25,6 +25,8 @@ CATCHMENT_COLORS = {"existante": "#5e3c99", "proposée": "#e66101"}
 #: Fill colours of the travel-time zones, from the shortest to the longest times, as on the HTML map.
 ZONE_COLORS = ("#fee5d9", "#fcae91", "#fb6a4a", "#cb181d", "#67000d")
 _QGIS_VERSION = "3.28.0-Firenze"
+#: Shift of the class bounds for classes closed on the left (see :func:`diagnostic_styles`).
+_NUDGE = 1e-9
 
 _CREATE = f"""
 CREATE TABLE IF NOT EXISTS "{STYLE_TABLE}" (
@@ -154,7 +156,7 @@ def graduated_qml(
         ET.SubElement(
             ranges,
             "range",
-            {"lower": f"{lo:.6f}", "upper": f"{hi:.6f}", "symbol": str(i), "label": label, "render": "true"},
+            {"lower": f"{lo:.12g}", "upper": f"{hi:.12g}", "symbol": str(i), "label": label, "render": "true"},
         )
         symbols.append(_fill_symbol(str(i), fill=color, outline=outline))
     ET.SubElement(renderer, "classificationMethod", {"id": "Manual"})
@@ -220,9 +222,13 @@ def diagnostic_styles(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping |
         breaks = apl_breaks(communes["apl"], metadata=metadata)
         values = communes["apl"].to_numpy(dtype=float)
         top = float(np.nanmax(values)) if np.isfinite(values).any() else breaks[-1]
+        # QGIS puts a value equal to a bound in the lower class. Where the map puts it in the upper class (classes
+        # [a, b[), the bounds are written a hair below, so that both put every commune in the same class.
+        right_closed = int(apl_classes(pd.Series([float(breaks[0])]), breaks=breaks)[0]) == 0
+        bounds = breaks if right_closed else tuple(b - _NUDGE for b in breaks)
         qml = graduated_qml(
             "apl",
-            breaks,
+            bounds,
             APL_COLORS,
             class_labels(breaks),
             lower=min(0.0, float(np.nanmin(values)) if np.isfinite(values).any() else 0.0),

@@ -320,7 +320,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;border-bottom:2px solid
 .sub{color:#555;margin-top:0}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(11em,1fr));gap:.6em;margin:1em 0}
 .kpi{border:1px solid #ccc;border-radius:6px;padding:.5em .7em;background:#f7f9fc}
-.kpi .v{font-size:1.35em;font-weight:bold;color:#1a4d80}.kpi .l{font-size:.85em;color:#444}
+.kpi .v{font-size:1.35em;font-weight:bold;color:#1a4d80}.kpi .l{font-size:.85em;color:#444;overflow-wrap:anywhere}
 figure{margin:1em 0;break-inside:avoid}figure img{max-width:100%;height:auto}
 figcaption{font-size:.85em;color:#555}
 table{border-collapse:collapse;width:100%;font-size:.85em;break-inside:auto}

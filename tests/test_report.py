@@ -256,3 +256,11 @@ def test_cli_report_geopackage_without_communes_exit_2(tmp_path, diag):
 def test_save_report_html_returns_the_path(tmp_path, diag):
     out = save_report_html(tmp_path / "sous" / "rapport.html", diag.layers(), metadata=diag.metadata)
     assert out == tmp_path / "sous" / "rapport.html" and out.stat().st_size > 50_000
+
+
+def test_report_rebuilt_from_the_geopackage_is_identical_to_the_run_report(gpkg, tmp_path, diag, html_plain):
+    """What ``diagnose`` writes and what ``territoires report`` rebuilds from its GeoPackage: the same bytes."""
+    out = tmp_path / "refait.html"
+    result = CliRunner().invoke(cli, ["report", str(gpkg), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8") == html_plain

@@ -14,32 +14,11 @@ import pyogrio
 from .._atomic import atomic_path
 from .._errors import InputError
 from .._version import __version__
-from ..diagnostic import now_utc
+from ..diagnostic import environment, now_utc
 
 METADATA_TABLE = "run_metadata"
 #: Tables of the GeoPackage that are not diagnostic layers.
 _NOT_LAYERS = (METADATA_TABLE, "layer_styles")
-
-
-def environment() -> dict[str, str]:
-    """Return the versions of Python and of the libraries the results depend on, for the run metadata."""
-    import platform
-
-    import numpy
-    import pyproj
-    import scipy
-    import shapely
-
-    return {
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "pandas": pd.__version__,
-        "scipy": scipy.__version__,
-        "geopandas": gpd.__version__,
-        "shapely": shapely.__version__,
-        "pyproj": pyproj.__version__,
-        "gdal": pyogrio.__gdal_version_string__,
-    }
 
 
 def _jsonable(value):

@@ -73,7 +73,7 @@ def _pct(share: float | None) -> str:
     """Format a share (0–1) as a French percentage with one decimal.
 
     >>> _pct(0.0988)
-    '9,9 %'
+    '9,9\\xa0%'
     """
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return "—"

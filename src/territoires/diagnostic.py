@@ -158,6 +158,28 @@ def now_utc() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def environment() -> dict[str, str]:
+    """Return the versions of Python and of the libraries the results depend on, for the run metadata."""
+    import platform
+
+    import numpy
+    import pyogrio
+    import pyproj
+    import scipy
+    import shapely
+
+    return {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "pandas": pd.__version__,
+        "scipy": scipy.__version__,
+        "geopandas": gpd.__version__,
+        "shapely": shapely.__version__,
+        "pyproj": pyproj.__version__,
+        "gdal": pyogrio.__gdal_version_string__,
+    }
+
+
 def _share(x: float) -> str:
     return "—" if np.isnan(x) else f"{100 * x:.1f} %".replace(".", ",")
 
@@ -408,6 +430,7 @@ def run_diagnostic(
         "outil": "territoires",
         "version": __version__,
         "date": now_utc(),
+        "environnement": environment(),
         "entrees": describe_inputs(
             communes=communes,
             population=population,

@@ -10,3 +10,6 @@ from .fetch import fetch
 
 for _command in (demo, diagnose, apl, cpts, fetch):
     _root.add_command(_command)
+from .report import report  # noqa: E402
+
+_root.add_command(report)

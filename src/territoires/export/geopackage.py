@@ -14,9 +14,11 @@ import pyogrio
 from .._atomic import atomic_path
 from .._errors import InputError
 from .._version import __version__
-from ..diagnostic import now_utc
+from ..diagnostic import environment, now_utc
 
 METADATA_TABLE = "run_metadata"
+#: Tables of the GeoPackage that are not diagnostic layers.
+_NOT_LAYERS = (METADATA_TABLE, "layer_styles")
 
 
 def _jsonable(value):
@@ -44,7 +46,9 @@ def save_diagnostic_geopackage(
         attribute tables.
     metadata
         Run description (version, date, inputs with checksums, parameters, counts); stored as key/value rows of
-        JSON in the ``run_metadata`` table.
+        JSON in the ``run_metadata`` table, with the versions of Python and the main libraries
+        (``environnement``). QGIS styles for the main layers are written into the ``layer_styles`` table
+        (:mod:`territoires.export.qgis_style`) before the file is renamed.
 
     Returns
     -------
@@ -52,7 +56,15 @@ def save_diagnostic_geopackage(
         The written file.
     """
     path = Path(path)
-    meta = {"outil": "territoires", "version": __version__, "date": now_utc(), **dict(metadata or {})}
+    from .qgis_style import save_qgis_styles
+
+    meta = {
+        "outil": "territoires",
+        "version": __version__,
+        "date": now_utc(),
+        "environnement": environment(),
+        **dict(metadata or {}),
+    }
     with atomic_path(path) as tmp:
         for name, frame in layers.items():
             if frame is None or len(frame) == 0:
@@ -69,6 +81,7 @@ def save_diagnostic_geopackage(
             }
         )
         pyogrio.write_dataframe(rows, tmp, layer=METADATA_TABLE, driver="GPKG")
+        save_qgis_styles(tmp, layers, metadata=meta)
     return path
 
 
@@ -102,7 +115,7 @@ def read_diagnostic_geopackage(path: str | Path) -> tuple[dict[str, pd.DataFrame
         raise InputError(msg)
     layers: dict[str, pd.DataFrame] = {}
     for name in names:
-        if name == METADATA_TABLE:
+        if name in _NOT_LAYERS:
             continue
         layers[name] = gpd.read_file(path, layer=name, engine="pyogrio")
     return layers, read_run_metadata(path)

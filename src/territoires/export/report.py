@@ -1,0 +1,587 @@
+"""The diagnostic report (``rapport.html``): a short French diagnosis for non-specialists in one self-contained file.
+
+Key figures, a static map and charts (PNG embedded as base64), the most under-served communes and a methods
+section. No network, no script: it opens from disk, prints on A4, and the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from .._atomic import atomic_path
+from .._errors import InputError
+from ..analysis.tiers import TIER_COLORS, TIER_LABELS
+from ..schemas import PROFESSIONS
+from ..settings import APL_THRESHOLD, CPTS_MAX_POP, CPTS_MIN_POP
+from ._classes import APL_COLORS, apl_breaks, apl_classes, class_labels, is_consultations, unit_label
+from .qgis_style import CATCHMENT_COLORS
+
+#: Columns of the communes layer the report cannot do without.
+REQUIRED_COLUMNS = ("code_commune", "population", "apl")
+#: Number of communes listed as the most under-served.
+N_WORST = 15
+_DPI = 110
+_RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "savefig.dpi": _DPI,
+    "path.simplify": True,
+}
+_ROLES = {
+    "communes": "Contours des communes",
+    "population": "Populations",
+    "practitioners": "Praticiens",
+    "facilities": "Structures (FINESS)",
+    "existing_cpts": "CPTS existantes",
+    "flows": "Flux de patientèle",
+    "travel_times": "Temps de trajet",
+    "road_network": "Réseau routier",
+}
+
+
+# --- formatting ------------------------------------------------------------------------------------------------
+
+
+def _num(x: float | None, digits: int = 0) -> str:
+    """Format a number the French way (narrow no-break space for thousands, decimal comma).
+
+    >>> _num(12345.678, 1)
+    '12\u202f345,7'
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def _pct(share: float | None) -> str:
+    """Format a share (0–1) as a French percentage with one decimal.
+
+    >>> _pct(0.0988)
+    '9,9\\xa0%'
+    """
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "—"
+    return f"{100 * share:.1f}\u00a0%".replace(".", ",")
+
+
+def _plural(label: str) -> str:
+    """Return the French plural of a profession label (every word of it).
+
+    >>> _plural("médecin généraliste"), _plural("sage-femme")
+    ('médecins généralistes', 'sages-femmes')
+    """
+    import re
+
+    return re.sub(r"([^\s-]+)", lambda m: m.group(1) if m.group(1).endswith(("s", "x")) else m.group(1) + "s", label)
+
+
+def _date_fr(value: object) -> str:
+    """Return an ISO date (or date-time) as ``dd/mm/yyyy``; other text unchanged.
+
+    >>> _date_fr("2026-11-23T09:06:51+00:00")
+    '23/11/2026'
+    """
+    text = str(value or "")
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+        return f"{text[8:10]}/{text[5:7]}/{text[:4]}"
+    return text
+
+
+def _e(x: object) -> str:
+    return html.escape(str(x))
+
+
+def _finite(x: object) -> bool:
+    return isinstance(x, (int, float)) and not (isinstance(x, float) and math.isnan(x))
+
+
+# --- figures ------------------------------------------------------------------------------------------------------
+
+
+def key_figures(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None = None) -> dict:
+    """Return the key figures of the report, computed from the layers (metadata only where layers lack them).
+
+    Returns
+    -------
+    dict
+        ``communes``; ``population`` (inhabitants); ``praticiens`` (head count); ``apl_moyenne`` (weighted by the
+        standardised population, in the indicator's unit); ``seuil`` (None for indicators without one);
+        ``population_sous_seuil`` (inhabitants of communes whose APL is below the threshold) and
+        ``part_sous_seuil`` (0–1); ``cpts`` (number of CPTS territories, None when not computed);
+        ``couverture_cpts_avant`` / ``couverture_cpts_apres`` (share of the population in an existing CPTS /
+        in any CPTS, existing or proposed, 0–1).
+    """
+    metadata = dict(metadata or {})
+    counts = metadata.get("comptes", {}) or {}
+    communes = layers["communes"]
+    pop = communes["population"].to_numpy(dtype=float)
+    apl = communes["apl"].to_numpy(dtype=float)
+    total = float(pop.sum())
+    weights = communes.get("population_standardisee", communes["population"]).to_numpy(dtype=float)
+    ok = ~np.isnan(apl)
+    mean = float((apl[ok] * weights[ok]).sum() / weights[ok].sum()) if weights[ok].sum() else float("nan")
+    threshold = metadata.get("seuil_apl", APL_THRESHOLD) if "seuil_apl" in metadata else APL_THRESHOLD
+    below = float(pop[apl < threshold].sum()) if threshold is not None else float("nan")
+    practitioners = layers.get("practitioners")
+    if practitioners is not None and len(practitioners):
+        n_pract = float(practitioners["nombre"].sum()) if "nombre" in practitioners else float(len(practitioners))
+    else:
+        n_pract = float(counts.get("praticiens", float("nan")))
+    catchments = layers.get("catchments")
+    figures = {
+        "communes": len(communes),
+        "population": total,
+        "praticiens": n_pract,
+        "apl_moyenne": mean,
+        "seuil": threshold,
+        "population_sous_seuil": below,
+        "part_sous_seuil": below / total if total and threshold is not None else float("nan"),
+        "cpts": None,
+        "couverture_cpts_avant": float("nan"),
+        "couverture_cpts_apres": float("nan"),
+    }
+    if catchments is not None and len(catchments):
+        figures["cpts"] = len(catchments)
+        if "cpts_id" in communes.columns and total:
+            in_any = communes["cpts_id"].notna() & (communes["cpts_id"].astype(str) != "")
+            existing = in_any & (communes.get("cpts_statut", pd.Series("", index=communes.index)) == "existante")
+            figures["couverture_cpts_avant"] = float(pop[existing.to_numpy()].sum()) / total
+            figures["couverture_cpts_apres"] = float(pop[in_any.to_numpy()].sum()) / total
+        else:
+            figures["couverture_cpts_avant"] = float(counts.get("couverture_cpts_avant", float("nan")))
+            figures["couverture_cpts_apres"] = float(counts.get("couverture_cpts_apres", float("nan")))
+    return figures
+
+
+def most_underserved(communes: pd.DataFrame, *, n: int = N_WORST) -> pd.DataFrame:
+    """Return the ``n`` communes with the lowest APL (ties: larger population first, then commune code).
+
+    Returns
+    -------
+    pandas.DataFrame
+        French column names: ``Commune``, ``Code INSEE``, ``Population``, ``APL``, ``Niveau d'accès``,
+        ``Généraliste le plus proche (min)`` and ``CPTS`` where known.
+    """
+    order = communes.assign(_pop=-communes["population"].astype(float)).sort_values(
+        ["apl", "_pop", "code_commune"], kind="mergesort", na_position="last"
+    )
+    top = order.head(n)
+    out = pd.DataFrame(
+        {
+            "Commune": top.get("nom", top["code_commune"]).to_numpy(),
+            "Code INSEE": top["code_commune"].to_numpy(),
+            "Population": top["population"].to_numpy(dtype=float),
+            "APL": top["apl"].to_numpy(dtype=float),
+        }
+    )
+    if "niveau_acces" in top.columns:
+        out["Niveau d'accès"] = [TIER_LABELS.get(t, "—") for t in top["niveau_acces"]]
+    if "minutes_praticien_proche" in top.columns:
+        out["Généraliste le plus proche (min)"] = top["minutes_praticien_proche"].to_numpy(dtype=float)
+    if "cpts_nom" in top.columns:
+        out["CPTS"] = top["cpts_nom"].fillna("—").to_numpy()
+    return out
+
+
+def _png(fig: Figure) -> str:
+    """Return the figure as base64 PNG (no software tag in the file: same figure, same bytes)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None}, facecolor="white")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _thousands(x: float, _pos: object = None) -> str:
+    return _num(x)
+
+
+def _map_png(layers: Mapping[str, pd.DataFrame], breaks: tuple[float, ...], metadata: Mapping) -> str:
+    communes = layers["communes"]
+    simplified = communes.geometry.simplify(50.0, preserve_topology=True) if communes.crs.is_projected else None
+    view = gpd.GeoDataFrame(
+        {"_cls": apl_classes(communes["apl"], breaks=breaks)},
+        geometry=simplified if simplified is not None else communes.geometry,
+        crs=communes.crs,
+    )
+    fig = Figure(figsize=(7.5, 7.0))
+    ax = fig.subplots()
+    colors = np.asarray(APL_COLORS, dtype=object)[view["_cls"].to_numpy()]
+    view.plot(ax=ax, color=list(colors), edgecolor="#777777", linewidth=0.15)
+    handles = [
+        Patch(facecolor=c, edgecolor="#777777", label=lab)
+        for c, lab in zip(APL_COLORS, class_labels(breaks), strict=True)
+    ]
+    catchments = layers.get("catchments")
+    if catchments is not None and len(catchments):
+        cat = catchments.to_crs(communes.crs)
+        for statut, color in CATCHMENT_COLORS.items():
+            part = cat.loc[cat["statut"] == statut]
+            if len(part):
+                style = "-" if statut == "existante" else "--"
+                part.boundary.plot(ax=ax, color=color, linewidth=1.6, linestyle=style)
+                handles.append(Line2D([0], [0], color=color, linewidth=1.6, linestyle=style, label=f"CPTS {statut}"))
+        if len(cat) <= 40 and "nom" in cat.columns:
+            for name, point in zip(cat["nom"], cat.geometry.representative_point(), strict=True):
+                ax.annotate(
+                    str(name), (point.x, point.y), ha="center", fontsize=7, color="#222222",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+                )  # fmt: skip
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    ax.legend(handles=handles, title=f"APL ({unit_label(metadata)})", loc="upper left", bbox_to_anchor=(1.0, 1.0),
+              frameon=False, fontsize=8, title_fontsize=8)  # fmt: skip
+    return _png(fig)
+
+
+def _histogram_png(communes: pd.DataFrame, breaks: tuple[float, ...], threshold: float | None, unit: str) -> str:
+    apl = communes["apl"].to_numpy(dtype=float)
+    pop = communes["population"].to_numpy(dtype=float)
+    ok = ~np.isnan(apl)
+    top = float(np.nanmax(apl)) if ok.any() else 1.0
+    width = 0.5 if top <= 20 else (10 ** math.floor(math.log10(top / 20)))
+    edges = np.arange(0.0, (math.floor(top / width) + 1) * width + width / 2, width)
+    counts, edges = np.histogram(apl[ok], bins=edges, weights=pop[ok])
+    mids = pd.Series((edges[:-1] + edges[1:]) / 2)
+    colors = np.asarray(APL_COLORS, dtype=object)[apl_classes(mids, breaks=breaks)]
+    fig = Figure(figsize=(7.5, 3.2))
+    ax = fig.subplots()
+    ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=list(colors), edgecolor="white", linewidth=0.5)
+    if threshold is not None:
+        ax.axvline(threshold, color="black", linestyle="--", linewidth=1.2)
+        ax.annotate(f"seuil {_num(threshold, 1)}", (threshold, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(4, -10), textcoords="offset points", fontsize=8)  # fmt: skip
+    ax.set_xlabel(f"APL ({unit})")
+    ax.set_ylabel("Habitants")
+    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.set_xlim(0, edges[-1])
+    return _png(fig)
+
+
+def _tiers_png(communes: pd.DataFrame) -> str:
+    from ..analysis.tiers import population_by_tier
+
+    tiers = population_by_tier(communes)
+    fig = Figure(figsize=(7.5, 2.2))
+    ax = fig.subplots()
+    y = np.arange(len(tiers))[::-1]
+    ax.barh(y, tiers["population"], color=[TIER_COLORS[t] for t in tiers["niveau_acces"]], height=0.6)
+    ax.set_yticks(y, tiers["libelle"])
+    for yy, p, s in zip(y, tiers["population"], tiers["part"], strict=True):
+        ax.annotate(f" {_num(p)} hab. ({_pct(s)})", (p, yy), va="center", fontsize=8)
+    ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.set_xlabel("Habitants")
+    ax.set_xlim(0, float(tiers["population"].max()) * 1.35 or 1.0)
+    return _png(fig)
+
+
+def _catchments_png(catchments: pd.DataFrame) -> str:
+    cat = catchments.sort_values(["population", "cpts_id"] if "cpts_id" in catchments else ["population"],
+                                 ascending=False, kind="mergesort")  # fmt: skip
+    x = np.arange(len(cat))
+    colors = [CATCHMENT_COLORS.get(s, "#999999") for s in cat["statut"]]
+    fig = Figure(figsize=(7.5, 3.4))
+    ax = fig.subplots()
+    ax.bar(x, cat["population"].to_numpy(dtype=float), color=colors)
+    for bound, label in ((CPTS_MIN_POP, "plancher"), (CPTS_MAX_POP, "plafond")):
+        ax.axhline(bound, color="#333333", linestyle=":", linewidth=1)
+        ax.annotate(f"{label} {_num(bound)} hab.", (1.0, bound), xycoords=("axes fraction", "data"),
+                    xytext=(-4, 3), textcoords="offset points", ha="right", fontsize=8)  # fmt: skip
+    if len(cat) <= 30 and "nom" in cat.columns:
+        ax.set_xticks(x, [str(n) for n in cat["nom"]], rotation=60, ha="right", fontsize=7)
+    else:
+        ax.set_xticks([])
+        ax.set_xlabel("Territoires de CPTS, du plus peuplé au moins peuplé")
+    ax.set_ylabel("Habitants")
+    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.legend(handles=[Patch(color=c, label=f"CPTS {s}") for s, c in CATCHMENT_COLORS.items()], frameon=False)
+    return _png(fig)
+
+
+# --- HTML ---------------------------------------------------------------------------------------------------------
+
+_CSS = """
+body{font:15px/1.5 "DejaVu Sans",Arial,sans-serif;color:#222;max-width:60em;margin:2em auto;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;border-bottom:2px solid #2166ac;margin-top:1.6em}
+.sub{color:#555;margin-top:0}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(11em,1fr));gap:.6em;margin:1em 0}
+.kpi{border:1px solid #ccc;border-radius:6px;padding:.5em .7em;background:#f7f9fc}
+.kpi .v{font-size:1.35em;font-weight:bold;color:#1a4d80}.kpi .l{font-size:.85em;color:#444;overflow-wrap:anywhere}
+figure{margin:1em 0;break-inside:avoid}figure img{max-width:100%;height:auto}
+figcaption{font-size:.85em;color:#555}
+table{border-collapse:collapse;width:100%;font-size:.85em;break-inside:auto}
+th,td{border-bottom:1px solid #ddd;padding:.25em .4em;text-align:left}td.n,th.n{text-align:right}
+th{background:#eef2f7}tr{break-inside:avoid}
+.note{font-size:.85em;color:#555}code{font-size:.9em}
+@page{size:A4;margin:14mm}
+@media print{body{max-width:none;margin:0;font-size:11pt}h2{break-after:avoid}.kpi{background:none}}
+"""
+
+
+def _kpi(value: str, label: str) -> str:
+    return f'<div class="kpi"><div class="v">{_e(value)}</div><div class="l">{_e(label)}</div></div>'
+
+
+def _figure(png: str, alt: str, caption: str) -> str:
+    return (
+        f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{png}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _table(frame: pd.DataFrame, *, formats: Mapping[str, int]) -> str:
+    head = "".join(f'<th class="{"n" if c in formats else ""}">{_e(c)}</th>' for c in frame.columns)
+    rows = []
+    for rec in frame.itertuples(index=False):  # at most a few dozen rows
+        cells = []
+        for col, val in zip(frame.columns, rec, strict=True):
+            if col in formats:
+                cells.append(f'<td class="n">{_e(_num(float(val), formats[col]))}</td>')
+            else:
+                cells.append(f"<td>{_e(val)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _apl_method(params: Mapping, unit: str) -> list[str]:
+    apl = params.get("apl")
+    if not isinstance(apl, Mapping):
+        return [f"Paramètres de l'APL : {apl}"] if apl else []
+    items = []
+    steps = apl.get("steps") or []
+    if steps:
+        parts, lower = [], 0.0
+        for bound, weight in steps:
+            parts.append(f"{_num(weight, 2)} de {_num(lower)} à {_num(bound)} min")
+            lower = bound
+        items.append("Décroissance avec le temps de trajet : " + " ; ".join(parts) + f" ; au-delà de {_num(lower)} "
+                     "min, l'offre n'est pas comptée.")  # fmt: skip
+    caps = apl.get("activity_caps")
+    if caps and unit == "consultations":
+        items.append(
+            f"Activité des praticiens plafonnée (règles DREES) : moins de {_num(caps[0])} consultations/an → non "
+            f"compté ; jusqu'à {_num(caps[1])} → {_num(caps[1])} ; au-delà de {_num(caps[2])} → {_num(caps[2])} ; "
+            f"activité inconnue : {_num(apl.get('consultations_per_fte'))} consultations par ETP."
+        )
+    if apl.get("threshold") is not None:
+        items.append(
+            f"Seuil de sous-densité : APL < {_num(apl['threshold'], 1)} ; niveau « fragile » jusqu'à "
+            f"{_num(apl.get('zac_threshold'), 1)} (approximation du zonage ARS, qui retient aussi des critères locaux)."
+        )
+    if apl.get("max_age") is not None:
+        items.append(f"Praticiens de plus de {_num(apl['max_age'])} ans exclus de l'offre.")
+    if params.get("temps_de_trajet") == "vol d'oiseau":
+        items.append(
+            f"Temps de trajet estimés à vol d'oiseau : facteur de détour {_num(apl.get('detour_factor'), 2)}, "
+            f"vitesse {_num(apl.get('speed_kmh'))} km/h."
+        )
+    return items
+
+
+def report_html(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None = None) -> str:
+    """Return the diagnostic report as one self-contained HTML document (see :func:`save_report_html`)."""
+    metadata = dict(metadata or {})
+    communes = layers.get("communes")
+    if communes is None or not len(communes):
+        raise InputError("rapport : la couche 'communes' est absente ou vide ; impossible de rédiger le rapport.")
+    missing = [c for c in REQUIRED_COLUMNS if c not in communes.columns]
+    if missing:
+        source = communes.attrs.get("source", "couche 'communes'")
+        msg = (
+            f"{source} : colonne(s) {', '.join(missing)} absente(s) ; attendu une couche écrite par "
+            f"« territoires diagnose » (colonnes {', '.join(REQUIRED_COLUMNS)}), "
+            f"trouvé : {', '.join(map(str, communes.columns))}."
+        )
+        raise InputError(msg)
+    params = metadata.get("parametres", {}) or {}
+    profession = PROFESSIONS.get(params.get("profession", "medecin_generaliste"), "Médecin généraliste")
+    consultations = is_consultations(metadata)
+    unit = unit_label(metadata)
+    breaks = apl_breaks(communes["apl"], metadata=metadata)
+    fig = key_figures(layers, metadata=metadata)
+    threshold = fig["seuil"]
+    deps = params.get("departements") or sorted(communes.get("departement", pd.Series(dtype=str)).dropna().unique())
+    territory = ("département " if len(deps) == 1 else "départements ") + ", ".join(map(str, deps)) if deps else ""
+    date = _date_fr(metadata.get("date", ""))
+
+    with matplotlib.rc_context(_RC):
+        map_png = _map_png(layers, breaks, metadata)
+        hist_png = _histogram_png(communes, breaks, threshold, unit)
+        tiers_png = _tiers_png(communes) if "niveau_acces" in communes.columns and threshold is not None else None
+        catchments = layers.get("catchments")
+        has_cpts = catchments is not None and len(catchments) > 0
+        cpts_png = _catchments_png(catchments) if has_cpts else None
+
+    parts: list[str] = []
+    add = parts.append
+    add(f"<h1>Accès aux soins : {_e(_plural(profession.lower()))}</h1>")
+    add(f'<p class="sub">Diagnostic territorial — {_e(territory)} — calcul du {_e(date)}</p>')
+
+    add("<h2>Chiffres clés</h2>")
+    kpis = [
+        _kpi(_num(fig["population"]), f"habitants ({_num(fig['communes'])} communes)"),
+        _kpi(_num(fig["praticiens"]), f"{_plural(profession.lower())} retenus"),
+        _kpi(_num(fig["apl_moyenne"], 2), f"APL moyenne ({unit})"),
+    ]
+    if threshold is not None:
+        kpis.append(_kpi(_num(fig["population_sous_seuil"]), f"habitants sous le seuil de {_num(threshold, 1)}"))
+        kpis.append(_kpi(_pct(fig["part_sous_seuil"]), "de la population sous le seuil"))
+    if has_cpts:
+        kpis.append(_kpi(_pct(fig["couverture_cpts_avant"]), "de la population couverte par une CPTS existante"))
+        kpis.append(_kpi(_pct(fig["couverture_cpts_apres"]), "couverte avec les CPTS proposées"))
+    add('<div class="kpis">' + "".join(kpis) + "</div>")
+    intro = (
+        "L'accessibilité potentielle localisée (APL, indicateur de la DREES) mesure l'offre de soins accessible à "
+        "chaque habitant en tenant compte des praticiens de sa commune et des communes voisines (pondérés par le "
+        "temps de trajet) et de la demande, standardisée selon l'âge de la population."
+    )
+    if consultations:
+        intro += " Elle s'exprime en consultations accessibles par an et par habitant."
+    if threshold is not None:
+        intro += (
+            f" En dessous de {_num(threshold, 1)}, une commune est considérée en sous-densité : "
+            f"{_num(fig['population_sous_seuil'])} habitants ({_pct(fig['part_sous_seuil'])}) y vivent ici."
+        )
+    add(f"<p>{_e(intro)}</p>")
+    if has_cpts:
+        add(
+            f"<p>{_e(fig['cpts'])} territoires de CPTS (communautés professionnelles territoriales de santé) : "
+            f"{_e(_pct(fig['couverture_cpts_avant']))} de la population est couverte par une CPTS existante, "
+            f"{_e(_pct(fig['couverture_cpts_apres']))} avec les territoires proposés.</p>"
+        )
+    else:
+        add("<p>Les territoires de CPTS n'ont pas été calculés pour ce diagnostic.</p>")
+
+    add("<h2>Carte de l'accessibilité</h2>")
+    caption = f"APL par commune ({unit}), mêmes classes que la carte interactive"
+    if has_cpts:
+        caption += " ; contours des territoires de CPTS (trait plein : existante, tirets : proposée)"
+    add(_figure(map_png, "Carte de l'APL par commune", caption + "."))
+
+    add("<h2>Répartition de la population</h2>")
+    add(_figure(hist_png, "Histogramme de l'APL", "Habitants selon l'APL de leur commune"
+                + (f" ; tirets : seuil de {_num(threshold, 1)}." if threshold is not None else ".")))  # fmt: skip
+    if tiers_png is not None:
+        add(_figure(tiers_png, "Population par niveau d'accès", "Population par niveau d'accès (type zonage)."))
+
+    add("<h2>Territoires de CPTS</h2>")
+    if cpts_png is not None:
+        n_exist = int((catchments["statut"] == "existante").sum())
+        add(_figure(cpts_png, "Population des territoires de CPTS",
+                    f"Population de chaque territoire ({n_exist} existant(s), {len(catchments) - n_exist} proposé(s)) "
+                    f"et bornes de taille ({_num(CPTS_MIN_POP)} et {_num(CPTS_MAX_POP)} habitants)."))  # fmt: skip
+        if "alerte" in catchments.columns:
+            alerts = catchments.loc[catchments["alerte"].fillna("") != ""]
+            for name, alert in zip(alerts.get("nom", alerts.index), alerts["alerte"], strict=True):
+                add(f'<p class="note">⚠ {_e(name)} : {_e(alert)}</p>')
+    else:
+        add("<p>Non calculés : les territoires de CPTS n'ont pas été calculés pour ce diagnostic.</p>")
+
+    add(f"<h2>Les {N_WORST} communes les moins bien desservies</h2>")
+    worst = most_underserved(communes)
+    formats = {"Population": 0, "APL": 2, "Généraliste le plus proche (min)": 0}
+    add(_table(worst, formats=formats))
+
+    add("<h2>Méthode et sources</h2>")
+    add("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in _methods(metadata, unit)) + "</ul>")
+    inputs = metadata.get("entrees") or []
+    if inputs:
+        frame = pd.DataFrame(
+            {
+                "Donnée": [_ROLES.get(i.get("role"), i.get("role")) for i in inputs],
+                "Fichier": [Path(str(i.get("fichier", ""))).name for i in inputs],
+                "Taille (ko)": [float(i.get("octets", 0)) / 1024 for i in inputs],
+                "SHA-256 (début)": [str(i.get("sha256", ""))[:12] for i in inputs],
+            }
+        )
+        add(_table(frame, formats={"Taille (ko)": 0}))
+    env = metadata.get("environnement")
+    footer = f"territoires {metadata.get('version', '')}, calcul du {metadata.get('date', '')}"
+    if isinstance(env, Mapping) and env:
+        footer += " ; " + ", ".join(f"{k} {v}" for k, v in env.items())
+    add(f'<p class="note">{_e(footer)}</p>')
+
+    title = f"Diagnostic territorial — {territory}" if territory else "Diagnostic territorial"
+    return (
+        '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(parts)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def _methods(metadata: Mapping, unit: str) -> list[str]:
+    params = metadata.get("parametres", {}) or {}
+    counts = metadata.get("comptes", {}) or {}
+    items = [
+        f"Indicateur : APL de la DREES ({unit}), profession « "
+        f"{PROFESSIONS.get(params.get('profession', ''), params.get('profession', '—'))} ».",
+    ]
+    items += _apl_method(params, counts.get("unite", "consultations"))
+    if params.get("temps_de_trajet"):
+        items.append(f"Temps de trajet utilisés : {params['temps_de_trajet']}.")
+    if params.get("methode_offre"):
+        items.append(f"Offre des praticiens : {params['methode_offre']}.")
+    items.append(
+        "Moyennes pondérées par la population standardisée ; effectifs d'habitants comptés sur la population "
+        "municipale (règles DREES)."
+    )
+    if params.get("resolution_surface_m"):
+        items.append(f"Surface des temps d'accès calculée sur une grille de {_num(params['resolution_surface_m'])} m.")
+    if params.get("cpts"):
+        items.append(f"Paramètres des territoires de CPTS : {params['cpts']}.")
+    if metadata.get("millesimes"):
+        items.append(f"Millésimes des communes : {metadata['millesimes']}")
+    left = metadata.get("ecartees_par_motif") or {}
+    if left:
+        items.append(
+            f"Lignes écartées ({_num(sum(left.values()))}) : " + " ; ".join(f"{k} : {_num(v)}" for k, v in left.items())
+        )
+    else:
+        items.append("Aucune ligne des fichiers d'entrée n'a été écartée.")
+    out = counts.get("praticiens_hors_territoire")
+    if _finite(out) and out:
+        items.append(f"Praticiens situés hors du territoire (non comptés) : {_num(out)}.")
+    return items
+
+
+def save_report_html(path: str | Path, layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None) -> Path:
+    """Write the diagnostic report (French, for non-specialists) as one self-contained HTML file, atomically.
+
+    Parameters
+    ----------
+    path
+        Target file (``rapport.html``).
+    layers
+        Diagnostic layers by name: ``communes`` (required: ``code_commune``, ``nom``, ``population``, ``apl``;
+        used where present: ``population_standardisee``, ``niveau_acces``, ``minutes_praticien_proche``,
+        ``cpts_id``, ``cpts_nom``, ``cpts_statut``), ``practitioners`` and ``catchments`` (optional).
+    metadata
+        Run metadata (``parametres``, ``comptes``, ``entrees``, ``millesimes``, ``seuil_apl``, ``version``,
+        ``date``), as written in the GeoPackage's ``run_metadata`` table.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file. Images are base64 PNG inside the file; no network is needed to read or print it.
+    """
+    path = Path(path)
+    text = report_html(layers, metadata=metadata)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path

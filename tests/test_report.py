@@ -1,0 +1,266 @@
+"""The diagnostic report (rapport.html): figures equal to the layers', embedded PNG, methods, CLI, metadata."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from _report_demo import EXISTING_EPCI, NO_CPTS_EPCI, demo_diagnostic, layers_with_catchments
+from click.testing import CliRunner
+from matplotlib import image as mpimg
+
+from territoires._errors import InputError
+from territoires.cli import cli
+from territoires.demo.generate import demo_paths
+from territoires.diagnostic import file_checksum, population_below, run_diagnostic
+from territoires.export.geopackage import read_diagnostic_geopackage, read_run_metadata, save_diagnostic_geopackage
+from territoires.export.report import key_figures, most_underserved, report_html, save_report_html
+
+NNBSP = "\u202f"
+PNG_RE = re.compile(r'<img alt="([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
+
+
+@pytest.fixture(scope="module")
+def diag():
+    return demo_diagnostic()
+
+
+@pytest.fixture(scope="module")
+def html_plain(diag):
+    return report_html(diag.layers(), metadata=diag.metadata)
+
+
+@pytest.fixture(scope="module")
+def html_cpts(diag):
+    return report_html(layers_with_catchments(), metadata=diag.metadata)
+
+
+def _text(page: str) -> str:
+    """Visible text of the page, tags removed, entities of the apostrophe and quotes restored."""
+    body = re.sub(r"<[^>]+>", " ", page)
+    return body.replace("&#x27;", "'").replace("&quot;", '"').replace("&amp;", "&")
+
+
+def test_key_figures_equal_independent_computations(diag):
+    fig = key_figures(diag.layers(), metadata=diag.metadata)
+    communes = diag.communes
+    # Population of the demo: 740,903 inhabitants in 347 communes (sum of the populations file).
+    pops = pd.read_csv(demo_paths()["population"], sep=";", encoding="latin-1", dtype={"CODGEO": str})
+    assert fig["population"] == 740_903 == pops["PMUN"].sum()
+    assert fig["communes"] == 347
+    assert fig["praticiens"] == diag.metadata["comptes"]["praticiens"] == 708
+    # Mean APL: the diagnostic's own weighted mean (another implementation) and a direct numpy average.
+    assert fig["apl_moyenne"] == pytest.approx(diag.metadata["comptes"]["apl_moyenne"], rel=1e-12)
+    assert fig["apl_moyenne"] == pytest.approx(
+        np.average(communes["apl"], weights=communes["population_standardisee"]), rel=1e-12
+    )
+    below, share = population_below(communes, threshold=2.5)
+    zip_tier = next(t for t in diag.metadata["population_par_niveau"] if t["niveau_acces"] == "ZIP")
+    assert fig["population_sous_seuil"] == below == zip_tier["population"] == 73_211
+    assert fig["part_sous_seuil"] == pytest.approx(share) == pytest.approx(73_211 / 740_903)
+    assert fig["cpts"] is None and np.isnan(fig["couverture_cpts_apres"])
+
+
+def test_key_figures_are_printed_in_the_report(html_plain):
+    text = _text(html_plain)
+    assert f"740{NNBSP}903" in text and "347 communes" in text
+    assert "708" in text
+    assert "4,37" in text and "consultations/an/habitant" in text
+    assert f"73{NNBSP}211" in text and "9,9\u00a0%" in text
+    assert "seuil de 2,5" in text
+
+
+def test_cpts_absent_is_said(html_plain):
+    assert "territoires de CPTS n'ont pas été calculés" in _text(html_plain)
+    assert "couverte par une CPTS" not in _text(html_plain)
+
+
+def test_cpts_coverage_before_and_after(html_cpts):
+    layers = layers_with_catchments()
+    communes = layers["communes"]
+    fig = key_figures(layers, metadata={})
+    # Hand count from the demo's EPCI populations: existing CPTS on EPCI 200000000-2 (416,440 + 27,055 + 34,552),
+    # none on EPCI 200000015-16 (16,949 + 16,615).
+    by_epci = communes.groupby("epci")["population"].sum()
+    assert by_epci[list(EXISTING_EPCI)].sum() == 416_440 + 27_055 + 34_552
+    assert fig["couverture_cpts_avant"] == pytest.approx(478_047 / 740_903)
+    assert fig["couverture_cpts_apres"] == pytest.approx((740_903 - by_epci[list(NO_CPTS_EPCI)].sum()) / 740_903)
+    assert fig["cpts"] == 15
+    text = _text(html_cpts)
+    assert "64,5\u00a0%" in text and "95,5\u00a0%" in text
+    assert "3 existant(s), 12 proposé(s)" in text
+    assert "au-dessus du plafond" in text  # the alert of the 416,440-inhabitant CPTS
+    assert "n'ont pas été calculés" not in text
+
+
+def test_images_are_embedded_decodable_pngs(html_plain, html_cpts):
+    for page, expected in ((html_plain, 3), (html_cpts, 4)):
+        images = PNG_RE.findall(page)
+        assert len(images) == expected
+        for alt, data in images:
+            raw = base64.b64decode(data)
+            assert raw[:8] == b"\x89PNG\r\n\x1a\n", alt
+            pixels = mpimg.imread(io.BytesIO(raw), format="png")
+            assert pixels.shape[0] > 150 and pixels.shape[1] > 400, alt
+            assert pixels[..., :3].std() > 0.05, f"{alt}: image uniforme"
+
+
+def test_report_is_self_contained_and_printable(html_plain):
+    assert "<script" not in html_plain
+    assert not re.search(r'(src|href)="(https?:)?//', html_plain)
+    assert "@page" in html_plain and "@media print" in html_plain
+    assert html_plain.startswith("<!DOCTYPE html>") and '<html lang="fr">' in html_plain
+
+
+def test_report_is_deterministic(diag, html_plain):
+    assert report_html(diag.layers(), metadata=diag.metadata) == html_plain
+
+
+def test_most_underserved_lists_the_fifteen_lowest_apl(diag, html_plain):
+    worst = most_underserved(diag.communes)
+    assert len(worst) == 15
+    expected = np.sort(diag.communes["apl"].to_numpy())[:15]
+    np.testing.assert_allclose(worst["APL"].to_numpy(), expected)
+    first = diag.communes.loc[diag.communes["apl"].idxmin()]
+    assert worst["Commune"].iloc[0] == first["nom"]
+    assert worst["Généraliste le plus proche (min)"].iloc[0] == first["minutes_praticien_proche"]
+    table = html_plain.split("moins bien desservies")[1].split("Méthode")[0]
+    assert table.count("<tr>") == 16  # header + 15 communes
+    assert first["nom"] in _text(table) and first["code_commune"] in table
+
+
+def test_methods_state_parameters_and_sources(diag, html_plain):
+    text = _text(html_plain)
+    assert "1,00 de 0 à 10 min ; 0,67 de 10 à 15 min ; 0,33 de 15 à 20 min" in text
+    assert f"3{NNBSP}600" in text and f"6{NNBSP}000" in text  # DREES activity caps
+    assert "vol d'oiseau" in text
+    for entry in diag.metadata["entrees"]:
+        assert entry["sha256"][:12] in text
+    assert f"territoires {diag.metadata['version']}" in text
+    assert "Aucune ligne des fichiers d'entrée n'a été écartée" in text
+
+
+def test_rows_left_out_are_reported_by_reason(diag):
+    meta = dict(diag.metadata, ecartees_par_motif={"code commune inconnu": 3, "profession hors champ": 2})
+    text = _text(report_html(diag.layers(), metadata=meta))
+    assert "Lignes écartées (5) : code commune inconnu : 3 ; profession hors champ : 2" in text
+
+
+def test_communes_without_apl_raise_input_error(diag):
+    layers = dict(diag.layers(), communes=diag.communes.drop(columns="apl"))
+    with pytest.raises(InputError, match="colonne\\(s\\) apl absente"):
+        report_html(layers, metadata=diag.metadata)
+
+
+def test_other_profession_has_its_unit_and_no_threshold(diag):
+    meta = dict(diag.metadata, seuil_apl=None, comptes=dict(diag.metadata["comptes"], unite="etp"))
+    meta["parametres"] = dict(meta["parametres"], profession="infirmier")
+    text = _text(report_html(diag.layers(), metadata=meta))
+    assert "ETP pour 100 000 habitants" in text and "infirmiers" in text
+    assert "sous le seuil" not in text
+
+
+# --- metadata and reproducibility ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gpkg(tmp_path_factory, diag):
+    path = tmp_path_factory.mktemp("rapport") / "diagnostic.gpkg"
+    return save_diagnostic_geopackage(path, diag.layers(), metadata=diag.metadata)
+
+
+def test_run_metadata_records_the_run(gpkg, diag):
+    meta = read_run_metadata(gpkg)
+    assert meta["outil"] == "territoires" and meta["version"] == diag.metadata["version"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", meta["date"])
+    files = {e["role"]: e for e in meta["entrees"]}
+    assert set(files) == {"communes", "population", "practitioners", "facilities"}
+    assert files["practitioners"]["sha256"] == file_checksum(demo_paths()["practitioners"])
+    assert meta["parametres"]["apl"]["steps"] == [[10.0, 1.0], [15.0, 2 / 3], [20.0, 1 / 3]]
+    assert meta["ecartees_par_motif"] == {} and meta["comptes"]["lignes_ecartees"] == 0
+    assert {"python", "numpy", "pandas", "geopandas", "gdal"} <= set(meta["environnement"])
+
+
+def test_same_inputs_give_the_same_layers(tmp_path, gpkg):
+    p = demo_paths()
+    again = run_diagnostic(
+        p["communes"], practitioners=p["practitioners"], population=p["population"], facilities=p["facilities"],
+        catchments=False,
+    )  # fmt: skip
+    second = save_diagnostic_geopackage(tmp_path / "bis.gpkg", again.layers(), metadata=again.metadata)
+    layers1, meta1 = read_diagnostic_geopackage(gpkg)
+    layers2, meta2 = read_diagnostic_geopackage(second)
+    assert sorted(layers1) == sorted(layers2)
+    for name in layers1:
+        a, b = layers1[name], layers2[name]
+        pd.testing.assert_frame_equal(
+            a.drop(columns="geometry", errors="ignore"), b.drop(columns="geometry", errors="ignore")
+        )
+        if "geometry" in a:
+            assert a.geometry.geom_equals_exact(b.geometry, tolerance=0).all(), name
+    meta1.pop("date"), meta2.pop("date")
+    c1, c2 = meta1.pop("comptes"), meta2.pop("comptes")  # compared apart: NaN (CPTS not computed) != NaN
+    assert meta1 == meta2
+    assert {k: v for k, v in c1.items() if v == v} == {k: v for k, v in c2.items() if v == v}
+
+
+# --- CLI ----------------------------------------------------------------------------------------------------------
+
+
+def test_cli_report_rebuilds_the_report_from_the_geopackage(gpkg, tmp_path, diag):
+    out = tmp_path / "rapport.html"
+    result = CliRunner().invoke(cli, ["report", str(gpkg), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Rapport écrit" in result.output
+    page = out.read_text(encoding="utf-8")
+    assert len(PNG_RE.findall(page)) == 3
+    text = _text(page)
+    assert f"740{NNBSP}903" in text and "4,37" in text
+    # The figures read back from the GeoPackage are those of the run.
+    assert diag.metadata["entrees"][0]["sha256"][:12] in text
+
+
+def test_cli_report_default_output_is_beside_the_geopackage(gpkg, tmp_path):
+    copy = tmp_path / "d.gpkg"
+    copy.write_bytes(gpkg.read_bytes())
+    result = CliRunner().invoke(cli, ["report", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "rapport.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "fichier introuvable"), (b"pas un geopackage", "pas un GeoPackage lisible")],
+)
+def test_cli_report_bad_file_exit_2(tmp_path, content, message):
+    path = tmp_path / "diagnostic.gpkg"
+    if content is not None:
+        path.write_bytes(content)
+    result = CliRunner().invoke(cli, ["report", str(path), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_cli_report_geopackage_without_communes_exit_2(tmp_path, diag):
+    path = save_diagnostic_geopackage(tmp_path / "x.gpkg", {"practitioners": diag.practitioners}, metadata={})
+    result = CliRunner().invoke(cli, ["report", str(path)])
+    assert result.exit_code == 2
+    assert "pas de couche 'communes'" in result.output
+
+
+def test_save_report_html_returns_the_path(tmp_path, diag):
+    out = save_report_html(tmp_path / "sous" / "rapport.html", diag.layers(), metadata=diag.metadata)
+    assert out == tmp_path / "sous" / "rapport.html" and out.stat().st_size > 50_000
+
+
+def test_report_rebuilt_from_the_geopackage_is_identical_to_the_run_report(gpkg, tmp_path, diag, html_plain):
+    """What ``diagnose`` writes and what ``territoires report`` rebuilds from its GeoPackage: the same bytes."""
+    out = tmp_path / "refait.html"
+    result = CliRunner().invoke(cli, ["report", str(gpkg), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8") == html_plain

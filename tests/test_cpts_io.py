@@ -261,3 +261,19 @@ def test_flows_from_frame_does_not_modify_input():
 def test_empty_flow_table():
     with pytest.raises(InputError, match="aucune ligne"):
         flows_from_frame(pd.DataFrame({"origin": [], "destination": [], "flux": []}), source="f.csv")
+
+
+def test_former_codes_taken_from_communes_attrs(grid):
+    communes = grid.copy()
+    communes.attrs["former_codes"] = {"31099": "31005"}
+    table = pd.DataFrame({"cpts": ["CPTS Est"], "code_commune": ["31099"]})
+    result = existing_cpts_from_frame(table, communes)
+    assert result["code_commune"].tolist() == ["31005"]
+    assert result.attrs["anciens_codes_remplaces"] == 1
+
+
+def test_public_api():
+    import territoires as tt
+
+    assert tt.existing_cpts_from_file is existing_cpts_from_file
+    assert tt.flows_from_file is flows_from_file

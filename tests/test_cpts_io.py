@@ -277,3 +277,53 @@ def test_public_api():
 
     assert tt.existing_cpts_from_file is existing_cpts_from_file
     assert tt.flows_from_file is flows_from_file
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Synthetic demo flows
+
+
+class _MeanRng:
+    """Stands for a generator whose Poisson draws return their (rounded) mean: the model without noise."""
+
+    @staticmethod
+    def poisson(lam):
+        import numpy as np
+
+        return np.round(lam).astype(int)
+
+
+def test_gravity_flows_hand_case():
+    from territoires.demo.generate import gravity_flows
+
+    communes = gpd.GeoDataFrame(
+        {"code_commune": ["31001", "31002"]},
+        geometry=[box(X0, Y0, X0 + 1000, Y0 + 1000), box(X0 + 3000, Y0, X0 + 4000, Y0 + 1000)],
+        crs="EPSG:2154",
+    )
+    flows = gravity_flows(communes, [1000, 2000], [1, 3], rng=_MeanRng(), decay_minutes=8.0)
+    # 3 km * 1.3 detour at 60 km/h = 3.9 min; attraction of the other commune = gps * exp(-3.9 / 8).
+    a = 3 * 0.614186  # from 31001 towards 31002 (3 GPs)
+    b = 1 * 0.614186  # from 31002 towards 31001 (1 GP)
+    expected = [850 * 1 / (1 + a), 850 * a / (1 + a), 1700 * b / (3 + b), 1700 * 3 / (3 + b)]
+    assert flows["origin"].tolist() == ["31001", "31001", "31002", "31002"]
+    assert flows["destination"].tolist() == ["31001", "31002", "31001", "31002"]
+    assert flows["flux"].tolist() == [round(v) for v in expected] == [299, 551, 289, 1411]
+
+
+def test_demo_flows_file_is_reproducible_and_consistent(tmp_path):
+    import numpy as np
+
+    from territoires.demo.generate import FLOW_CONSULTING_SHARE, demo_paths, generate_demo
+
+    paths = demo_paths()
+    flows, messages = _run(flows_from_file, paths["flows"])
+    assert messages == []
+    population = pd.read_csv(paths["population"], sep=";", encoding="cp1252", dtype={"CODGEO": str})
+    assert set(flows["origin"]) | set(flows["destination"]) <= set(population["CODGEO"])
+    expected = FLOW_CONSULTING_SHARE * population["PMUN"].sum()
+    # A sum of Poisson draws: within 4 standard deviations of its mean.
+    assert abs(flows["flux"].sum() - expected) < 4 * np.sqrt(expected)
+    fresh = generate_demo(tmp_path)
+    for name in ("flows", "population", "practitioners", "existing_cpts", "facilities", "rpps"):
+        assert fresh[name].read_bytes() == paths[name].read_bytes(), name

@@ -7,7 +7,7 @@ import warnings
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import DATA_DIRECTORY
+from conftest import DATA_DIRECTORY, SHARED_DATA, requires_shared
 from shapely import box
 
 from territoires._errors import InputError, TerritoiresWarning
@@ -327,3 +327,27 @@ def test_demo_flows_file_is_reproducible_and_consistent(tmp_path):
     fresh = generate_demo(tmp_path)
     for name in ("flows", "population", "practitioners", "existing_cpts", "facilities", "rpps"):
         assert fresh[name].read_bytes() == paths[name].read_bytes(), name
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Real communes (../shared/data)
+
+
+@requires_shared
+def test_polygons_agree_with_table_on_real_communes():
+    from territoires.io.communes import communes_from_file
+
+    communes = communes_from_file(SHARED_DATA / "communes" / "communes-31-haute-garonne.geojson")
+    # Groups of communes sharing their first four code characters, drawn as dissolved polygons in WGS84 (the
+    # usual CRS of a GeoJSON drawn by hand): the polygon route must give back exactly the table route.
+    groups = pd.DataFrame(
+        {"cpts": "CPTS " + communes["code_commune"].str[:4], "code_commune": communes["code_commune"]}
+    )
+    drawn = communes.assign(cpts=groups["cpts"].to_numpy()).dissolve(by="cpts").reset_index()[["cpts", "geometry"]]
+    by_polygons, messages = _run(existing_cpts_from_polygons, drawn.to_crs("EPSG:4326"), communes)
+    by_table = existing_cpts_from_frame(groups, communes)
+    assert len(by_table) == len(communes) == 587
+    pd.testing.assert_frame_equal(by_polygons, by_table)
+    assert by_polygons.attrs["couverture_partielle"] == []
+    assert min(by_polygons.attrs["part_couverte"].values()) > 0.99
+    assert messages == []

@@ -351,3 +351,12 @@ def test_polygons_agree_with_table_on_real_communes():
     assert by_polygons.attrs["couverture_partielle"] == []
     assert min(by_polygons.attrs["part_couverte"].values()) > 0.99
     assert messages == []
+
+
+def test_parquet_table_and_geoparquet(grid, tmp_path):
+    table = tmp_path / "cpts.parquet"
+    pd.DataFrame({"cpts": ["CPTS Est", "CPTS Est"], "code_commune": [31001, 31004]}).to_parquet(table)
+    assert existing_cpts_from_file(table, grid)["code_commune"].tolist() == ["31001", "31004"]
+    shapes = tmp_path / "cpts_geo.parquet"
+    gpd.GeoDataFrame({"cpts": ["CPTS Est"]}, geometry=[box(X0, Y0, X0 + 1000, Y0 + 2000)], crs=2154).to_parquet(shapes)
+    assert existing_cpts_from_file(shapes, grid)["code_commune"].tolist() == ["31001", "31004"]

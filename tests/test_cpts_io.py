@@ -7,7 +7,7 @@ import warnings
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import DATA_DIRECTORY
+from conftest import DATA_DIRECTORY, SHARED_DATA, requires_shared
 from shapely import box
 
 from territoires._errors import InputError, TerritoiresWarning
@@ -261,3 +261,102 @@ def test_flows_from_frame_does_not_modify_input():
 def test_empty_flow_table():
     with pytest.raises(InputError, match="aucune ligne"):
         flows_from_frame(pd.DataFrame({"origin": [], "destination": [], "flux": []}), source="f.csv")
+
+
+def test_former_codes_taken_from_communes_attrs(grid):
+    communes = grid.copy()
+    communes.attrs["former_codes"] = {"31099": "31005"}
+    table = pd.DataFrame({"cpts": ["CPTS Est"], "code_commune": ["31099"]})
+    result = existing_cpts_from_frame(table, communes)
+    assert result["code_commune"].tolist() == ["31005"]
+    assert result.attrs["anciens_codes_remplaces"] == 1
+
+
+def test_public_api():
+    import territoires as tt
+
+    assert tt.existing_cpts_from_file is existing_cpts_from_file
+    assert tt.flows_from_file is flows_from_file
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Synthetic demo flows
+
+
+class _MeanRng:
+    """Stands for a generator whose Poisson draws return their (rounded) mean: the model without noise."""
+
+    @staticmethod
+    def poisson(lam):
+        import numpy as np
+
+        return np.round(lam).astype(int)
+
+
+def test_gravity_flows_hand_case():
+    from territoires.demo.generate import gravity_flows
+
+    communes = gpd.GeoDataFrame(
+        {"code_commune": ["31001", "31002"]},
+        geometry=[box(X0, Y0, X0 + 1000, Y0 + 1000), box(X0 + 3000, Y0, X0 + 4000, Y0 + 1000)],
+        crs="EPSG:2154",
+    )
+    flows = gravity_flows(communes, [1000, 2000], [1, 3], rng=_MeanRng(), decay_minutes=8.0)
+    # 3 km * 1.3 detour at 60 km/h = 3.9 min; attraction of the other commune = gps * exp(-3.9 / 8).
+    a = 3 * 0.614186  # from 31001 towards 31002 (3 GPs)
+    b = 1 * 0.614186  # from 31002 towards 31001 (1 GP)
+    expected = [850 * 1 / (1 + a), 850 * a / (1 + a), 1700 * b / (3 + b), 1700 * 3 / (3 + b)]
+    assert flows["origin"].tolist() == ["31001", "31001", "31002", "31002"]
+    assert flows["destination"].tolist() == ["31001", "31002", "31001", "31002"]
+    assert flows["flux"].tolist() == [round(v) for v in expected] == [299, 551, 289, 1411]
+
+
+def test_demo_flows_file_is_reproducible_and_consistent(tmp_path):
+    import numpy as np
+
+    from territoires.demo.generate import FLOW_CONSULTING_SHARE, demo_paths, generate_demo
+
+    paths = demo_paths()
+    flows, messages = _run(flows_from_file, paths["flows"])
+    assert messages == []
+    population = pd.read_csv(paths["population"], sep=";", encoding="cp1252", dtype={"CODGEO": str})
+    assert set(flows["origin"]) | set(flows["destination"]) <= set(population["CODGEO"])
+    expected = FLOW_CONSULTING_SHARE * population["PMUN"].sum()
+    # A sum of Poisson draws: within 4 standard deviations of its mean.
+    assert abs(flows["flux"].sum() - expected) < 4 * np.sqrt(expected)
+    fresh = generate_demo(tmp_path)
+    for name in ("flows", "population", "practitioners", "existing_cpts", "facilities", "rpps"):
+        assert fresh[name].read_bytes() == paths[name].read_bytes(), name
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Real communes (../shared/data)
+
+
+@requires_shared
+def test_polygons_agree_with_table_on_real_communes():
+    from territoires.io.communes import communes_from_file
+
+    communes = communes_from_file(SHARED_DATA / "communes" / "communes-31-haute-garonne.geojson")
+    # Groups of communes sharing their first four code characters, drawn as dissolved polygons in WGS84 (the
+    # usual CRS of a GeoJSON drawn by hand): the polygon route must give back exactly the table route.
+    groups = pd.DataFrame(
+        {"cpts": "CPTS " + communes["code_commune"].str[:4], "code_commune": communes["code_commune"]}
+    )
+    drawn = communes.assign(cpts=groups["cpts"].to_numpy()).dissolve(by="cpts").reset_index()[["cpts", "geometry"]]
+    by_polygons, messages = _run(existing_cpts_from_polygons, drawn.to_crs("EPSG:4326"), communes)
+    by_table = existing_cpts_from_frame(groups, communes)
+    assert len(by_table) == len(communes) == 587
+    pd.testing.assert_frame_equal(by_polygons, by_table)
+    assert by_polygons.attrs["couverture_partielle"] == []
+    assert min(by_polygons.attrs["part_couverte"].values()) > 0.99
+    assert messages == []
+
+
+def test_parquet_table_and_geoparquet(grid, tmp_path):
+    table = tmp_path / "cpts.parquet"
+    pd.DataFrame({"cpts": ["CPTS Est", "CPTS Est"], "code_commune": [31001, 31004]}).to_parquet(table)
+    assert existing_cpts_from_file(table, grid)["code_commune"].tolist() == ["31001", "31004"]
+    shapes = tmp_path / "cpts_geo.parquet"
+    gpd.GeoDataFrame({"cpts": ["CPTS Est"]}, geometry=[box(X0, Y0, X0 + 1000, Y0 + 2000)], crs=2154).to_parquet(shapes)
+    assert existing_cpts_from_file(shapes, grid)["code_commune"].tolist() == ["31001", "31004"]

@@ -41,6 +41,7 @@ from .export.geopackage import read_diagnostic_geopackage, save_diagnostic_geopa
 from .export.raster import save_surface_geotiff
 from .io.cog import former_codes_from_table, reconcile_vintages
 from .io.communes import communes_from_file, communes_from_files
+from .io.cpts import existing_cpts_from_file, existing_cpts_from_frame, flows_from_file, flows_from_frame
 from .io.facilities import facilities_from_bpe, facilities_from_finess
 from .io.populations import join_populations, populations_from_csv
 from .io.practitioners import (
@@ -71,8 +72,12 @@ __all__ = [
     "compute_apl",
     "cost_matrix",
     "enhanced_two_step_fca",
+    "existing_cpts_from_file",
+    "existing_cpts_from_frame",
     "facilities_from_bpe",
     "facilities_from_finess",
+    "flows_from_file",
+    "flows_from_frame",
     "former_codes_from_table",
     "gaussian_weights",
     "join_populations",

@@ -23,7 +23,11 @@ The files follow the official formats that the loaders read:
 ``PS_LibreAcces_Personne_activite_demo.txt``  the Annuaire Santé (RPPS) extraction layout (``|``, trailing ``|``)
 ``finess.csv``                               the FINESS geolocated table (``;``, Latin-1, ``coordx``/``coordy``)
 ``cpts_existantes.csv``                      one existing CPTS: ``cpts``, ``code_commune``
+``flux_patients.csv``                       synthetic care flows: ``origin``, ``destination``, ``flux``
 ==========================================  ==============================================================
+
+The care flows (patients' commune → commune of the GP consulted) are not observed data either: they come from
+a gravity model on the demo's populations and GP counts, described in :func:`gravity_flows`.
 
 Run ``python -m territoires.demo.generate`` to write them again into ``src/territoires/demo/data``.
 """
@@ -42,6 +46,11 @@ from ..settings import AGE_WEIGHTS, CRS_METROPOLE
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SEED = 2026
+
+#: Gravity model of the synthetic flows: share of people seeing a GP in a year, decay scale and reach (minutes).
+FLOW_CONSULTING_SHARE = 0.85
+FLOW_DECAY_MINUTES = 8.0
+FLOW_MAX_MINUTES = 45.0
 
 #: Centre of the synthetic territory in Lambert-93 (metres).
 _CENTRE = (700_000.0, 6_330_000.0)
@@ -256,7 +265,72 @@ def generate_demo(out_dir: str | Path = DATA_DIR, *, seed: int = SEED) -> dict[s
     pd.DataFrame({"cpts": f"CPTS du Pays de {names[east]}", "code_commune": members}).to_csv(
         paths["existing_cpts"], index=False
     )
+    # Flows use their own generator so that adding them left every other file unchanged.
+    flows = gravity_flows(
+        communes.rename(columns={"INSEE_COM": "code_commune"}), pop, gps, rng=np.random.default_rng([seed, 7])
+    )
+    paths["flows"] = out_dir / "flux_patients.csv"
+    flows.to_csv(paths["flows"], index=False)
     return paths
+
+
+def gravity_flows(
+    communes: gpd.GeoDataFrame,
+    population: np.ndarray,
+    gps: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    consulting_share: float = FLOW_CONSULTING_SHARE,
+    decay_minutes: float = FLOW_DECAY_MINUTES,
+    max_minutes: float = FLOW_MAX_MINUTES,
+) -> pd.DataFrame:
+    """Synthetic yearly GP patient flows between communes from a production-constrained gravity model.
+
+    The patients of commune ``i`` (``consulting_share`` of its population: about 85 % of people see a GP in a
+    year) are shared between the communes ``j`` with GPs within ``max_minutes`` in proportion to
+    ``gps_j * exp(-t_ij / decay_minutes)`` (Huff model), where ``t_ij`` is the straight-line travel time of
+    :func:`~territoires.analysis.travel_times.straight_line_times` (0 within a commune). Each expected flow is then
+    drawn from a Poisson law (seeded ``rng``) and zero flows are dropped. Synthetic: it only mimics the shape of
+    health-insurance consumption flows (most patients stay in their commune or go to the nearest town).
+
+    Parameters
+    ----------
+    communes
+        Communes with ``code_commune`` in a metric CRS.
+    population
+        Inhabitants per commune, in the order of ``communes``.
+    gps
+        General practitioners per commune (head count), in the order of ``communes``.
+    rng
+        Random generator (seeded for reproducibility).
+    consulting_share
+        Share of the population consulting a GP in a year.
+    decay_minutes
+        Scale of the exponential distance decay (minutes).
+    max_minutes
+        Farthest destination considered (minutes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``origin``, ``destination`` (commune codes), ``flux`` (patients a year, integer), sorted.
+    """
+    from ..analysis.travel_times import straight_line_times
+
+    times = straight_line_times(communes, max_minutes=max_minutes)
+    index = pd.Index(communes["code_commune"])
+    i = index.get_indexer(times["origin"])
+    j = index.get_indexer(times["destination"])
+    attraction = np.asarray(gps, dtype=float)[j] * np.exp(-times["minutes"].to_numpy() / decay_minutes)
+    total = np.bincount(i, weights=attraction, minlength=len(index))
+    patients = consulting_share * np.asarray(population, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(total[i] > 0, patients[i] * attraction / total[i], 0.0)
+    flux = rng.poisson(expected)
+    out = pd.DataFrame({"origin": times["origin"].to_numpy(), "destination": times["destination"].to_numpy()})
+    out["flux"] = flux
+    out = out.loc[out["flux"] > 0].sort_values(["origin", "destination"], kind="stable")
+    return out.reset_index(drop=True)
 
 
 def _write_rpps(out_dir, praticiens, communes, rng, paths) -> None:
@@ -386,6 +460,7 @@ def demo_paths() -> dict[str, Path]:
         "rpps": DATA_DIR / "PS_LibreAcces_Personne_activite_demo.txt",
         "facilities": DATA_DIR / "finess.csv",
         "existing_cpts": DATA_DIR / "cpts_existantes.csv",
+        "flows": DATA_DIR / "flux_patients.csv",
     }
 
 

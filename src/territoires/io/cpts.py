@@ -155,7 +155,7 @@ def existing_cpts_from_file(
         metropolitan France).
     former_codes
         Former commune code → current code (COG reconciliation): a CPTS table listing communes by an older code
-        is brought to the current communes.
+        is brought to the current communes. When ``None``, ``communes.attrs["former_codes"]`` is used if present.
     min_share
         Polygons only: minimum share of a commune's area a CPTS polygon must cover to take the commune.
 
@@ -220,7 +220,7 @@ def existing_cpts_from_frame(
     communes
         Communes of the studied territory, with ``code_commune``.
     former_codes
-        Former commune code → current code.
+        Former commune code → current code; when ``None``, ``communes.attrs["former_codes"]`` is used if present.
     source
         Name of the table in messages.
     name_column, id_column, code_column
@@ -234,6 +234,8 @@ def existing_cpts_from_frame(
     if table.shape[0] == 0:
         raise InputError(f"{source}: aucune ligne (CPTS existantes) ; une ligne par commune d'une CPTS était attendue.")
     known_codes = _commune_codes_of(communes)
+    if former_codes is None:
+        former_codes = communes.attrs.get("former_codes")
     code_col = require_column(table, "code_commune", source=source, column=code_column)
     id_col = id_column
     if id_col is None:
@@ -281,10 +283,9 @@ def existing_cpts_from_frame(
     names = names.where(names.notna(), key).astype(object)
 
     unknown = usable & ~resolved.isin(known_codes).to_numpy()
-    motif[unknown] = [
-        f"commune absente du territoire étudié ({c})" if r == c else f"commune absente du territoire étudié ({c}→{r})"
-        for c, r in zip(codes[unknown], resolved[unknown], strict=True)
-    ]
+    read, now = codes[unknown].astype(str), resolved[unknown].astype(str)
+    shown = read.where(read == now, read + "→" + now)
+    motif[unknown] = "commune absente du territoire étudié (" + shown + ")"
     usable &= ~unknown
 
     frame = pd.DataFrame(

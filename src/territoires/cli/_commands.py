@@ -9,3 +9,6 @@ from .fetch import fetch
 
 for _command in (demo, diagnose, apl, fetch):
     _root.add_command(_command)
+from .map import map_command  # noqa: E402
+
+_root.add_command(map_command)

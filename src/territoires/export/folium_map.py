@@ -44,7 +44,7 @@ FACILITY_ICONS = {
     "autre": ("info-circle", "gray", "?", "#616161"),
 }
 #: Display simplification of commune polygons (metres, Lambert-93).
-SIMPLIFY_M = 60.0
+SIMPLIFY_M = 150.0
 #: Decimals kept in WGS84 coordinates (5 decimals ≈ 1 m).
 DECIMALS = 5
 _COMMUNES_VAR = "territoires_communes"
@@ -123,7 +123,9 @@ class _GeoJsonLayer(folium.GeoJson):
     """A GeoJSON layer styled by JavaScript functions, whose data is embedded once (compact) or shared.
 
     ``data_var`` names a JavaScript variable holding the data (declared by :class:`_GeoJsonData`); without it the
-    data is embedded in the layer. ``style``, ``point_to_layer`` and ``highlight`` are JavaScript code.
+    data is embedded in the layer. A hidden layer over shared data builds its features when first shown; with
+    ``filled_when_removed`` set to a layer covering it, when that layer is first switched off.
+    ``style``, ``point_to_layer`` and ``highlight`` are JavaScript code.
     """
 
     _template = Template(
@@ -146,9 +148,19 @@ class _GeoJsonLayer(folium.GeoJson):
             {%- endif %}
             ...{{ this.options|tojavascript }}
         });
+        {%- if this.filled_when_removed %}
+        {{ this.filled_when_removed.get_name() }}.once("remove", function() {
+            {{ this.get_name() }}.addData({{ this.data_var }});
+        });
+        {%- elif this.lazy %}
+        {{ this.get_name() }}.once("add", function() {
+            {{ this.get_name() }}.addData({{ this.data_var }});
+        });
+        {%- else %}
         {{ this.get_name() }}.addData(
             {%- if this.data_var %}{{ this.data_var }}{% else %}{{ this.data_json }}{% endif -%}
         );
+        {%- endif %}
         {% endmacro %}
         """
     )
@@ -174,6 +186,9 @@ class _GeoJsonLayer(folium.GeoJson):
         self.style_js = style
         self.point_js = point_to_layer
         self.highlight_js = highlight
+        # A hidden layer drawing shared data builds its features when first shown: quicker opening.
+        self.lazy = bool(data_var) and not show
+        self.filled_when_removed = None
 
 
 class _GeoJsonData(branca.element.MacroElement):
@@ -329,7 +344,7 @@ def make_map(
     m = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
         zoom_start=9,
-        tiles=None if offline else "cartodbpositron",
+        tiles=None if offline else "OpenStreetMap",
         control_scale=True,
         prefer_canvas=True,
     )
@@ -352,16 +367,6 @@ def make_map(
     def tooltip() -> folium.GeoJsonTooltip:
         return folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
 
-    if offline:
-        _GeoJsonLayer(
-            data,
-            data_var=_COMMUNES_VAR,
-            name="Fond : communes",
-            overlay=False,
-            style='function(f) { return {fillColor: "#f2f0eb", fillOpacity: 1, color: "#b5b1a8", weight: 0.4}; }',
-            interactive=False,
-        ).add_to(m)
-
     apl_layer = _GeoJsonLayer(
         data,
         data_var=_COMMUNES_VAR,
@@ -374,6 +379,21 @@ def make_map(
         tooltip=tooltip(),
     )
     apl_layer.add_to(m)
+    if offline:
+        # The base map: commune outlines in a pane below every overlay, built when the choropleth that covers
+        # them is first switched off (drawing them at once would double the opening time).
+        folium.map.CustomPane("fond", z_index=350, pointer_events=False).add_to(m)
+        background = _GeoJsonLayer(
+            data,
+            data_var=_COMMUNES_VAR,
+            name="Fond : communes et départements",
+            overlay=False,
+            style='function(f) { return {fillColor: "#f2f0eb", fillOpacity: 1, color: "#b5b1a8", weight: 0.5}; }',
+            interactive=False,
+            pane="fond",
+        )
+        background.filled_when_removed = apl_layer
+        background.add_to(m)
     if "t" in props:
         _GeoJsonLayer(
             data,
@@ -592,3 +612,55 @@ def save_map_html(
         Path(tmp).write_text(page, encoding="utf-8")
     logger.info("map written: %s (%.1f MB)", path, len(page.encode()) / 1e6)
     return path
+
+
+def save_map_html_from_geopackage(
+    geopackage: str | Path,
+    out: str | Path,
+    *,
+    title: str = "Accessibilité aux médecins généralistes",
+    offline: bool = False,
+    surface_path: str | Path | None = None,
+) -> Path:
+    """Rebuild ``carte.html`` from a diagnostic GeoPackage written by ``territoires diagnose``.
+
+    Parameters
+    ----------
+    geopackage
+        ``diagnostic.gpkg``: a ``communes`` layer with an ``apl`` column is required; ``practitioners``,
+        ``facilities``, ``catchments`` and ``access_zones`` are drawn where present; the run metadata gives the
+        date, version and unit shown in the legend.
+    out
+        HTML file to write (atomically).
+    title, offline
+        See :func:`make_map`.
+    surface_path
+        Travel-time GeoTIFF; by default ``temps_acces.tif`` beside the GeoPackage, when it exists.
+
+    Raises
+    ------
+    InputError
+        If the file is not a readable GeoPackage, has no ``communes`` layer, or that layer lacks a column the map
+        needs (``apl``, ``code_commune``, ``nom``, ``population``) or has no geometry.
+    """
+    from .._errors import InputError
+    from .geopackage import read_diagnostic_geopackage
+
+    geopackage = Path(geopackage)
+    layers, metadata = read_diagnostic_geopackage(geopackage)
+    communes = layers["communes"]
+    missing = [c for c in ("apl", "code_commune", "nom", "population") if c not in communes.columns]
+    if missing:
+        msg = (
+            f"{geopackage}: couche 'communes' sans colonne {', '.join(repr(c) for c in missing)} "
+            f"(colonnes trouvées : {', '.join(map(str, communes.columns))}) ; un GeoPackage écrit par "
+            "« territoires diagnose » était attendu."
+        )
+        raise InputError(msg)
+    if not isinstance(communes, gpd.GeoDataFrame) or communes.crs is None or communes.geometry.is_empty.all():
+        raise InputError(f"{geopackage}: la couche 'communes' n'a pas de géométrie ou pas de système de coordonnées.")
+    if surface_path is None:
+        beside = geopackage.with_name("temps_acces.tif")
+        surface_path = beside if beside.exists() else None
+    map_layers = {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
+    return save_map_html(out, map_layers, title=title, metadata=metadata, surface_path=surface_path, offline=offline)

@@ -111,7 +111,7 @@ def test_inline_assets_replaces_links_by_packaged_copies():
     page = f'<head><script src="{leaflet}"></script><script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
     out = inline_assets(page)
     assert packaged_assets()[leaflet][:200] in out
-    assert "jquery-3.7.1.min.js\"" not in out
+    assert 'jquery-3.7.1.min.js"' not in out
     with pytest.raises(Exception, match="aucune copie intégrée"):
         inline_assets('<script src="https://example.org/unknown/lib.js"></script>')
     with pytest.raises(Exception, match="externe"):

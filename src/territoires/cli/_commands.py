@@ -7,9 +7,8 @@ from .apl import apl
 from .cpts import cpts
 from .diagnose import demo, diagnose
 from .fetch import fetch
+from .map import map_command
+from .report import report
 
-for _command in (demo, diagnose, apl, cpts, fetch):
+for _command in (demo, diagnose, apl, cpts, map_command, report, fetch):
     _root.add_command(_command)
-from .report import report  # noqa: E402
-
-_root.add_command(report)

@@ -1,8 +1,18 @@
-"""The interactive HTML map (Folium): APL choropleth, access tiers, zones, CPTS, practitioners and facilities."""
+"""The interactive HTML map (Folium): APL choropleth, access tiers, zones, CPTS, practitioners and facilities.
+
+The page stays small and quick to open on a modest laptop: commune polygons are simplified as a coverage (shared
+borders stay shared), coordinates are rounded to 5 decimals (about 1 m), each GeoJSON carries only the properties
+the tooltips need and is embedded once, however many layers draw it (choropleth, tiers, offline background,
+search). With ``offline=True`` the page needs no network at all: Leaflet and its plugins are inlined from packaged
+copies (:mod:`territoires.export._offline`), font icons give way to CSS badges and the commune and département
+outlines stand in for the tiled base map.
+"""
 
 from __future__ import annotations
 
 import html
+import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,24 +21,33 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from folium import plugins
+from folium.template import Template
 
 from .._atomic import atomic_path
 from ..analysis.tiers import TIER_COLORS, TIER_LABELS
 from ..schemas import FACILITY_TYPES, PROFESSIONS
 from ..settings import APL_THRESHOLD, CRS_WEB
 
+logger = logging.getLogger(__name__)
+
 #: APL classes (consultations/year/inhabitant): the 2.5 threshold is always a class bound.
 APL_BREAKS = (1.5, 2.5, 3.5, 4.5, 6.0)
 APL_COLORS = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac")
+#: Facility type → (Font Awesome icon, awesome-markers colour, badge letter, badge colour) for the markers.
 FACILITY_ICONS = {
-    "msp": ("plus-square", "green"),
-    "centre_sante": ("medkit", "blue"),
-    "cpts": ("users", "purple"),
-    "hopital": ("h-square", "red"),
-    "autre": ("info-circle", "gray"),
+    "msp": ("plus-square", "green", "M", "#2e7d32"),
+    "centre_sante": ("medkit", "blue", "C", "#1565c0"),
+    "cpts": ("users", "purple", "P", "#6a1b9a"),
+    "hopital": ("h-square", "red", "H", "#c62828"),
+    "autre": ("info-circle", "gray", "?", "#616161"),
 }
-_SIMPLIFY_M = 60.0
+#: Display simplification of commune polygons (metres, Lambert-93).
+SIMPLIFY_M = 150.0
+#: Decimals kept in WGS84 coordinates (5 decimals ≈ 1 m).
+DECIMALS = 5
+_COMMUNES_VAR = "territoires_communes"
 
 
 def apl_classes(values: pd.Series, *, breaks: tuple[float, ...] = APL_BREAKS) -> np.ndarray:
@@ -55,22 +74,175 @@ def class_labels(breaks: tuple[float, ...] = APL_BREAKS) -> list[str]:
     return labels
 
 
-def _for_web(gdf: gpd.GeoDataFrame, *, simplify: float = _SIMPLIFY_M) -> gpd.GeoDataFrame:
-    """Simplify (topology-preserving) in metres, reproject to WGS84 and round coordinates to 5 decimals (~1 m)."""
-    import shapely
+def display_geometries(
+    gdf: gpd.GeoDataFrame, *, tolerance: float = SIMPLIFY_M, decimals: int = DECIMALS
+) -> gpd.GeoDataFrame:
+    """Return a copy of ``gdf`` simplified as a coverage, in WGS84, coordinates rounded, for display.
 
+    Parameters
+    ----------
+    gdf
+        Polygons (a coverage: communes, catchments, zones) or points, in a projected CRS (Lambert-93).
+    tolerance
+        Simplification tolerance in metres; polygons are simplified together with
+        :func:`shapely.coverage_simplify`, so a border shared by two polygons stays shared (no gaps, no slivers).
+        0 keeps the geometry as is.
+    decimals
+        Decimals kept in longitude/latitude (5 ≈ 1 m).
+    """
     out = gdf.copy()
-    if simplify and out.crs is not None and out.crs.is_projected:
-        out["geometry"] = out.geometry.simplify(simplify, preserve_topology=True)
+    geoms = out.geometry.to_numpy()
+    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6]) & ~shapely.is_empty(geoms)  # (Multi)Polygons
+    if tolerance and out.crs is not None and out.crs.is_projected and polygonal.any():
+        simplified = geoms.copy()
+        if hasattr(shapely, "coverage_simplify"):  # shapely >= 2.1 (GEOS >= 3.12)
+            simplified[polygonal] = shapely.coverage_simplify(geoms[polygonal], tolerance)
+        else:  # pragma: no cover - older shapely: neighbours may drift apart slightly
+            simplified[polygonal] = shapely.simplify(geoms[polygonal], tolerance, preserve_topology=True)
+        out = out.set_geometry(gpd.GeoSeries(simplified, index=out.index, crs=out.crs))
     out = out.to_crs(CRS_WEB)
-    out["geometry"] = shapely.set_precision(out.geometry.to_numpy(), 1e-5)
-    return out
+    rounded = shapely.transform(out.geometry.to_numpy(), lambda xy: np.round(xy, decimals))
+    return out.set_geometry(gpd.GeoSeries(rounded, index=out.index, crs=CRS_WEB))
+
+
+def _feature_collection(gdf: gpd.GeoDataFrame, properties: Mapping[str, pd.Series]) -> dict:
+    """Return a GeoJSON FeatureCollection dict with only ``properties`` (name → values aligned on ``gdf``)."""
+    frame = gpd.GeoDataFrame(
+        {name: values.to_numpy() for name, values in properties.items()}, geometry=gdf.geometry.to_numpy(), crs=None
+    )
+    return json.loads(frame.to_json(drop_id=True, na="null"))
 
 
 def _fmt(x, digits: int = 0) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "—"
     return f"{x:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+class _GeoJsonLayer(folium.GeoJson):
+    """A GeoJSON layer styled by JavaScript functions, whose data is embedded once (compact) or shared.
+
+    ``data_var`` names a JavaScript variable holding the data (declared by :class:`_GeoJsonData`); without it the
+    data is embedded in the layer. A hidden layer over shared data builds its features when first shown; with
+    ``filled_when_removed`` set to a layer covering it, when that layer is first switched off.
+    ``style``, ``point_to_layer`` and ``highlight`` are JavaScript code.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson(null, {
+            {%- if this.style_js %}
+            style: {{ this.style_js }},
+            {%- endif %}
+            {%- if this.point_js %}
+            pointToLayer: {{ this.point_js }},
+            {%- endif %}
+            {%- if this.highlight_js %}
+            onEachFeature: function(feature, layer) {
+                layer.on({
+                    mouseover: function(e) { e.target.setStyle({{ this.highlight_js }}); },
+                    mouseout: function(e) { {{ this.get_name() }}.resetStyle(e.target); }
+                });
+            },
+            {%- endif %}
+            ...{{ this.options|tojavascript }}
+        });
+        {%- if this.filled_when_removed %}
+        {{ this.filled_when_removed.get_name() }}.once("remove", function() {
+            {{ this.get_name() }}.addData({{ this.data_var }});
+        });
+        {%- elif this.lazy %}
+        {{ this.get_name() }}.once("add", function() {
+            {{ this.get_name() }}.addData({{ this.data_var }});
+        });
+        {%- else %}
+        {{ this.get_name() }}.addData(
+            {%- if this.data_var %}{{ this.data_var }}{% else %}{{ this.data_json }}{% endif -%}
+        );
+        {%- endif %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        data: dict,
+        *,
+        name: str | None = None,
+        data_var: str | None = None,
+        style: str | None = None,
+        point_to_layer: str | None = None,
+        highlight: str | None = None,
+        show: bool = True,
+        control: bool = True,
+        overlay: bool = True,
+        tooltip: folium.GeoJsonTooltip | None = None,
+        **options,
+    ):
+        super().__init__(data, name=name, show=show, control=control, overlay=overlay, tooltip=tooltip, **options)
+        self.data_var = data_var
+        self.data_json = None if data_var else _compact_json(data)
+        self.style_js = style
+        self.point_js = point_to_layer
+        self.highlight_js = highlight
+        # A hidden layer drawing shared data builds its features when first shown: quicker opening.
+        self.lazy = bool(data_var) and not show
+        self.filled_when_removed = None
+
+
+class _GeoJsonData(branca.element.MacroElement):
+    """Declare a GeoJSON object once as a JavaScript variable, for several layers to draw."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.var }} = {{ this.data_json }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, var: str, data: dict):
+        super().__init__()
+        self._name = "GeoJsonData"
+        self.var = var
+        self.data_json = _compact_json(data)
+
+
+class _CommuneSearch(plugins.Search):
+    """Search a commune by name: zoom to it and outline it until the search box is emptied."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = new L.Control.Search({
+            layer: {{ this.layer.get_name() }},
+            propertyName: {{ this.search_label|tojson }},
+            collapsed: false,
+            textPlaceholder: {{ this.placeholder|tojson }},
+            textErr: "Commune introuvable",
+            textCancel: "Effacer",
+            position: {{ this.position|tojson }},
+            marker: false,
+            moveToLocation: function(latlng, title, map) {
+                map.fitBounds(latlng.layer.getBounds(), {maxZoom: 12});
+            }
+        });
+        {{ this.get_name() }}.on('search:locationfound', function(e) {
+            {{ this.layer.get_name() }}.resetStyle();
+            e.layer.setStyle({weight: 3, color: "#000"});
+            e.layer.openTooltip();
+        });
+        {{ this.get_name() }}.on('search:collapsed', function(e) { {{ this.layer.get_name() }}.resetStyle(); });
+        {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
+def _compact_json(data: dict) -> str:
+    """JSON without spaces, safe inside a ``<script>`` element."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
 
 
 def _legend(title: str, items: list[tuple[str, str]], *, note: str = "") -> branca.element.MacroElement:
@@ -80,7 +252,7 @@ def _legend(title: str, items: list[tuple[str, str]], *, note: str = "") -> bran
         for c, lab in items
     )
     body = (
-        '<div class="territoires-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;background:white;'
+        '<div class="territoires-legend" style="position:fixed;bottom:48px;left:12px;z-index:9999;background:white;'
         'padding:8px 10px;border:1px solid #888;border-radius:4px;font:12px sans-serif;max-width:260px">'
         f"<b>{html.escape(title)}</b>{rows}"
         f'<div style="margin-top:4px;color:#444">{html.escape(note)}</div></div>'
@@ -90,6 +262,54 @@ def _legend(title: str, items: list[tuple[str, str]], *, note: str = "") -> bran
     return macro
 
 
+def _js_lookup(mapping: Mapping, key: str, default: str) -> str:
+    """JavaScript expression ``{...}[key] || default`` for a style table."""
+    return f"({json.dumps(dict(mapping), ensure_ascii=False)}[{key}] || {json.dumps(default)})"
+
+
+def _departements(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Dissolve the (already simplified) communes into département outlines (code from the column or the INSEE code)."""
+    code = communes["departement"] if "departement" in communes else None
+    if code is None or code.isna().all():
+        insee = communes["code_commune"].astype(str)
+        code = insee.str[:2].where(~insee.str.startswith("97"), insee.str[:3])
+    groups = communes.geometry.groupby(code.fillna("").to_numpy())
+    outlines = [shapely.boundary(shapely.union_all(g.to_numpy())) for _, g in groups]
+    return gpd.GeoDataFrame({"departement": list(groups.groups)}, geometry=outlines, crs=communes.crs)
+
+
+def _communes_properties(communes: gpd.GeoDataFrame, breaks: tuple[float, ...]) -> dict[str, pd.Series]:
+    """Return the properties of the commune features: tooltip figures pre-formatted in French, class and tier codes."""
+    idx = communes.index
+    props = {
+        "nom": communes["nom"].fillna("").astype(str),
+        "code": communes["code_commune"].astype(str),
+        "pop": communes["population"].map(_fmt),
+        "apl": communes["apl"].map(lambda v: _fmt(v, 2)),
+    }
+    if "niveau_acces" in communes:
+        tier = communes["niveau_acces"].fillna("")
+        props["niv"] = tier.map(lambda t: TIER_LABELS.get(t, "—"))
+        props["t"] = tier.astype(str)
+    if "minutes_praticien_proche" in communes:
+        props["min"] = communes["minutes_praticien_proche"].map(lambda v: _fmt(v, 0) + " min" if v == v else "—")
+    if "cpts_nom" in communes:
+        props["cpts"] = communes["cpts_nom"].fillna("—").astype(str)
+    props["c"] = pd.Series(apl_classes(communes["apl"], breaks=breaks).astype(int), index=idx)
+    return props
+
+
+_COMMUNE_ALIASES = {
+    "nom": "Commune",
+    "code": "Code INSEE",
+    "pop": "Population",
+    "apl": "APL",
+    "niv": "Niveau d'accès",
+    "min": "Généraliste le plus proche",
+    "cpts": "CPTS",
+}
+
+
 def make_map(
     layers: Mapping[str, pd.DataFrame],
     *,
@@ -97,6 +317,7 @@ def make_map(
     metadata: Mapping | None = None,
     surface_path: str | Path | None = None,
     offline: bool = False,
+    simplify: float = SIMPLIFY_M,
 ) -> folium.Map:
     """Build the interactive diagnostic map from the diagnostic layers.
 
@@ -104,23 +325,26 @@ def make_map(
     ----------
     layers
         ``communes`` (required, with ``apl``), and where present ``practitioners``, ``facilities``, ``catchments``,
-        ``access_zones`` (schemas of :mod:`territoires.schemas`).
+        ``access_zones`` (schemas of :mod:`territoires.schemas`), in a projected CRS (Lambert-93).
     title
         Title shown at the top of the map.
     metadata
         Run metadata (date and sources are shown in the note).
     surface_path
-        GeoTIFF of travel time to the nearest practitioner, shown as an image overlay.
+        GeoTIFF of travel time to the nearest practitioner (minutes), shown as an image overlay.
     offline
-        Draw no tile layer (the commune outlines stand in for the base map).
+        No tile layer and no font icons: a light layer of the communes stands in for the base map and the
+        facilities are drawn as lettered badges. :func:`save_map_html` also inlines every script and stylesheet.
+    simplify
+        Display simplification of polygons, in metres (see :func:`display_geometries`).
     """
     metadata = dict(metadata or {})
-    communes = _for_web(layers["communes"])
+    communes = display_geometries(layers["communes"], tolerance=simplify)
     bounds = communes.total_bounds
     m = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
         zoom_start=9,
-        tiles=None if offline else "cartodbpositron",
+        tiles=None if offline else "OpenStreetMap",
         control_scale=True,
         prefer_canvas=True,
     )
@@ -134,119 +358,89 @@ def make_map(
 
         breaks = tuple(round(float(b), 1) for b in mapclassify.Quantiles(communes["apl"].to_numpy(), k=6).bins[:-1])
 
-    # Tooltip fields, French aliases, values pre-formatted.
-    view = communes.assign(
-        _pop=communes["population"].map(_fmt),
-        _apl=communes["apl"].map(lambda v: _fmt(v, 2)),
-        _tier=communes.get("niveau_acces", pd.Series("", index=communes.index)).map(lambda t: TIER_LABELS.get(t, "")),
-        _min=communes.get("minutes_praticien_proche", pd.Series(np.nan, index=communes.index)).map(
-            lambda v: _fmt(v, 0) + " min" if v == v else "—"
-        ),
-        _cpts=communes.get("cpts_nom", pd.Series("—", index=communes.index)).fillna("—"),
-        _cls=apl_classes(communes["apl"], breaks=breaks),
-    )
-    fields = ["nom", "code_commune", "_pop", "_apl", "_tier", "_min", "_cpts"]
-    aliases = ["Commune", "Code INSEE", "Population", "APL", "Niveau d'accès", "Généraliste le plus proche", "CPTS"]
-    keep = fields + ["_cls", "niveau_acces", "geometry"] if "niveau_acces" in view else fields + ["_cls", "geometry"]
-    view = view[[c for c in keep if c in view.columns]]
+    props = _communes_properties(communes, breaks)
+    data = _feature_collection(communes, props)
+    m.add_child(_GeoJsonData(_COMMUNES_VAR, data))
+    fields = [f for f in _COMMUNE_ALIASES if f in props]
+    aliases = [_COMMUNE_ALIASES[f] for f in fields]
 
-    apl_layer = folium.GeoJson(
-        view,
-        name="APL (consultations/an/habitant)",
-        style_function=lambda f: {
-            "fillColor": APL_COLORS[int(f["properties"]["_cls"])],
-            "color": "#666",
-            "weight": 0.4,
-            "fillOpacity": 0.75,
-        },
-        highlight_function=lambda f: {"weight": 2, "color": "#000"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-        smooth_factor=1.0,
+    def tooltip() -> folium.GeoJsonTooltip:
+        return folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
+
+    apl_layer = _GeoJsonLayer(
+        data,
+        data_var=_COMMUNES_VAR,
+        name="APL (consultations/an/habitant)" if consultations else "APL (ETP pour 100 000 habitants)",
+        style=(
+            f"function(f) {{ return {{fillColor: {json.dumps(list(APL_COLORS))}[f.properties.c], "
+            'color: "#666", weight: 0.4, fillOpacity: 0.75}; }'
+        ),
+        highlight='{weight: 2, color: "#000"}',
+        tooltip=tooltip(),
     )
     apl_layer.add_to(m)
-    if "niveau_acces" in view.columns:
-        folium.GeoJson(
-            view[["nom", "code_commune", "_tier", "niveau_acces", "geometry"]],
+    if offline:
+        # The base map: commune outlines in a pane below every overlay, built when the choropleth that covers
+        # them is first switched off (drawing them at once would double the opening time).
+        folium.map.CustomPane("fond", z_index=350, pointer_events=False).add_to(m)
+        background = _GeoJsonLayer(
+            data,
+            data_var=_COMMUNES_VAR,
+            name="Fond : communes et départements",
+            overlay=False,
+            style='function(f) { return {fillColor: "#f2f0eb", fillOpacity: 1, color: "#b5b1a8", weight: 0.5}; }',
+            interactive=False,
+            pane="fond",
+        )
+        background.filled_when_removed = apl_layer
+        background.add_to(m)
+    if "t" in props:
+        _GeoJsonLayer(
+            data,
+            data_var=_COMMUNES_VAR,
             name="Niveaux d'accès (type zonage)",
             show=False,
-            style_function=lambda f: {
-                "fillColor": TIER_COLORS.get(f["properties"]["niveau_acces"], "#ccc"),
-                "color": "#666",
-                "weight": 0.3,
-                "fillOpacity": 0.7,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["nom", "_tier"], aliases=["Commune", "Niveau d'accès"]),
+            style=(
+                "function(f) { return {fillColor: "
+                + _js_lookup(TIER_COLORS, "f.properties.t", "#cccccc")
+                + ', color: "#666", weight: 0.3, fillOpacity: 0.7}; }'
+            ),
+            highlight='{weight: 2, color: "#000"}',
+            tooltip=tooltip(),
         ).add_to(m)
 
     zones = layers.get("access_zones")
     if zones is not None and len(zones):
-        z = _for_web(zones, simplify=100)
-        z = z.assign(_pop=z["population"].map(_fmt))
-        palette = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d", "#67000d"]
-        order = {c: i for i, c in enumerate(z.sort_values("minutes_min")["classe_minutes"])}
-        folium.GeoJson(
-            z[["classe_minutes", "_pop", "geometry"]],
-            name="Zones de temps d'accès",
-            show=False,
-            style_function=lambda f: {
-                "fillColor": palette[min(order.get(f["properties"]["classe_minutes"], 0), len(palette) - 1)],
-                "color": "none",
-                "fillOpacity": 0.6,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["classe_minutes", "_pop"], aliases=["Temps d'accès", "Population"]),
-        ).add_to(m)
+        _add_zones(m, display_geometries(zones, tolerance=max(simplify, 100.0)))
 
     if surface_path is not None and Path(surface_path).exists():
         _add_surface(m, Path(surface_path))
 
     catchments = layers.get("catchments")
     if catchments is not None and len(catchments):
-        c = _for_web(catchments)
-        c = c.assign(
-            _pop=c["population"].map(_fmt),
-            _apl=c.get("apl_moyen", pd.Series(np.nan, index=c.index)).map(lambda v: _fmt(v, 2)),
-            _alerte=c.get("alerte", pd.Series("", index=c.index)).fillna(""),
-        )
-        folium.GeoJson(
-            c[["nom", "statut", "_pop", "_apl", "_alerte", "geometry"]],
-            name="Territoires de CPTS",
-            style_function=lambda f: {
-                "fill": False,
-                "color": "#5e3c99" if f["properties"]["statut"] == "existante" else "#e66101",
-                "weight": 2.5,
-                "dashArray": None if f["properties"]["statut"] == "existante" else "6 4",
-            },
-            tooltip=folium.GeoJsonTooltip(
-                fields=["nom", "statut", "_pop", "_apl", "_alerte"],
-                aliases=["CPTS", "Statut", "Population", "APL moyenne", "Alerte"],
-            ),
-        ).add_to(m)
+        _add_catchments(m, display_geometries(catchments, tolerance=simplify))
 
     practitioners = layers.get("practitioners")
     if practitioners is not None and len(practitioners):
-        p = practitioners.to_crs(CRS_WEB)
-        for profession, group in p.groupby("profession"):
-            cluster = plugins.MarkerCluster(name=f"Praticiens : {PROFESSIONS.get(profession, profession)}", show=False)
-            for lon, lat in zip(group.geometry.x.round(5), group.geometry.y.round(5), strict=True):
-                folium.CircleMarker([lat, lon], radius=4, color="#1b7837", fill=True, weight=1).add_to(cluster)
-            cluster.add_to(m)
+        _add_practitioners(m, display_geometries(practitioners, tolerance=0))
 
     facilities = layers.get("facilities")
     if facilities is not None and len(facilities):
-        f = facilities.to_crs(CRS_WEB)
-        group = folium.FeatureGroup(name="Structures de soins (MSP, centres, hôpitaux)")
-        for row in f.itertuples(index=False):
-            icon, color = FACILITY_ICONS.get(row.type_structure, FACILITY_ICONS["autre"])
-            label = f"{FACILITY_TYPES.get(row.type_structure, '')} — {row.nom}"
-            folium.Marker(
-                [round(row.geometry.y, 5), round(row.geometry.x, 5)],
-                tooltip=html.escape(label),
-                icon=folium.Icon(icon=icon, prefix="fa", color=color),
-            ).add_to(group)
-        group.add_to(m)
+        _add_facilities(m, display_geometries(facilities, tolerance=0), offline=offline)
 
-    plugins.Search(
-        layer=apl_layer, search_label="nom", placeholder="Rechercher une commune", collapsed=False, position="topright"
+    # Département outlines on top of every fill, in their own pane that lets the mouse through.
+    folium.map.CustomPane("departements", z_index=450, pointer_events=False).add_to(m)
+    outlines = _departements(communes)
+    _GeoJsonLayer(
+        _feature_collection(outlines, {"departement": outlines["departement"]}),
+        name="Limites des départements",
+        style='function(f) { return {color: "#333", weight: 1.4, fill: false}; }',
+        pane="departements",
+        interactive=False,
+    ).add_to(m)
+
+    _CommuneSearch(
+        layer=apl_layer, search_label="nom", placeholder="Rechercher une commune", position="topright"
     ).add_to(m)
     plugins.Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -258,11 +452,120 @@ def make_map(
     unit = "consultations/an/habitant" if consultations else "ETP pour 100 000 habitants"
     m.get_root().add_child(_legend(f"APL — {unit}", items, note=note))
     title_html = (
-        '<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;padding:6px 12px;'
-        f'border-radius:4px;font:bold 16px sans-serif;box-shadow:0 1px 4px #888">{html.escape(title)}</div>'
+        '<div class="territoires-title" style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
+        f'padding:6px 12px;border-radius:4px;font:bold 16px sans-serif;box-shadow:0 1px 4px #888">'
+        f"{html.escape(title)}</div>"
     )
     m.get_root().html.add_child(folium.Element(title_html))
+    if offline:
+        m.get_root().header.add_child(folium.Element(_OFFLINE_CSS), name="territoires_offline_css")
     return m
+
+
+_OFFLINE_CSS = """<style>
+.territoires-badge { width: 20px; height: 20px; border-radius: 50%; color: white; border: 2px solid white;
+  font: bold 11px/20px sans-serif; text-align: center; box-shadow: 0 1px 3px rgba(0,0,0,.5); }
+.leaflet-container.leaflet-container { background: #fbfbf8; }
+</style>"""
+
+_LABEL_CSS = "font: bold 11px sans-serif; color: #3b2a66; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff;"
+
+
+def _add_zones(m: folium.Map, zones: gpd.GeoDataFrame) -> None:
+    """Travel-time zones, darker for longer times."""
+    palette = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d", "#67000d"]
+    order = zones.sort_values("minutes_min")["classe_minutes"].drop_duplicates().tolist()
+    colors = {c: palette[min(i, len(palette) - 1)] for i, c in enumerate(order)}
+    props = {"classe": zones["classe_minutes"].astype(str), "pop": zones["population"].map(_fmt)}
+    _GeoJsonLayer(
+        _feature_collection(zones, props),
+        name="Zones de temps d'accès",
+        show=False,
+        style="function(f) { return {fillColor: "
+        + _js_lookup(colors, "f.properties.classe", palette[0])
+        + ", stroke: false, fillOpacity: 0.6}; }",
+        tooltip=folium.GeoJsonTooltip(fields=["classe", "pop"], aliases=["Temps d'accès", "Population"]),
+    ).add_to(m)
+
+
+def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame) -> None:
+    """CPTS outlines (existing solid purple, proposed dashed orange) with their name as a label."""
+    idx = catchments.index
+
+    def column(name: str, default) -> pd.Series:
+        return catchments[name] if name in catchments else pd.Series(default, index=idx)
+
+    props = {
+        "nom": column("nom", "").fillna("").astype(str),
+        "statut": column("statut", "").fillna("").astype(str),
+        "pop": column("population", np.nan).map(_fmt),
+        "apl": column("apl_moyen", np.nan).map(lambda v: _fmt(v, 2)),
+        "alerte": column("alerte", "").fillna("").astype(str),
+    }
+    group = folium.FeatureGroup(name="Territoires de CPTS").add_to(m)
+    _GeoJsonLayer(
+        _feature_collection(catchments, props),
+        control=False,
+        style=(
+            'function(f) { var e = f.properties.statut === "existante"; return {fill: true, fillOpacity: 0, '
+            'color: e ? "#5e3c99" : "#e66101", weight: 2.5, dashArray: e ? null : "6 4"}; }'
+        ),
+        tooltip=folium.GeoJsonTooltip(
+            fields=list(props), aliases=["CPTS", "Statut", "Population", "APL moyenne", "Alerte"], sticky=True
+        ),
+    ).add_to(group)
+    points = gpd.GeoSeries(shapely.point_on_surface(catchments.geometry.to_numpy()), crs=CRS_WEB)
+    _GeoJsonLayer(
+        _feature_collection(gpd.GeoDataFrame(geometry=points), {"nom": props["nom"]}),
+        control=False,
+        point_to_layer=(
+            "function(f, latlng) { var d = document.createElement('div'); d.textContent = f.properties.nom; "
+            "return L.marker(latlng, {interactive: false, icon: L.divIcon({className: 'territoires-cpts-label', "
+            f"html: '<div style=\"{_LABEL_CSS}\">' + d.innerHTML + '</div>', iconSize: null}})}}); }}"
+        ),
+    ).add_to(group)
+
+
+def _add_practitioners(m: folium.Map, practitioners: gpd.GeoDataFrame) -> None:
+    """One clustered layer per profession; each practitioner a small circle."""
+    for profession, group in practitioners.groupby("profession"):
+        label = PROFESSIONS.get(profession, profession)
+        names = group["nom"] if "nom" in group else pd.Series(None, index=group.index, dtype=object)
+        props = {"nom": names.fillna(label).astype(str)}
+        cluster = plugins.MarkerCluster(name=f"Praticiens : {label}", show=False).add_to(m)
+        _GeoJsonLayer(
+            _feature_collection(group, props),
+            control=False,
+            point_to_layer=(
+                "function(f, latlng) { return L.circleMarker(latlng, "
+                '{radius: 4, color: "#1b7837", weight: 1, fillOpacity: 0.6}).bindTooltip(f.properties.nom); }'
+            ),
+        ).add_to(cluster)
+
+
+def _add_facilities(m: folium.Map, facilities: gpd.GeoDataFrame, *, offline: bool) -> None:
+    """MSP, centres de santé, CPTS and hospitals with distinct markers (font icons online, badges offline)."""
+    group = folium.FeatureGroup(name="Structures de soins (MSP, centres, hôpitaux)").add_to(m)
+    kind = facilities["type_structure"].where(facilities["type_structure"].isin(list(FACILITY_ICONS)), "autre")
+    label = kind.map(lambda k: FACILITY_TYPES.get(k, "")) + " — " + facilities["nom"].fillna("").astype(str)
+    props = {"type": kind, "label": label}
+    icons = {k: {"icon": v[0], "color": v[1], "letter": v[2], "badge": v[3]} for k, v in FACILITY_ICONS.items()}
+    if offline:
+        icon = (
+            "L.divIcon({className: '', iconSize: [24, 24], iconAnchor: [12, 12], html: '<div "
+            "class=\"territoires-badge\" style=\"background:' + s.badge + '\">' + s.letter + '</div>'})"
+        )
+    else:
+        icon = "L.AwesomeMarkers.icon({icon: s.icon, prefix: 'fa', markerColor: s.color})"
+    _GeoJsonLayer(
+        _feature_collection(facilities, props),
+        control=False,
+        point_to_layer=(
+            f"function(f, latlng) {{ var s = {json.dumps(icons, ensure_ascii=False)}[f.properties.type]; "
+            f"var d = document.createElement('div'); d.textContent = f.properties.label; "
+            f"return L.marker(latlng, {{icon: {icon}}}).bindTooltip(d.innerHTML); }}"
+        ),
+    ).add_to(group)
 
 
 def _add_surface(m: folium.Map, path: Path) -> None:
@@ -282,6 +585,16 @@ def _add_surface(m: folium.Map, path: Path) -> None:
     ).add_to(m)
 
 
+def map_html(m: folium.Map, *, offline: bool = False) -> str:
+    """Render the map to a complete HTML page; with ``offline``, every script and stylesheet is inlined."""
+    page = m.get_root().render()
+    if offline:
+        from ._offline import inline_assets
+
+        page = inline_assets(page)
+    return page
+
+
 def save_map_html(
     path: str | Path,
     layers: Mapping[str, pd.DataFrame],
@@ -291,9 +604,63 @@ def save_map_html(
     surface_path: str | Path | None = None,
     offline: bool = False,
 ) -> Path:
-    """Write the map to an HTML file atomically (see :func:`make_map`)."""
+    """Write the map to an HTML file atomically (see :func:`make_map`); offline maps are self-contained."""
     path = Path(path)
     m = make_map(layers, title=title, metadata=metadata, surface_path=surface_path, offline=offline)
+    page = map_html(m, offline=offline)
     with atomic_path(path) as tmp:
-        m.save(str(tmp))
+        Path(tmp).write_text(page, encoding="utf-8")
+    logger.info("map written: %s (%.1f MB)", path, len(page.encode()) / 1e6)
     return path
+
+
+def save_map_html_from_geopackage(
+    geopackage: str | Path,
+    out: str | Path,
+    *,
+    title: str = "Accessibilité aux médecins généralistes",
+    offline: bool = False,
+    surface_path: str | Path | None = None,
+) -> Path:
+    """Rebuild ``carte.html`` from a diagnostic GeoPackage written by ``territoires diagnose``.
+
+    Parameters
+    ----------
+    geopackage
+        ``diagnostic.gpkg``: a ``communes`` layer with an ``apl`` column is required; ``practitioners``,
+        ``facilities``, ``catchments`` and ``access_zones`` are drawn where present; the run metadata gives the
+        date, version and unit shown in the legend.
+    out
+        HTML file to write (atomically).
+    title, offline
+        See :func:`make_map`.
+    surface_path
+        Travel-time GeoTIFF; by default ``temps_acces.tif`` beside the GeoPackage, when it exists.
+
+    Raises
+    ------
+    InputError
+        If the file is not a readable GeoPackage, has no ``communes`` layer, or that layer lacks a column the map
+        needs (``apl``, ``code_commune``, ``nom``, ``population``) or has no geometry.
+    """
+    from .._errors import InputError
+    from .geopackage import read_diagnostic_geopackage
+
+    geopackage = Path(geopackage)
+    layers, metadata = read_diagnostic_geopackage(geopackage)
+    communes = layers["communes"]
+    missing = [c for c in ("apl", "code_commune", "nom", "population") if c not in communes.columns]
+    if missing:
+        msg = (
+            f"{geopackage}: couche 'communes' sans colonne {', '.join(repr(c) for c in missing)} "
+            f"(colonnes trouvées : {', '.join(map(str, communes.columns))}) ; un GeoPackage écrit par "
+            "« territoires diagnose » était attendu."
+        )
+        raise InputError(msg)
+    if not isinstance(communes, gpd.GeoDataFrame) or communes.crs is None or communes.geometry.is_empty.all():
+        raise InputError(f"{geopackage}: la couche 'communes' n'a pas de géométrie ou pas de système de coordonnées.")
+    if surface_path is None:
+        beside = geopackage.with_name("temps_acces.tif")
+        surface_path = beside if beside.exists() else None
+    map_layers = {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
+    return save_map_html(out, map_layers, title=title, metadata=metadata, surface_path=surface_path, offline=offline)

@@ -50,6 +50,7 @@ def demo(out: str, offline: bool) -> None:
         practitioners=paths["practitioners"],
         facilities=paths["facilities"],
         existing_cpts=paths["existing_cpts"],
+        flows=paths["flows"],
         catchments=_has_catchments(),
         progress=_progress,
     )

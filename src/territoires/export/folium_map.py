@@ -59,7 +59,8 @@ def apl_classes(values: pd.Series, *, breaks: tuple[float, ...] = APL_BREAKS) ->
     import mapclassify
 
     upper = list(breaks) + [max(float(np.nanmax(values)) if len(values) else 0.0, breaks[-1]) + 1.0]
-    return mapclassify.UserDefined(np.nan_to_num(values.to_numpy(dtype=float)) - 1e-12, upper).yb
+    # UserDefined bins are closed on the right (x ≤ bound); nudging values up makes them [low, high), as the tiers.
+    return mapclassify.UserDefined(np.nan_to_num(values.to_numpy(dtype=float)) + 1e-9, upper).yb
 
 
 def class_labels(breaks: tuple[float, ...] = APL_BREAKS) -> list[str]:

@@ -41,12 +41,17 @@ def test_offline_map_shows_layers_controls_and_legend(page, offline_demo):
     counts = page.dom_counts
     assert counts[".leaflet-container"] == 1
     assert counts[".leaflet-control-layers"] == 1
-    # Base layer (communes background) + APL, tiers, zones, surface, practitioners, facilities, départements.
-    assert counts[".leaflet-control-layers-selector"] == 8
+    # Base layer (communes background) + APL, tiers, zones, surface, CPTS, practitioners, facilities, départements.
+    assert counts[".leaflet-control-layers-selector"] == 9
     assert counts[".leaflet-control-search"] == 1
     assert counts[".territoires-legend"] == 1 and counts[".territoires-title"] == 1
-    # The 14 MSP / centres / CPTS of the demo FINESS extract drawn as lettered badges (no font icons offline).
-    assert counts[".leaflet-marker-icon"] == 14
+    # The 14 MSP / centres / CPTS of the demo FINESS extract drawn as lettered badges (no font icons offline),
+    # plus one name label per CPTS catchment.
+    import pyogrio
+
+    n_catchments = len(pyogrio.read_dataframe(offline_demo / "diagnostic.gpkg", layer="catchments"))
+    assert n_catchments >= 5
+    assert counts[".leaflet-marker-icon"] == 14 + n_catchments
     # Leaflet layers on the map: 347 commune polygons + containers, far more than the controls alone.
     assert page.evaluated[0] > 347
 

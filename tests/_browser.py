@@ -1,9 +1,9 @@
 """Open a local HTML page in headless Chromium over the DevTools protocol and report what happened.
 
-Reusable by every browser test (carte.html, rapport.html):
+Reusable by every browser test (carte.html, rapport.html)::
 
->>> result = open_page(path)                                    # doctest: +SKIP
->>> result.console_errors, result.dom_counts[".leaflet-control-layers"], result.seconds_to_interactive
+    result = open_page(path)
+    result.console_errors, result.dom_counts[".leaflet-control-layers"], result.seconds_to_interactive
 
 Chromium runs with ``--no-sandbox`` (CI runs as root), a fresh ``--user-data-dir`` in a temporary folder, and no
 network use of its own; the page is opened from ``file://``. Requests the page makes to anything but ``file:``

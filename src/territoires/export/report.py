@@ -70,10 +70,10 @@ def _num(x: float | None, digits: int = 0) -> str:
 
 
 def _pct(share: float | None) -> str:
-    """Format a share (0–1) as a French percentage with one decimal.
+    r"""Format a share (0–1) as a French percentage with one decimal.
 
     >>> _pct(0.0988)
-    '9,9\\xa0%'
+    '9,9\xa0%'
     """
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return "—"

@@ -60,7 +60,7 @@ def standardised_population(bands: pd.DataFrame, *, weights: Mapping[str, float]
 
     Examples
     --------
-    >>> standardised_population(pd.DataFrame({"0-4": [100.0], "90+": [10.0]}))[0]
+    >>> float(standardised_population(pd.DataFrame({"0-4": [100.0], "90+": [10.0]}))[0])
     116.9
     """
     cols = [b for b in weights if b in bands.columns]

@@ -1,7 +1,8 @@
 """Benchmark: CPTS meshing on real regions, on a France-sized territory, and against spopt's max-p.
 
-1. Occitanie (../shared/data: IGN 2018 boundaries reconciled with 2026 populations, SIRENE 2019 GP practices as the
-   supply): time, catchment figures, and agreement with the INSEE bassins de vie 2012 (adjusted Rand index).
+1. Occitanie and Centre-Val de Loire (../shared/data: IGN 2018 boundaries reconciled with 2026 populations,
+   SIRENE 2019 GP practices as the supply): time, catchment figures, and agreement with the INSEE bassins de vie
+   2012 (adjusted Rand index).
 2. A synthetic France (35,000 Voronoi communes, as in bench_apl.py): time and peak memory (numpy allocations,
    tracemalloc) at 1/4, 1/2 and all of it, to show the memory grows linearly with the number of communes.
 3. PySAL spopt's MaxPHeuristic with the same 12,000 floor on one département (Gard, about 350 communes), next to
@@ -26,6 +27,7 @@ from territoires.analysis.catchments import CatchmentParameters, contiguity, mes
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 OCCITANIE = ["09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"]
+CENTRE_VAL_DE_LOIRE = ["18", "28", "36", "37", "41", "45"]
 
 
 def load_region(departements: list[str]):
@@ -55,14 +57,14 @@ def describe(result) -> str:
     )
 
 
-def bench_occitanie() -> None:
+def bench_region(name: str = "Occitanie", departements: list[str] = OCCITANIE) -> None:
     from sklearn.metrics import adjusted_rand_score
 
-    communes = load_region(OCCITANIE)
+    communes = load_region(departements)
     bv = pd.read_csv(
         SHARED / "zonages" / "insee_table_appartenance_geo_communes_2022.csv", dtype=str, usecols=["CODGEO", "BV2012"]
     ).set_index("CODGEO")["BV2012"]
-    print(f"Occitanie : {len(communes)} communes, {communes['population'].sum():,.0f} habitants")
+    print(f"{name} : {len(communes)} communes, {communes['population'].sum():,.0f} habitants")
     for label, params in (
         ("défaut (taille cible 82 000)", CatchmentParameters()),
         ("plancher seul", CatchmentParameters(target_population=None)),
@@ -142,7 +144,8 @@ def bench_spopt(departement: str = "30") -> None:
 
 def main() -> None:
     if SHARED.is_dir():
-        bench_occitanie()
+        bench_region("Occitanie", OCCITANIE)
+        bench_region("Centre-Val de Loire", CENTRE_VAL_DE_LOIRE)
     else:
         print(f"{SHARED} absent : parties Occitanie et spopt ignorées")
     bench_france()

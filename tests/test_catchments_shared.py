@@ -1,0 +1,112 @@
+"""CPTS meshing on real open data (../shared/data): Occitanie and Centre-Val de Loire."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SHARED_DATA, requires_shared
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from territoires.analysis.catchments import ALERT_ABOVE_CEILING, CatchmentParameters, contiguity, mesh_catchments
+from territoires.diagnostic import load_territory
+
+pytestmark = [requires_shared, pytest.mark.shared]
+
+OCCITANIE = ["09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"]
+CENTRE_VAL_DE_LOIRE = ["18", "28", "36", "37", "41", "45"]
+
+
+def region(departements):
+    files = sorted(p for p in (SHARED_DATA / "communes").glob("*.geojson") if p.name.split("-")[1] in departements)
+    with pytest.warns(Warning):  # uninhabited TAAF rows of the national population table are reported
+        territory = load_territory(files, population=SHARED_DATA / "population" / "communes_cog2026_france.csv")
+    sirene = pd.read_csv(
+        SHARED_DATA / "offre_soins" / "sirene2019_etablissements_sante_par_commune.csv",
+        sep=";",
+        dtype={"codecommuneetablissement": str},
+    ).set_index("codecommuneetablissement")["generaliste"]
+    communes = territory.communes
+    return communes.assign(praticiens=communes["code_commune"].map(sirene).fillna(0.0))
+
+
+def assert_contiguous_with_links(result) -> None:
+    """Each catchment is one piece of the contiguity graph plus the documented island links."""
+    c = result.communes.reset_index(drop=True)
+    adj = contiguity(c).tolil()
+    index = pd.Index(c["code_commune"])
+    for link in result.summary["iles_rattachees"]:
+        a, b = index.get_loc(link["commune"]), index.get_loc(link["rattachee_a"])
+        adj[a, b] = adj[b, a] = 1
+    adj = sparse.csr_array(adj)
+    for _, members in c.groupby("cpts_id").groups.items():
+        idx = np.asarray(members)
+        assert connected_components(adj[idx][:, idx], directed=False)[0] == 1
+
+
+@pytest.fixture(scope="module")
+def occitanie():
+    return region(OCCITANIE)
+
+
+def test_occitanie_mesh_within_bounds_contiguous_and_close_to_bassins_de_vie(occitanie):
+    from sklearn.metrics import adjusted_rand_score
+
+    result = mesh_catchments(occitanie, params=CatchmentParameters())
+    k = result.catchments
+    assert result.communes["cpts_id"].notna().all() and len(result.communes) == 4446
+    assert k["population"].sum() == 6_124_653
+    # Only Toulouse (514,819) and Montpellier (310,240) exceed 152,000: each its own catchment, flagged.
+    flagged = k[k["alerte"] != ""].set_index("nom")
+    assert sorted(flagged.index) == ["Montpellier", "Toulouse"]
+    assert (flagged["alerte"] == ALERT_ABOVE_CEILING).all()
+    assert flagged.loc["Toulouse", "population"] == 514_819
+    assert k.loc[k["alerte"] == "", "population"].between(12_000, 152_000).all()
+    # About 6.1 M / 82,000 ≈ 73 catchments targeted outside the two big cities (5.3 M → 65).
+    assert 60 <= result.summary["n_proposed"] <= 75
+    assert_contiguous_with_links(result)
+    # Agreement with INSEE's bassins de vie 2012 (232 in the region, far smaller): well above chance (0).
+    bv = pd.read_csv(
+        SHARED_DATA / "zonages" / "insee_table_appartenance_geo_communes_2022.csv",
+        dtype=str,
+        usecols=["CODGEO", "BV2012"],
+    ).set_index("CODGEO")["BV2012"]
+    ref = result.communes["code_commune"].map(bv)
+    known = ref.notna()
+    assert known.sum() >= 4440
+    assert adjusted_rand_score(ref[known], result.communes.loc[known, "cpts_id"]) > 0.2
+    # Most catchments keep most of their residents' estimated care flows inside.
+    assert k["autonomie"].median() > 0.5
+
+
+def test_occitanie_floor_only_gives_smaller_catchments_closer_to_bassins_de_vie(occitanie):
+    from sklearn.metrics import adjusted_rand_score
+
+    result = mesh_catchments(occitanie, params=CatchmentParameters(target_population=None))
+    k = result.catchments
+    assert k.loc[k["alerte"] == "", "population"].min() >= 12_000
+    assert k["population"].median() < 40_000
+    bv = pd.read_csv(
+        SHARED_DATA / "zonages" / "insee_table_appartenance_geo_communes_2022.csv",
+        dtype=str,
+        usecols=["CODGEO", "BV2012"],
+    ).set_index("CODGEO")["BV2012"]
+    ref = result.communes["code_commune"].map(bv)
+    known = ref.notna()
+    assert adjusted_rand_score(ref[known], result.communes.loc[known, "cpts_id"]) > 0.35
+
+
+def test_centre_val_de_loire_four_to_five_per_departement():
+    # Centre-Val de Loire planned a homogeneous mesh of 4 to 5 CPTS per département (32 in all).
+    communes = region(CENTRE_VAL_DE_LOIRE)
+    result = mesh_catchments(communes, params=CatchmentParameters(per_departement=(4, 5)))
+    c = result.communes
+    per_dep = c.groupby(c["code_commune"].str[:2])["cpts_id"].nunique()
+    assert per_dep.between(4, 5).all(), per_dep.to_dict()
+    # Never across a département border.
+    assert (c.groupby("cpts_id")["code_commune"].agg(lambda s: s.str[:2].nunique()) == 1).all()
+    k = result.catchments
+    assert (k["alerte"] == "").all()
+    assert k["population"].between(12_000, 152_000).all()
+    assert_contiguous_with_links(result)

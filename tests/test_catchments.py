@@ -243,3 +243,56 @@ def test_bad_parameters_and_inputs():
         mesh_catchments(g, existing=existing)
     with pytest.raises(InputError, match="epci"):
         mesh_catchments(g, params=CatchmentParameters(within="epci"))
+
+
+def city_with_iris():
+    """A 4 × 4 km square: a city of 200,000 (the centre 2 × 2 km, 4 IRIS of 50,000) in a ring of 12 communes."""
+    ring = [(x, y) for y in range(4) for x in range(4) if not (1 <= x <= 2 and 1 <= y <= 2)]
+    communes = gpd.GeoDataFrame(
+        {
+            "code_commune": [f"01{i + 1:03d}" for i in range(12)] + ["01100"],
+            "nom": [f"C{i + 1}" for i in range(12)] + ["Grande-Ville"],
+            "population": [5000] * 12 + [200_000],
+        },
+        geometry=[box(x * 1000, y * 1000, (x + 1) * 1000, (y + 1) * 1000) for x, y in ring]
+        + [box(1000, 1000, 3000, 3000)],
+        crs=2154,
+    )
+    # IRIS populations of another year (4 × 48,000 = 192,000): shared so that the city keeps 200,000.
+    iris = gpd.GeoDataFrame(
+        {
+            "code_unite": [f"01100000{i}" for i in range(1, 5)],
+            "code_commune": "01100",
+            "nom_unite": ["Nord-Ouest", "Nord-Est", "Sud-Ouest", "Sud-Est"],
+            "population": [48_000] * 4,
+        },
+        geometry=[
+            box(1000, 2000, 2000, 3000),
+            box(2000, 2000, 3000, 3000),
+            box(1000, 1000, 2000, 2000),
+            box(2000, 1000, 3000, 2000),
+        ],  # fmt: skip
+        crs=2154,
+    )
+    return communes, iris
+
+
+def test_city_above_the_ceiling_split_into_its_iris():
+    communes, iris = city_with_iris()
+    params = CatchmentParameters(target_population=None)
+    whole = mesh_catchments(communes, params=params)
+    assert (whole.catchments["alerte"] == ALERT_ABOVE_CEILING).sum() == 1
+    r = mesh_catchments(communes, params=params, infra=iris)
+    k = r.catchments
+    assert (k["alerte"] == "").all()
+    assert k["population"].between(12_000, 152_000).all()
+    assert k["population"].sum() == 260_000
+    # 200,000 cannot fit under 152,000: the four IRIS (50,000 each after scaling) end in at least two catchments.
+    units = r.units.set_index("code_commune")
+    assert len(units) == 16
+    assert units.loc[iris["code_unite"], "population"].tolist() == [50_000.0] * 4
+    assert units.loc[iris["code_unite"], "cpts_id"].nunique() >= 2
+    city = r.communes.set_index("code_commune").loc["01100"]
+    assert ", " in city["cpts_id"]
+    assert r.summary["communes_decoupees"] == ["01100"]
+    assert k["nom"].str.startswith("Grande-Ville – ").any()

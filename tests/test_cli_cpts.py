@@ -1,5 +1,7 @@
 """``territoires cpts`` end to end on the demo territory, and its bad inputs."""
 
+from pathlib import Path
+
 import pandas as pd
 import pyogrio
 import pytest
@@ -98,3 +100,29 @@ def test_bad_options_exit_2_without_output(tmp_path, extra, message):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+IRIS = Path(__file__).resolve().parent / "data" / "iris_bellerive.geojson"
+
+
+def test_city_split_into_iris_from_the_cli(tmp_path):
+    # The demo city (183,412 inhabitants) in 4 IRIS (IGN CONTOURS-IRIS columns, 2021 populations: 182,667).
+    out = tmp_path / "cpts.gpkg"
+    result = CliRunner().invoke(cli, [*base_args(), "--iris", str(IRIS), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    catchments = pyogrio.read_dataframe(out, layer="catchments")
+    assert (catchments["alerte"] == "").all()
+    assert catchments["population"].between(12_000, 152_000).all()
+    # The city's 183,412 shared among its IRIS by their 2021 weights: each catchment's total rounded to a person.
+    assert catchments["population"].sum() == pytest.approx(DEMO_POPULATION, abs=len(catchments) / 2)
+    city = pd.read_csv(out.with_suffix(".csv"), sep=";", dtype=str).set_index("code_commune").loc["96436"]
+    assert ", " in city["cpts_id"]  # in two catchments at least: 183,412 > 152,000
+
+
+def test_bad_iris_file_is_reported(tmp_path):
+    bad = tmp_path / "iris.geojson"
+    bad.write_text(IRIS.read_text().replace("P21_POP", "HABITANTS"))
+    result = CliRunner().invoke(cli, [*base_args(False), "--iris", str(bad), "--out", str(tmp_path / "c.gpkg")])
+    assert result.exit_code == 2
+    assert "population" in result.output and str(bad) in result.output
+    assert not (tmp_path / "c.gpkg").exists()

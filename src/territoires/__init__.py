@@ -13,7 +13,8 @@ their own catchments) and keep the rest::
     territory = tt.load_territory("communes.gpkg", population="populations.csv")
     doctors = tt.practitioners_from_file("PS_LibreAcces_Personne_activite.txt", communes=territory.communes)
     apl = tt.compute_apl(territory.communes, doctors, travel_times=my_matrix)
-    tt.save_map_html("carte.html", {"communes": apl, "practitioners": doctors})
+    cpts = tt.mesh_catchments(apl, params=tt.CatchmentParameters(per_departement=(4, 5)))
+    tt.save_map_html("carte.html", {"communes": cpts.communes, "practitioners": doctors, "catchments": cpts.catchments})
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from ._errors import DownloadError, InputError, ParameterError, TerritoiresError, TerritoiresWarning
 from ._version import __version__
 from .analysis.apl import APLParameters, compute_apl, practitioner_supply
+from .analysis.catchments import CatchmentParameters, CatchmentResult, gravity_flows, mesh_catchments, split_communes
 from .analysis.fca import (
     FCAMethod,
     binary_weights,
@@ -35,13 +37,29 @@ from .analysis.road_network import travel_times_from_road_network
 from .analysis.tiers import TIER_LABELS, aggregate_apl, classify_access, population_by_tier
 from .analysis.travel_times import straight_line_times, travel_times_from_matrix
 from .analysis.zones import Surface, travel_time_surface, zones_from_surface
-from .diagnostic import Diagnostic, Territory, load_territory, run_diagnostic, save_diagnostic
-from .export.folium_map import make_map, save_map_html
+from .diagnostic import (
+    Diagnostic,
+    Territory,
+    load_territory,
+    run_catchments,
+    run_diagnostic,
+    save_catchments,
+    save_diagnostic,
+)
+from .export.folium_map import make_map, save_map_html, save_map_html_from_geopackage
 from .export.geopackage import read_diagnostic_geopackage, save_diagnostic_geopackage
+from .export.qgis_style import save_qgis_styles
 from .export.raster import save_surface_geotiff
+from .export.report import save_report_html
 from .io.cog import former_codes_from_table, reconcile_vintages
 from .io.communes import communes_from_file, communes_from_files
-from .io.cpts import existing_cpts_from_file, existing_cpts_from_frame, flows_from_file, flows_from_frame
+from .io.cpts import (
+    existing_cpts_from_file,
+    existing_cpts_from_frame,
+    flows_from_file,
+    flows_from_frame,
+    infra_units_from_file,
+)
 from .io.facilities import facilities_from_bpe, facilities_from_finess
 from .io.populations import join_populations, populations_from_csv
 from .io.practitioners import (
@@ -53,6 +71,8 @@ from .io.practitioners import (
 
 __all__ = [
     "APLParameters",
+    "CatchmentParameters",
+    "CatchmentResult",
     "Diagnostic",
     "DownloadError",
     "FCAMethod",
@@ -60,9 +80,9 @@ __all__ = [
     "ParameterError",
     "Surface",
     "TIER_LABELS",
-    "Territory",
     "TerritoiresError",
     "TerritoiresWarning",
+    "Territory",
     "__version__",
     "aggregate_apl",
     "binary_weights",
@@ -80,10 +100,13 @@ __all__ = [
     "flows_from_frame",
     "former_codes_from_table",
     "gaussian_weights",
+    "gravity_flows",
+    "infra_units_from_file",
     "join_populations",
     "load_territory",
     "locate_in_communes",
     "make_map",
+    "mesh_catchments",
     "population_by_tier",
     "populations_from_csv",
     "practitioner_supply",
@@ -92,11 +115,17 @@ __all__ = [
     "practitioners_from_table",
     "read_diagnostic_geopackage",
     "reconcile_vintages",
+    "run_catchments",
     "run_diagnostic",
+    "save_catchments",
     "save_diagnostic",
     "save_diagnostic_geopackage",
     "save_map_html",
+    "save_map_html_from_geopackage",
+    "save_qgis_styles",
+    "save_report_html",
     "save_surface_geotiff",
+    "split_communes",
     "step_weights",
     "straight_line_times",
     "three_step_fca",

@@ -286,6 +286,7 @@ def run_diagnostic(
     departements: Sequence[str] | None = None,
     catchments: bool = True,
     catchment_params=None,
+    iris: str | Path | None = None,
     zones: bool = True,
     resolution: float = 500.0,
     progress: ProgressCallback | None = None,
@@ -315,6 +316,10 @@ def run_diagnostic(
         Restrict the diagnosis to these départements.
     catchments, zones
         Compute the CPTS catchments and the travel-time surface and zones.
+    catchment_params
+        :class:`territoires.analysis.catchments.CatchmentParameters` of the CPTS meshing.
+    iris
+        Infra-communal units (IRIS polygons with populations) to split the communes above the CPTS ceiling.
     resolution
         Cell size of the travel-time surface (metres).
     progress
@@ -385,7 +390,7 @@ def run_diagnostic(
     summary_cpts: dict = {}
     if catchments:
         from .analysis.catchments import CatchmentParameters, mesh_catchments
-        from .io.cpts import existing_cpts_from_file, flows_from_file
+        from .io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
 
         tell("Territoires de CPTS")
         existing = (
@@ -401,6 +406,7 @@ def run_diagnostic(
             existing=existing,
             practitioners=located,
             facilities=facilities_gdf,
+            infra=infra_units_from_file(iris) if iris is not None else None,
         )
         result = meshed.communes
         catchments_gdf = meshed.catchments
@@ -440,6 +446,7 @@ def run_diagnostic(
             flows=flows,
             travel_times=travel_times,
             road_network=road_network,
+            iris=iris,
         ),
         "parametres": {
             "profession": profession,
@@ -533,6 +540,7 @@ def run_catchments(
     travel_times: str | Path | None = None,
     departements: Sequence[str] | None = None,
     params=None,
+    iris: str | Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> Diagnostic:
     """Mesh a territory into CPTS catchments from files (the ``territoires cpts`` command).
@@ -551,6 +559,8 @@ def run_catchments(
         Care flows between communes (``origin``, ``destination``, ``flux``).
     params
         :class:`territoires.analysis.catchments.CatchmentParameters`.
+    iris
+        Infra-communal units (IRIS polygons with populations) to split the communes above the ceiling.
 
     Returns
     -------
@@ -558,7 +568,7 @@ def run_catchments(
         With ``communes`` (each with its catchment), ``catchments`` and ``metadata["cpts"]`` (the summary).
     """
     from .analysis.catchments import CatchmentParameters, mesh_catchments
-    from .io.cpts import existing_cpts_from_file, flows_from_file
+    from .io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
 
     params = params or CatchmentParameters()
     if practitioners is not None:
@@ -573,6 +583,7 @@ def run_catchments(
             departements=departements,
             catchments=True,
             catchment_params=params,
+            iris=iris,
             zones=False,
             progress=progress,
         )
@@ -599,6 +610,7 @@ def run_catchments(
         flows=flows_from_file(flows) if flows is not None else None,
         existing=existing,
         facilities=facilities_gdf,
+        infra=infra_units_from_file(iris) if iris is not None else None,
     )
     left_out = territory.left_out
     if existing is not None and existing.attrs.get("left_out"):
@@ -608,7 +620,12 @@ def run_catchments(
         "version": __version__,
         "date": now_utc(),
         "entrees": describe_inputs(
-            communes=communes, population=population, facilities=facilities, existing_cpts=existing_cpts, flows=flows
+            communes=communes,
+            population=population,
+            facilities=facilities,
+            existing_cpts=existing_cpts,
+            flows=flows,
+            iris=iris,
         ),
         "parametres": {"cpts": repr(params), "departements": sorted(set(departement_of(gdf["code_commune"])))},
         "comptes": {

@@ -133,11 +133,15 @@ class CatchmentResult:
         ``autonomie``, ``compacite``, ``classe_taille``, ``alerte``.
     summary
         Coverage before and after (population shares), counts, the source of the flows, islands joined.
+    units
+        When communes were split into infra-communal units: the meshed units (communes not split, and the units
+        of those split) with their catchment; ``None`` otherwise.
     """
 
     communes: gpd.GeoDataFrame
     catchments: gpd.GeoDataFrame
     summary: dict = field(default_factory=dict)
+    units: gpd.GeoDataFrame | None = None
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -630,6 +634,7 @@ def mesh_catchments(
     existing: pd.DataFrame | None = None,
     practitioners: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
+    infra: gpd.GeoDataFrame | None = None,
 ) -> CatchmentResult:
     """Partition communes into contiguous CPTS catchments within population bounds (see the module docstring).
 
@@ -649,6 +654,11 @@ def mesh_catchments(
     practitioners, facilities
         Used for the supply of the gravity model when the communes carry no ``etp``/``praticiens``; MSP and
         centres de santé act as care poles.
+    infra
+        Infra-communal units (IRIS) with ``code_unite``, ``code_commune``, ``nom_unite``, ``population`` and
+        polygons (see :func:`territoires.io.cpts.infra_units_from_file`): a commune above the ceiling that has
+        units is split into them before the meshing (see :func:`split_communes`); the result then also holds the
+        ``units`` meshed.
 
     Returns
     -------
@@ -656,6 +666,16 @@ def mesh_catchments(
         Communes with their catchment, the dissolved catchments with their figures, and a summary.
     """
     params = params or CatchmentParameters()
+    if infra is not None and len(infra):
+        return _mesh_with_units(
+            communes,
+            infra,
+            params=params,
+            flows=flows,
+            existing=existing,
+            practitioners=practitioners,
+            facilities=facilities,
+        )
     if len(communes) == 0:
         raise InputError("découpage en CPTS : aucune commune.")
     if communes.crs is None or not communes.crs.is_projected:
@@ -864,3 +884,114 @@ def _alerts(table, *, agg, big, labels, floor, ceiling) -> pd.Series:
         alerts[small & ~isolated & (deg_free == 0)] = ALERT_ENCLAVED
         alerts[small & ~isolated & (deg_free > 0)] = ALERT_BLOCKED
     return pd.Series(alerts, index=table.index, dtype=str)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Cities above the ceiling: meshing infra-communal units (IRIS)
+# --------------------------------------------------------------------------------------------------------------
+
+#: Commune columns spread over the units of a split commune in proportion to their population.
+_ADDITIVE = ("population", "population_standardisee", "praticiens", "etp")
+
+
+def split_communes(
+    communes: gpd.GeoDataFrame, infra: gpd.GeoDataFrame, codes: list[str]
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Replace the communes ``codes`` by their infra-communal units.
+
+    Each unit takes the commune's attributes; additive ones (population, standardised population, practitioners,
+    FTE) are shared in proportion to the units' populations, so that the commune's totals are kept (IRIS
+    populations are often of another year than the communes'). The unit's code is ``code_unite`` and its name
+    ``"<commune> – <unit>"``.
+
+    Returns
+    -------
+    tuple
+        The units (communes not split, then units) and a share table ``code_commune``, ``code_unite``, ``part``.
+    """
+    split = infra[infra["code_commune"].isin(codes)].to_crs(communes.crs)
+    parents = communes.set_index("code_commune").loc[split["code_commune"]]
+    weight = split["population"].to_numpy(dtype=float)
+    total = pd.Series(weight).groupby(split["code_commune"].to_numpy()).transform("sum").to_numpy()
+    share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+    units = parents.reset_index().drop(columns="geometry")
+    for column in _ADDITIVE:
+        if column in units:
+            units[column] = units[column].to_numpy(dtype=float) * share
+    units["commune_parent"] = units["code_commune"]
+    units["code_commune"] = split["code_unite"].to_numpy()
+    units["nom"] = parents["nom"].astype(str).to_numpy() + " – " + split["nom_unite"].astype(str).to_numpy()
+    units = gpd.GeoDataFrame(units, geometry=split.geometry.to_numpy(), crs=communes.crs)
+    kept = communes[~communes["code_commune"].isin(codes)].assign(commune_parent=lambda d: d["code_commune"])
+    shares = pd.DataFrame({"code_commune": units["commune_parent"], "code_unite": units["code_commune"], "part": share})
+    return pd.concat([kept, units], ignore_index=True), shares
+
+
+def _spread_flows(flows: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    """Commune-level flows onto units: a split commune's flows shared by its units' populations, both ends."""
+    out = flows
+    for end in ("origin", "destination"):
+        out = out.merge(shares, how="left", left_on=end, right_on="code_commune")
+        split = out["code_unite"].notna()
+        out.loc[split, end] = out.loc[split, "code_unite"]
+        out.loc[split, "flux"] = out.loc[split, "flux"] * out.loc[split, "part"]
+        out = out.drop(columns=["code_commune", "code_unite", "part"])
+    return out
+
+
+def _mesh_with_units(communes, infra, *, params, flows, existing, practitioners, facilities) -> CatchmentResult:
+    """Split the communes above the ceiling that have units, mesh the units, and report per commune too."""
+    for column in ("code_unite", "code_commune", "nom_unite", "population"):
+        if column not in infra.columns:
+            msg = f"unités infra-communales : colonne « {column} » attendue (colonnes : {list(infra.columns)})."
+            raise InputError(msg)
+    gdf = communes.reset_index(drop=True)
+    in_existing = (
+        gdf["code_commune"].isin(existing["code_commune"]) if existing is not None else pd.Series(False, gdf.index)
+    )
+    if "praticiens" not in gdf and practitioners is not None and len(practitioners):
+        weight = practitioners["nombre"] if "nombre" in practitioners else pd.Series(1.0, index=practitioners.index)
+        per_commune = weight.groupby(practitioners["code_commune"].astype(str)).sum()
+        gdf = gdf.assign(praticiens=gdf["code_commune"].map(per_commune).fillna(0.0))
+    too_big = gdf.loc[(gdf["population"] > params.max_population) & ~in_existing, "code_commune"]
+    codes = sorted(set(too_big) & set(infra["code_commune"]))
+    if not codes:
+        warn("unités infra-communales : aucune commune au-dessus du plafond n'en a ; elles ne sont pas utilisées.")
+        return mesh_catchments(
+            communes, params=params, flows=flows, existing=existing, practitioners=practitioners, facilities=facilities
+        )
+    units, shares = split_communes(gdf, infra, codes)
+    if facilities is not None and len(facilities) and "geometry" in facilities:
+        facilities = facilities.copy()
+        inside = facilities["code_commune"].isin(codes)
+        located = gpd.sjoin(
+            facilities.loc[inside, ["geometry"]].to_crs(units.crs),
+            units.loc[units["commune_parent"].isin(codes), ["code_commune", "geometry"]],
+            how="left",
+            predicate="within",
+        )
+        located = located[~located.index.duplicated()]
+        facilities.loc[inside, "code_commune"] = located["code_commune"].fillna("").to_numpy()
+    result = mesh_catchments(
+        units,
+        params=params,
+        flows=_spread_flows(flows, shares) if flows is not None else None,
+        existing=existing,
+        facilities=facilities,
+    )
+    meshed = result.communes
+    per_commune = (
+        meshed.groupby("commune_parent", sort=False)
+        .agg(
+            cpts_id=("cpts_id", lambda v: ", ".join(dict.fromkeys(v))),
+            cpts_nom=("cpts_nom", lambda v: ", ".join(dict.fromkeys(v))),
+            cpts_statut=("cpts_statut", "first"),
+        )
+        .reindex(gdf["code_commune"])
+    )
+    out = gdf.copy()
+    for column in ("cpts_id", "cpts_nom", "cpts_statut"):
+        out[column] = per_commune[column].to_numpy()
+    summary = {**result.summary, "communes_decoupees": codes, "unites": int(len(shares))}
+    log.info("%d commune(s) découpée(s) en %d unités infra-communales", len(codes), len(shares))
+    return CatchmentResult(communes=out, catchments=result.catchments, summary=summary, units=meshed)

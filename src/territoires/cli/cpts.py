@@ -65,6 +65,7 @@ def catchments_summary(diagnostic: Diagnostic) -> str:
     "estimés par un modèle gravitaire sinon.",
 )
 @options.travel_times_opt
+@options.iris_opt
 @options.catchment_options
 @click.option(
     "--out",
@@ -81,6 +82,7 @@ def cpts(
     existing,
     flows,
     travel_times,
+    iris,
     min_pop,
     max_pop,
     target_pop,
@@ -103,6 +105,7 @@ def cpts(
         flows=flows,
         travel_times=travel_times,
         params=params,
+        iris=iris,
         progress=lambda step, steps, text: click.echo(f"[{step}/{steps}] {text}…", err=True),
     )
     written = save_catchments(diagnostic, out)

@@ -101,6 +101,7 @@ def demo(out: str, offline: bool) -> None:
 )
 @fetch_cache_dir_opt
 @click.option("--no-cpts", is_flag=True, help="Ne calcule pas les territoires de CPTS.")
+@options.iris_opt
 @options.catchment_options
 @click.option("--no-zones", is_flag=True, help="Ne calcule pas la surface des temps d'accès.")
 @click.option(
@@ -127,6 +128,7 @@ def diagnose(
     regions,
     cache_dir,
     no_cpts,
+    iris,
     min_pop,
     max_pop,
     target_pop,
@@ -179,6 +181,7 @@ def diagnose(
         catchment_params=options.catchment_params_from(
             min_pop, max_pop, target_pop, n_catchments, per_departement, within, seed
         ),
+        iris=iris,
         zones=not no_zones,
         resolution=resolution,
         progress=_progress,

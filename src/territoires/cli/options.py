@@ -165,3 +165,12 @@ def catchment_params_from(min_pop, max_pop, target_pop, n_catchments, per_depart
         within=within,
         seed=seed,
     )
+
+
+iris_opt = click.option(
+    "--iris",
+    "iris",
+    type=existing_file,
+    help="Unités infra-communales (IRIS : contours avec population, ex. CONTOURS-IRIS + population INSEE) pour "
+    "découper les communes au-dessus du plafond.",
+)

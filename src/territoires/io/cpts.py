@@ -711,3 +711,81 @@ def _read_excel(path: Path, *, what: str) -> pd.DataFrame:
         return pd.read_excel(path, dtype=str)
     except Exception as exc:  # openpyxl raises many types
         raise InputError(f"{path}: classeur illisible ({what}) : {exc}") from exc
+
+
+#: Column synonyms of infra-communal units (IGN CONTOURS-IRIS, INSEE infra-communal bases).
+_UNIT_CODE = ("code_unite", "CODE_IRIS", "code_iris", "iris_code", "DCOMIRIS")
+_UNIT_COMMUNE = ("code_commune", "INSEE_COM", "DEPCOM", "COM", "CODGEO", "code_insee")
+_UNIT_NAME = ("nom_unite", "NOM_IRIS", "nom_iris", "LIBIRIS", "nom")
+_UNIT_POPULATION = ("population", "pop", "P21_POP", "P20_POP", "P19_POP", "P18_POP", "P17_POP", "PMUN", "PTOT")
+
+
+def infra_units_from_file(path: str | Path) -> gpd.GeoDataFrame:
+    """Read infra-communal units (IRIS) with their populations, to split communes above the CPTS ceiling.
+
+    Parameters
+    ----------
+    path
+        Polygons (GeoPackage, GeoJSON, Shapefile, GeoParquet) such as IGN CONTOURS-IRIS joined with the INSEE
+        population of each IRIS: a unit code (``CODE_IRIS``…), the commune code (``INSEE_COM``…), a name
+        (``NOM_IRIS``…, optional) and a population column (``population``, ``P21_POP``…).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``code_unite``, ``code_commune`` (5 characters), ``nom_unite``, ``population`` (float) and polygons in
+        Lambert-93 (or the local overseas CRS).
+
+    Raises
+    ------
+    InputError
+        Missing column, empty file, no CRS, non-numeric or negative population, duplicate unit codes.
+    """
+    from .communes import metric_crs_for, repair_geometries
+
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # noqa: BLE001 - any reading error becomes one clear message
+        raise InputError(f"{source} : lecture impossible des unités infra-communales ({exc}).") from exc
+    if len(raw) == 0:
+        raise InputError(f"{source} : aucune unité infra-communale (fichier vide).")
+    if raw.crs is None:
+        raise InputError(
+            f"{source} : système de coordonnées inconnu (attendu un fichier géoréférencé, ex. Lambert-93)."
+        )
+    code = require_column(raw, "code_unite", source=source, synonyms=_UNIT_CODE)
+    commune = require_column(raw, "code_commune", source=source, synonyms=_UNIT_COMMUNE)
+    pop_col = require_column(raw, "population", source=source, synonyms=_UNIT_POPULATION)
+    name = find_column(raw.columns, "nom_unite", synonyms=_UNIT_NAME)
+    codes = raw[code].astype("string").str.strip()
+    dup = codes.duplicated(keep=False)
+    if dup.any():
+        rows = ", ".join(f"ligne {i + 2} : {codes[i]}" for i in list(codes.index[dup])[:4])
+        raise InputError(f"{source} : colonne {code!r} : codes d'unité en double ({rows}).")
+    population = to_number(raw[pop_col], source=source, column=pop_col)
+    if (population < 0).any():
+        i = int(np.flatnonzero((population < 0).to_numpy())[0])
+        raise InputError(f"{source} : colonne {pop_col!r} : population négative ligne {i + 2} ({population.iloc[i]}).")
+    communes = normalise_commune_codes(raw[commune], source=source, column=commune)
+    out = gpd.GeoDataFrame(
+        {
+            "code_unite": codes.astype(str).to_numpy(),
+            "code_commune": communes.astype(str).to_numpy(),
+            "nom_unite": raw[name].astype(str).to_numpy() if name else codes.astype(str).to_numpy(),
+            "population": population.to_numpy(dtype=float),
+        },
+        geometry=raw.geometry.to_numpy(),
+        crs=raw.crs,
+    )
+    out = out.to_crs(
+        metric_crs_for(
+            out["code_commune"].str[:3].where(out["code_commune"].str[:2] == "97", out["code_commune"].str[:2]),
+            source=source,
+        )
+    )
+    out, repaired = repair_geometries(out)
+    if repaired:
+        warn(f"{source} : {repaired} contour(s) d'unité invalide(s) réparé(s).")
+    return out

@@ -48,3 +48,21 @@ def test_apl_rejects_unknown_extension(tmp_path):
     assert result.exit_code == 2
     assert ".csv, .gpkg ou .parquet attendu" in result.output
     assert not (tmp_path / "apl.xlsx").exists()
+
+
+def test_apl_thresholds_from_the_command_line(tmp_path):
+    p = demo_paths()
+    base = ["apl", "--communes", str(p["communes"]), "--population", str(p["population"]),
+            "--practitioners", str(p["practitioners"])]  # fmt: skip
+    runner = CliRunner()
+    out = tmp_path / "seuils.csv"
+    result = runner.invoke(cli, [*base, "--seuil", "3", "--seuil-zac", "5", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    t = pd.read_csv(out, sep=";")
+    # Tiers recomputed independently from the APL column with the thresholds given.
+    expected = pd.cut(t["apl"], [-1, 3, 5, float("inf")], right=False, labels=["ZIP", "ZAC", "HZ"]).astype(str)
+    assert (t["niveau_acces"] == expected).all()
+    assert set(t["libelle_niveau"]) <= {"Sous-densité (APL < 3)", "Fragile (3 ≤ APL < 5)", "Hors zonage (APL ≥ 5)"}
+    bad = runner.invoke(cli, [*base, "--seuil", "4", "--seuil-zac", "3", "--out", str(tmp_path / "x.csv")])
+    assert bad.exit_code == 2 and "--seuil-zac" in bad.output
+    assert not (tmp_path / "x.csv").exists()

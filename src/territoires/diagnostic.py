@@ -283,6 +283,7 @@ def run_diagnostic(
     road_network: str | Path | None = None,
     profession: str = "medecin_generaliste",
     max_age: float | None = None,
+    thresholds: tuple[float, float] | None = None,
     departements: Sequence[str] | None = None,
     catchments: bool = True,
     catchment_params=None,
@@ -312,6 +313,9 @@ def run_diagnostic(
         Profession whose accessibility is computed (a key of :data:`territoires.schemas.PROFESSIONS`).
     max_age
         Leave practitioners older than this out of the supply (DREES variant "65 ans ou moins").
+    thresholds
+        APL thresholds of the access tiers (under-served "ZIP"-like, fragile "ZAC"-like); defaults: the
+        profession's (2.5 and 4 consultations for GPs, none for the other professions).
     departements
         Restrict the diagnosis to these départements.
     catchments, zones
@@ -376,6 +380,8 @@ def run_diagnostic(
     params = APLParameters.for_profession(profession)
     if max_age is not None:
         params = replace(params, max_age=max_age)
+    if thresholds is not None:
+        params = replace(params, threshold=thresholds[0], zac_threshold=thresholds[1])
     result = compute_apl(gdf, located, travel_times=tt, params=params)
 
     access_zones = surface = None

@@ -29,7 +29,7 @@ from ..settings import (
     ROAD_SPEED_KMH,
 )
 from .fca import cost_matrix, step_weights, two_step_fca
-from .tiers import classify_access
+from .tiers import classify_access, tier_labels
 from .travel_times import commune_points, straight_line_times
 
 log = logging.getLogger(__name__)
@@ -254,6 +254,7 @@ def compute_apl(
     else:
         zac = params.zac_threshold if params.zac_threshold is not None else params.threshold
         out["niveau_acces"] = classify_access(apl, threshold=params.threshold, zac_threshold=zac)
+        out["libelle_niveau"] = out["niveau_acces"].map(tier_labels(params.threshold, zac))
     counts = method.value_counts()
     out.attrs = dict(communes.attrs)
     out.attrs["apl_supply_method"] = "; ".join(f"{_METHOD_LABELS.get(k, k)} : {v}" for k, v in counts.items())

@@ -11,14 +11,28 @@ from ..settings import APL_THRESHOLD, APL_ZAC_THRESHOLD
 
 #: Tier codes, from the worst access to the best.
 TIERS = ("ZIP", "ZAC", "HZ")
+
+
 #: French labels of the tiers (maps, reports).
-TIER_LABELS = MappingProxyType(
-    {
-        "ZIP": "Sous-densité (APL < 2,5)",
-        "ZAC": "Fragile (2,5 ≤ APL < 4)",
-        "HZ": "Hors zonage (APL ≥ 4)",
+def tier_labels(threshold: float = APL_THRESHOLD, zac_threshold: float = APL_ZAC_THRESHOLD) -> dict[str, str]:
+    """Return the French label of each tier for the given thresholds.
+
+    >>> tier_labels(3, 5)["ZAC"]
+    'Fragile (3 ≤ APL < 5)'
+    """
+
+    def fr(x: float) -> str:
+        return f"{x:g}".replace(".", ",")
+
+    return {
+        "ZIP": f"Sous-densité (APL < {fr(threshold)})",
+        "ZAC": f"Fragile ({fr(threshold)} ≤ APL < {fr(zac_threshold)})",
+        "HZ": f"Hors zonage (APL ≥ {fr(zac_threshold)})",
     }
-)
+
+
+#: Labels of the tiers with the default GP thresholds (2.5 and 4).
+TIER_LABELS = MappingProxyType(tier_labels())
 #: Colours of the tiers (maps, QGIS styles).
 TIER_COLORS = MappingProxyType({"ZIP": "#d7191c", "ZAC": "#fdae61", "HZ": "#a6d96a"})
 
@@ -64,11 +78,12 @@ def population_by_tier(communes: pd.DataFrame, *, tier_column: str = "niveau_acc
         ``niveau_acces``, ``libelle``, ``communes``, ``population``, ``part`` (0–1), one row per tier.
     """
     pop = communes.groupby(tier_column)["population"].agg(["size", "sum"]).reindex(list(TIERS), fill_value=0)
+    labels = tier_labels_of(communes, tier_column)
     total = float(communes["population"].sum())
     return pd.DataFrame(
         {
             "niveau_acces": list(TIERS),
-            "libelle": [TIER_LABELS[t] for t in TIERS],
+            "libelle": [labels.get(t, TIER_LABELS[t]) for t in TIERS],
             "communes": pop["size"].to_numpy(dtype=int),
             "population": pop["sum"].to_numpy(dtype=float),
             "part": pop["sum"].to_numpy(dtype=float) / total if total else np.nan,
@@ -114,3 +129,11 @@ def aggregate_apl(communes: pd.DataFrame, by: str | pd.Series, *, threshold: flo
     g.index.name = by if isinstance(by, str) else "zone"
     g["communes"] = g["communes"].astype(int)
     return g[["communes", "population", "apl", "population_sous_seuil", "part_sous_seuil"]]
+
+
+def tier_labels_of(communes: pd.DataFrame, tier_column: str = "niveau_acces") -> dict[str, str]:
+    """Tier labels carried by the communes (``libelle_niveau``, set with the thresholds used), else the defaults."""
+    if "libelle_niveau" in communes.columns:
+        pairs = communes[[tier_column, "libelle_niveau"]].dropna().drop_duplicates(tier_column)
+        return dict(zip(pairs[tier_column], pairs["libelle_niveau"], strict=True))
+    return dict(TIER_LABELS)

@@ -10,7 +10,7 @@ from . import options
 
 OUTPUT_COLUMNS = [
     "code_commune", "nom", "departement", "population", "population_standardisee", "praticiens", "etp",
-    "offre_consultations", "apl", "niveau_acces", "minutes_praticien_proche",
+    "offre_consultations", "apl", "niveau_acces", "libelle_niveau", "minutes_praticien_proche",
 ]  # fmt: skip
 
 
@@ -42,10 +42,23 @@ def save_commune_table(frame, path: Path) -> Path:
 @options.road_network_opt
 @options.profession_opt
 @options.max_age_opt
+@options.thresholds_options
 @click.option("--departement", "departements", multiple=True, help="Limite le calcul à ce département (répétable).")
 @click.option("--out", type=click.Path(dir_okay=False), required=True,
               help="Fichier de sortie : .csv (séparateur ;), .gpkg ou .parquet.")  # fmt: skip
-def apl(communes, population, practitioners, travel_times, road_network, profession, max_age, departements, out):
+def apl(
+    communes,
+    population,
+    practitioners,
+    travel_times,
+    road_network,
+    profession,
+    max_age,
+    threshold,
+    zac_threshold,
+    departements,
+    out,
+):
     """APL (accessibilité potentielle localisée, DREES) de chaque commune, une ligne par commune."""
     from ..diagnostic import run_diagnostic
 
@@ -63,6 +76,7 @@ def apl(communes, population, practitioners, travel_times, road_network, profess
         road_network=road_network,
         profession=profession,
         max_age=max_age,
+        thresholds=options.thresholds_from(threshold, zac_threshold),
         departements=list(departements) or None,
         catchments=False,
         zones=False,

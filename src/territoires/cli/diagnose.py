@@ -95,6 +95,7 @@ def demo(out: str, offline: bool) -> None:
 @options.road_network_opt
 @options.profession_opt
 @options.max_age_opt
+@options.thresholds_options
 @click.option("--departement", "departements", multiple=True, help="Limite le diagnostic à ce département (répétable).")
 @click.option(
     "--region", "regions", multiple=True, help="Limite le diagnostic aux départements de cette région (code COG)."
@@ -124,6 +125,8 @@ def diagnose(
     road_network,
     profession,
     max_age,
+    threshold,
+    zac_threshold,
     departements,
     regions,
     cache_dir,
@@ -176,6 +179,7 @@ def diagnose(
         road_network=road_network,
         profession=profession,
         max_age=max_age,
+        thresholds=options.thresholds_from(threshold, zac_threshold),
         departements=deps or None,
         catchments=not no_cpts,
         catchment_params=options.catchment_params_from(

@@ -174,3 +174,34 @@ iris_opt = click.option(
     help="Unités infra-communales (IRIS : contours avec population, ex. CONTOURS-IRIS + population INSEE) pour "
     "découper les communes au-dessus du plafond.",
 )
+
+
+def thresholds_options(func):
+    """``--seuil`` and ``--seuil-zac``: the APL thresholds of the access tiers (defaults 2.5 and 4 for GPs)."""
+    func = click.option(
+        "--seuil-zac",
+        "--zac-threshold",
+        "zac_threshold",
+        type=click.FloatRange(min=0),
+        help="Seuil du niveau « fragile » (type ZAC) : APL en dessous (4 par défaut pour les généralistes).",
+    )(func)
+    return click.option(
+        "--seuil",
+        "--threshold",
+        "threshold",
+        type=click.FloatRange(min=0),
+        help="Seuil de sous-densité (type ZIP) : APL en dessous (2,5 par défaut pour les généralistes ; pour les "
+        "autres professions, aucun niveau sans seuil).",
+    )(func)
+
+
+def thresholds_from(threshold: float | None, zac_threshold: float | None) -> tuple[float, float] | None:
+    """Return the (threshold, zac_threshold) pair given on the command line, or None for the defaults."""
+    if threshold is None and zac_threshold is None:
+        return None
+    if threshold is None:
+        raise click.UsageError("--seuil-zac demande aussi --seuil.")
+    zac = zac_threshold if zac_threshold is not None else threshold
+    if zac < threshold:
+        raise click.UsageError(f"--seuil-zac ({zac}) doit être supérieur ou égal à --seuil ({threshold}).")
+    return (threshold, zac)

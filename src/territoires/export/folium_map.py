@@ -26,7 +26,7 @@ from folium import plugins
 from folium.template import Template
 
 from .._atomic import atomic_path
-from ..analysis.tiers import TIER_COLORS, TIER_LABELS
+from ..analysis.tiers import TIER_COLORS, tier_labels_of
 from ..schemas import FACILITY_TYPES, PROFESSIONS
 from ..settings import APL_THRESHOLD, CRS_WEB
 
@@ -290,7 +290,8 @@ def _communes_properties(communes: gpd.GeoDataFrame, breaks: tuple[float, ...]) 
     }
     if "niveau_acces" in communes:
         tier = communes["niveau_acces"].fillna("")
-        props["niv"] = tier.map(lambda t: TIER_LABELS.get(t, "—"))
+        labels = tier_labels_of(communes)
+        props["niv"] = tier.map(lambda t: labels.get(t, "—"))
         props["t"] = tier.astype(str)
     if "minutes_praticien_proche" in communes:
         props["min"] = communes["minutes_praticien_proche"].map(lambda v: _fmt(v, 0) + " min" if v == v else "—")

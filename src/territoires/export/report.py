@@ -24,7 +24,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .._atomic import atomic_path
 from .._errors import InputError
-from ..analysis.tiers import TIER_COLORS, TIER_LABELS
+from ..analysis.tiers import TIER_COLORS, tier_labels_of
 from ..schemas import PROFESSIONS
 from ..settings import APL_THRESHOLD, CPTS_MAX_POP, CPTS_MIN_POP
 from ._classes import APL_COLORS, apl_breaks, apl_classes, class_labels, is_consultations, unit_label
@@ -191,7 +191,8 @@ def most_underserved(communes: pd.DataFrame, *, n: int = N_WORST) -> pd.DataFram
         }
     )
     if "niveau_acces" in top.columns:
-        out["Niveau d'accès"] = [TIER_LABELS.get(t, "—") for t in top["niveau_acces"]]
+        labels = tier_labels_of(top)
+        out["Niveau d'accès"] = [labels.get(t, "—") for t in top["niveau_acces"]]
     if "minutes_praticien_proche" in top.columns:
         out["Généraliste le plus proche (min)"] = top["minutes_praticien_proche"].to_numpy(dtype=float)
     if "cpts_nom" in top.columns:

@@ -296,3 +296,15 @@ def test_city_above_the_ceiling_split_into_its_iris():
     assert ", " in city["cpts_id"]
     assert r.summary["communes_decoupees"] == ["01100"]
     assert k["nom"].str.startswith("Grande-Ville – ").any()
+
+
+def test_target_out_of_reach_under_the_ceiling_is_reported():
+    # Three communes of 10,000 in a row and a ceiling of 25,000: one catchment is impossible, two is the best.
+    g = grid([10000, 10000, 10000])
+    params = CatchmentParameters(min_population=5_000, max_population=25_000, n_catchments=1)
+    with pytest.warns(Warning, match="nombre visé non atteint"):
+        r = mesh_catchments(g, params=params)
+    assert r.summary["n_proposed"] == 2
+    assert r.summary["cibles"] == {"territoire": 1}
+    assert r.summary["cibles_non_atteintes"] == {"territoire": {"cible": 1, "obtenu": 2}}
+    assert sorted(r.catchments["population"]) == [10000, 20000]

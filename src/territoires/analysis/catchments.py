@@ -618,6 +618,29 @@ def _targets(params: CatchmentParameters, group: np.ndarray, pop: np.ndarray, fr
     return {g: max(1, round(p / params.target_population)) for g, p in free_pop.items()}
 
 
+def _group_names(communes: pd.DataFrame, params: CatchmentParameters, group: np.ndarray) -> dict[int, str]:
+    """Readable name of each border group (the département or EPCI code; "territoire" without borders)."""
+    within = params.within or ("departement" if params.per_departement is not None else None)
+    if within is None:
+        return {0: "territoire"}
+    from ..io.communes import departement_of
+
+    values = (
+        departement_of(communes["code_commune"])
+        if within == "departement" and "departement" not in communes
+        else communes[within]
+    )
+    first = pd.Series(values.astype(str).to_numpy()).groupby(group).first()
+    return {int(g): f"{within} {v}" for g, v in first.items()}
+
+
+def _named_targets(targets, communes, params, group) -> dict[str, int]:
+    if not targets:
+        return {}
+    names = _group_names(communes, params, group)
+    return {names[g]: t for g, t in targets.items()}
+
+
 def _size_class(population: pd.Series) -> pd.Series:
     bounds = [b for b, _ in CPTS_SIZE_CLASSES]
     classes = [c for _, c in CPTS_SIZE_CLASSES]
@@ -737,8 +760,19 @@ def mesh_catchments(
     agg = _Agglomeration(labels, pop, flow_mat, adj, frozen_regions, group_of_region, seed=params.seed)
     agg.grow_to_floor(floor, ceiling)
     targets = _targets(params, group, pop, free)
+    missed = {}
     if targets:
         agg.merge_to_targets(targets, ceiling)
+        reached = np.bincount(agg.group[~agg.frozen], minlength=int(group.max()) + 1)
+        names = _group_names(gdf, params, group)
+        missed = {names[g]: {"cible": t, "obtenu": int(reached[g])} for g, t in targets.items() if reached[g] > t}
+        if missed:
+            detail = "; ".join(f"{k} : {v['obtenu']} au lieu de {v['cible']}" for k, v in list(missed.items())[:5])
+            warn(
+                "territoires de CPTS : nombre visé non atteint sans dépasser le plafond ("
+                + detail
+                + ") ; relevez --max-pop ou le nombre visé."
+            )
     log.info("agglomération : %d tours, %d territoires", agg.rounds, agg.k)
 
     return _assemble(
@@ -756,6 +790,8 @@ def mesh_catchments(
             **flow_report,
             "iles_rattachees": links,
             "tours": agg.rounds,
+            "cibles": {str(k): int(v) for k, v in _named_targets(targets, gdf, params, group).items()},
+            "cibles_non_atteintes": missed,
         },
     )
 

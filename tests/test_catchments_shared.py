@@ -45,6 +45,15 @@ def assert_contiguous_with_links(result) -> None:
         assert connected_components(adj[idx][:, idx], directed=False)[0] == 1
 
 
+def bassins_de_vie() -> pd.Series:
+    """INSEE bassin de vie 2012 of each commune code (zonages of 1 January 2022)."""
+    return pd.read_csv(
+        SHARED_DATA / "zonages" / "insee_table_appartenance_geo_communes_2022.csv",
+        dtype=str,
+        usecols=["CODGEO", "BV2012"],
+    ).set_index("CODGEO")["BV2012"]
+
+
 @pytest.fixture(scope="module")
 def occitanie():
     return region(OCCITANIE)
@@ -67,12 +76,7 @@ def test_occitanie_mesh_within_bounds_contiguous_and_close_to_bassins_de_vie(occ
     assert 60 <= result.summary["n_proposed"] <= 75
     assert_contiguous_with_links(result)
     # Agreement with INSEE's bassins de vie 2012 (232 in the region, far smaller): well above chance (0).
-    bv = pd.read_csv(
-        SHARED_DATA / "zonages" / "insee_table_appartenance_geo_communes_2022.csv",
-        dtype=str,
-        usecols=["CODGEO", "BV2012"],
-    ).set_index("CODGEO")["BV2012"]
-    ref = result.communes["code_commune"].map(bv)
+    ref = result.communes["code_commune"].map(bassins_de_vie())
     known = ref.notna()
     assert known.sum() >= 4440
     assert adjusted_rand_score(ref[known], result.communes.loc[known, "cpts_id"]) > 0.2
@@ -87,12 +91,7 @@ def test_occitanie_floor_only_gives_smaller_catchments_closer_to_bassins_de_vie(
     k = result.catchments
     assert k.loc[k["alerte"] == "", "population"].min() >= 12_000
     assert k["population"].median() < 40_000
-    bv = pd.read_csv(
-        SHARED_DATA / "zonages" / "insee_table_appartenance_geo_communes_2022.csv",
-        dtype=str,
-        usecols=["CODGEO", "BV2012"],
-    ).set_index("CODGEO")["BV2012"]
-    ref = result.communes["code_commune"].map(bv)
+    ref = result.communes["code_commune"].map(bassins_de_vie())
     known = ref.notna()
     assert adjusted_rand_score(ref[known], result.communes.loc[known, "cpts_id"]) > 0.35
 

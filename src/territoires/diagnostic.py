@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import InputError
+from ._errors import InputError, ParameterError
 from ._version import __version__
 from .io.cog import VintageReport, former_codes_from_table, reconcile_vintages, resolve_codes
 from .io.communes import communes_from_files, departement_of
@@ -348,6 +348,8 @@ def run_diagnostic(
         if progress is not None:
             progress(step, steps, text)
 
+    if travel_times is not None and road_network is not None:
+        raise ParameterError("--travel-times et --road-network s'excluent : choisissez une source de temps.")
     tell("Chargement des communes et des populations")
     territory = load_territory(communes, population=population, departements=departements)
     gdf = territory.communes

@@ -42,7 +42,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .._errors import InputError, ParameterError, warn
 from ..settings import CPTS_MAX_POP, CPTS_MIN_POP, CPTS_SIZE_CLASSES
-from .travel_times import straight_line_times
+from .travel_times import straight_line_pairs
 
 log = logging.getLogger(__name__)
 
@@ -222,23 +222,31 @@ def gravity_flows(
         ``origin``, ``destination`` (commune codes), ``flux`` (inhabitants; each origin's flows sum to its
         population).
     """
-    codes = communes["code_commune"].to_numpy()
     pop = communes[population_column].fillna(0).to_numpy(dtype=float)
-    tt = straight_line_times(communes, max_minutes=max_minutes)
-    index = pd.Index(codes)
-    i = index.get_indexer(tt["origin"])
-    j = index.get_indexer(tt["destination"])
-    w = np.asarray(supply, dtype=float)[j] * np.exp(-tt["minutes"].to_numpy() / decay_minutes)
-    total = np.bincount(i, weights=w, minlength=len(codes))
-    share = np.divide(w, total[i], out=np.zeros_like(w), where=total[i] > 0)
-    flux = pop[i] * share
-    home = np.flatnonzero(total <= 0)
-    out = pd.DataFrame({"origin": codes[i], "destination": codes[j], "flux": flux})
-    out = pd.concat(
-        [out[out["flux"] > 0], pd.DataFrame({"origin": codes[home], "destination": codes[home], "flux": pop[home]})],
-        ignore_index=True,
-    )
-    return out
+    coo = gravity_matrix(communes, supply=supply, population=pop, max_minutes=max_minutes, decay_minutes=decay_minutes)
+    codes = communes["code_commune"].to_numpy()
+    return pd.DataFrame({"origin": codes[coo.row], "destination": codes[coo.col], "flux": coo.data})
+
+
+def gravity_matrix(
+    communes: gpd.GeoDataFrame,
+    *,
+    supply: np.ndarray,
+    population: np.ndarray,
+    max_minutes: float = 30.0,
+    decay_minutes: float = 10.0,
+) -> sparse.coo_array:
+    """Positional form of :func:`gravity_flows`: the commune × commune flow matrix (inhabitants)."""
+    i, j, minutes = straight_line_pairs(communes, max_minutes=max_minutes)
+    n = len(communes)
+    w = np.asarray(supply, dtype=float)[j] * np.exp(-minutes / decay_minutes)
+    total = np.bincount(i, weights=w, minlength=n)
+    flux = population[i] * np.divide(w, total[i], out=np.zeros_like(w), where=total[i] > 0)
+    home = np.flatnonzero(total <= 0)  # no supply within reach: patients stay home
+    keep = flux > 0
+    rows = np.concatenate([i[keep], home])
+    cols = np.concatenate([j[keep], home])
+    return sparse.coo_array((np.concatenate([flux[keep], population[home]]), (rows, cols)), shape=(n, n))
 
 
 def _flow_matrix(flows: pd.DataFrame, codes: pd.Index) -> tuple[sparse.csr_array, dict]:
@@ -546,7 +554,15 @@ def _group_column(communes: gpd.GeoDataFrame, params: CatchmentParameters) -> np
     return pd.factorize(values, sort=True)[0]
 
 
-def _supply(communes, practitioners, facilities, params) -> tuple[np.ndarray, np.ndarray]:
+def _practitioner_counts(practitioners: pd.DataFrame, codes: pd.Index) -> np.ndarray:
+    """Head count of practitioners (``nombre`` where given) in each commune of ``codes``."""
+    weight = practitioners["nombre"] if "nombre" in practitioners else pd.Series(1.0, index=practitioners.index)
+    idx = codes.get_indexer(practitioners["code_commune"].astype(str))
+    ok = idx >= 0
+    return np.bincount(idx[ok], weights=weight.to_numpy(dtype=float)[ok], minlength=len(codes))
+
+
+def _supply(communes, practitioners, facilities) -> tuple[np.ndarray, np.ndarray]:
     """Care supply per commune (GP FTE or head count, plus MSP / centres de santé): poles of the gravity model."""
     codes = pd.Index(communes["code_commune"])
     n = len(codes)
@@ -555,10 +571,7 @@ def _supply(communes, practitioners, facilities, params) -> tuple[np.ndarray, np
     elif "praticiens" in communes.columns:
         gp = communes["praticiens"].fillna(0).to_numpy(dtype=float)
     elif practitioners is not None and len(practitioners):
-        weight = practitioners["nombre"] if "nombre" in practitioners else pd.Series(1.0, index=practitioners.index)
-        idx = codes.get_indexer(practitioners["code_commune"].astype(str))
-        ok = idx >= 0
-        gp = np.bincount(idx[ok], weights=weight.to_numpy(dtype=float)[ok], minlength=n)
+        gp = _practitioner_counts(practitioners, codes)
     else:
         gp = np.zeros(n)
     poles = np.zeros(n)
@@ -723,20 +736,26 @@ def mesh_catchments(
         log.info("%d île(s)/enclave(s) rattachée(s) à leur voisine la plus proche", len(links))
 
     # 2. Flows.
-    gp, poles = _supply(gdf, practitioners, facilities, params)
+    gp, poles = _supply(gdf, practitioners, facilities)
     supply = gp + params.pole_weight * poles
     if flows is None:
         flows_source = "estimés (modèle gravitaire)"
         if supply.sum() <= 0:
             supply = pop.copy()
             flows_source = "estimés (modèle gravitaire sur la population, sans offre connue)"
-        flow_table = gravity_flows(
-            gdf, supply=supply, max_minutes=params.gravity_max_minutes, decay_minutes=params.gravity_decay_minutes
+        flow_mat = sparse.csr_array(
+            gravity_matrix(
+                gdf,
+                supply=supply,
+                population=pop,
+                max_minutes=params.gravity_max_minutes,
+                decay_minutes=params.gravity_decay_minutes,
+            )
         )
+        flow_report = {"flux_lignes": int(flow_mat.nnz), "flux_lignes_hors_territoire": 0, "flux_hors_territoire": 0.0}
     else:
         flows_source = "fournis"
-        flow_table = flows
-    flow_mat, flow_report = _flow_matrix(flow_table, codes)
+        flow_mat, flow_report = _flow_matrix(flows, codes)
 
     # 3. Fixed parts: existing CPTS, communes above the ceiling.
     ex_label, ex_table = _existing_labels(existing, codes)
@@ -986,9 +1005,7 @@ def _mesh_with_units(communes, infra, *, params, flows, existing, practitioners,
         gdf["code_commune"].isin(existing["code_commune"]) if existing is not None else pd.Series(False, gdf.index)
     )
     if "praticiens" not in gdf and practitioners is not None and len(practitioners):
-        weight = practitioners["nombre"] if "nombre" in practitioners else pd.Series(1.0, index=practitioners.index)
-        per_commune = weight.groupby(practitioners["code_commune"].astype(str)).sum()
-        gdf = gdf.assign(praticiens=gdf["code_commune"].map(per_commune).fillna(0.0))
+        gdf = gdf.assign(praticiens=_practitioner_counts(practitioners, pd.Index(gdf["code_commune"])))
     too_big = gdf.loc[(gdf["population"] > params.max_population) & ~in_existing, "code_commune"]
     codes = sorted(set(too_big) & set(infra["code_commune"]))
     if not codes:

@@ -13,7 +13,6 @@ from ..settings import APL_THRESHOLD, APL_ZAC_THRESHOLD
 TIERS = ("ZIP", "ZAC", "HZ")
 
 
-#: French labels of the tiers (maps, reports).
 def tier_labels(threshold: float = APL_THRESHOLD, zac_threshold: float = APL_ZAC_THRESHOLD) -> dict[str, str]:
     """Return the French label of each tier for the given thresholds.
 
@@ -35,23 +34,6 @@ def tier_labels(threshold: float = APL_THRESHOLD, zac_threshold: float = APL_ZAC
 TIER_LABELS = MappingProxyType(tier_labels())
 #: Colours of the tiers (maps, QGIS styles).
 TIER_COLORS = MappingProxyType({"ZIP": "#d7191c", "ZAC": "#fdae61", "HZ": "#a6d96a"})
-
-
-def tier_labels(threshold: float = APL_THRESHOLD, zac_threshold: float = APL_ZAC_THRESHOLD) -> dict[str, str]:
-    """Return the French tier labels for the given thresholds.
-
-    >>> tier_labels(2.5, 4)["ZIP"]
-    'Sous-densité (APL < 2,5)'
-    """
-
-    def fr(x: float) -> str:
-        return f"{x:g}".replace(".", ",")
-
-    return {
-        "ZIP": f"Sous-densité (APL < {fr(threshold)})",
-        "ZAC": f"Fragile ({fr(threshold)} ≤ APL < {fr(zac_threshold)})",
-        "HZ": f"Hors zonage (APL ≥ {fr(zac_threshold)})",
-    }
 
 
 def classify_access(

@@ -71,25 +71,36 @@ def straight_line_times(
             f"(got {detour_factor}, {speed_kmh}, {max_minutes})."
         )
         raise ParameterError(msg)
+    row, col, minutes = straight_line_pairs(
+        communes, max_minutes=max_minutes, detour_factor=detour_factor, speed_kmh=speed_kmh
+    )
+    codes = communes[code_column].to_numpy()
+    log.debug("straight-line times: %d communes, %d pairs within %.0f min", len(codes), row.size, max_minutes)
+    return pd.DataFrame({"origin": codes[row], "destination": codes[col], "minutes": minutes})
+
+
+def straight_line_pairs(
+    communes: gpd.GeoDataFrame,
+    *,
+    max_minutes: float = APL_MAX_MINUTES,
+    detour_factor: float = DETOUR_FACTOR,
+    speed_kmh: float = ROAD_SPEED_KMH,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positional form of :func:`straight_line_times`: origin rows, destination rows and minutes.
+
+    Self pairs (0 minutes) included; for callers that work on row positions (sparse matrices) rather than codes.
+    """
     xy = commune_points(communes)
     radius_m = max_minutes / 60.0 * speed_kmh * 1000.0 / detour_factor
     tree = cKDTree(xy)
     pairs = tree.sparse_distance_matrix(tree, radius_m, output_type="coo_matrix")
-    codes = communes[code_column].to_numpy()
-    n = len(codes)
+    n = len(xy)
     # sparse_distance_matrix omits zero distances: add every self pair explicitly.
     row = np.concatenate([pairs.row, np.arange(n)])
     col = np.concatenate([pairs.col, np.arange(n)])
     dist = np.concatenate([pairs.data, np.zeros(n)])
     keep = (row != col) | (np.arange(row.size) >= pairs.row.size)
-    minutes = dist[keep] / 1000.0 * detour_factor / speed_kmh * 60.0
-    log.debug(
-        "straight-line times: %d communes, %d pairs within %.0f min",
-        n,
-        int(keep.sum()),
-        max_minutes,
-    )
-    return pd.DataFrame({"origin": codes[row[keep]], "destination": codes[col[keep]], "minutes": minutes})
+    return row[keep], col[keep], dist[keep] / 1000.0 * detour_factor / speed_kmh * 60.0
 
 
 def travel_times_from_matrix(

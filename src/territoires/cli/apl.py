@@ -54,16 +54,13 @@ def apl(
     road_network,
     profession,
     max_age,
-    threshold,
-    zac_threshold,
+    thresholds,
     departements,
     out,
 ):
     """APL (accessibilité potentielle localisée, DREES) de chaque commune, une ligne par commune."""
     from ..diagnostic import run_diagnostic
 
-    if travel_times and road_network:
-        raise click.UsageError("--travel-times et --road-network s'excluent : choisissez une source de temps.")
     out = Path(out)
     if out.suffix.lower() not in {".csv", ".gpkg", ".parquet"}:
         raise click.BadParameter(f"extension {out.suffix or '(aucune)'} : .csv, .gpkg ou .parquet attendu.",
@@ -76,7 +73,7 @@ def apl(
         road_network=road_network,
         profession=profession,
         max_age=max_age,
-        thresholds=options.thresholds_from(threshold, zac_threshold),
+        thresholds=thresholds,
         departements=list(departements) or None,
         catchments=False,
         zones=False,

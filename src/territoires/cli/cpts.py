@@ -83,17 +83,10 @@ def cpts(
     flows,
     travel_times,
     iris,
-    min_pop,
-    max_pop,
-    target_pop,
-    n_catchments,
-    per_departement,
-    within,
-    seed,
+    catchment_params,
     out,
 ) -> None:
     """Découpe un territoire en territoires de CPTS contigus de 12 000 à 152 000 habitants."""
-    params = options.catchment_params_from(min_pop, max_pop, target_pop, n_catchments, per_departement, within, seed)
     if Path(out).suffix.lower() != ".gpkg":
         raise click.BadParameter(f"« {out} » : un fichier .gpkg est attendu.", param_hint="--out")
     diagnostic = run_catchments(
@@ -104,7 +97,7 @@ def cpts(
         existing_cpts=existing,
         flows=flows,
         travel_times=travel_times,
-        params=params,
+        params=catchment_params,
         iris=iris,
         progress=lambda step, steps, text: click.echo(f"[{step}/{steps}] {text}…", err=True),
     )

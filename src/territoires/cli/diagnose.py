@@ -125,28 +125,19 @@ def diagnose(
     road_network,
     profession,
     max_age,
-    threshold,
-    zac_threshold,
+    thresholds,
     departements,
     regions,
     cache_dir,
     no_cpts,
     iris,
-    min_pop,
-    max_pop,
-    target_pop,
-    n_catchments,
-    per_departement,
-    within,
-    seed,
+    catchment_params,
     no_zones,
     resolution,
     out,
     offline,
 ) -> None:
     """Diagnostic territorial : APL, zones d'accès, CPTS ; écrit diagnostic.gpkg, carte.html et rapport.html."""
-    if travel_times and road_network:
-        raise click.UsageError("--travel-times et --road-network s'excluent : choisissez une source de temps.")
     from ..io.fetch import cached_inputs, departements_of
 
     deps = departements_of(list(departements) or None, list(regions) or None)
@@ -179,12 +170,10 @@ def diagnose(
         road_network=road_network,
         profession=profession,
         max_age=max_age,
-        thresholds=options.thresholds_from(threshold, zac_threshold),
+        thresholds=thresholds,
         departements=deps or None,
         catchments=not no_cpts,
-        catchment_params=options.catchment_params_from(
-            min_pop, max_pop, target_pop, n_catchments, per_departement, within, seed
-        ),
+        catchment_params=catchment_params,
         iris=iris,
         zones=not no_zones,
         resolution=resolution,

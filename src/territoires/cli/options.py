@@ -147,9 +147,24 @@ def catchment_options(func):
             help="Graine du départage des égalités (résultat identique pour une même graine).",
         ),
     ]
+    return _gathered(func, decorators, "catchment_params", catchment_params_from)
+
+
+def _gathered(func, decorators, name: str, build):
+    """Apply click options to ``func`` and hand it one keyword ``name`` built from their values by ``build``."""
+    import functools
+    import inspect
+
+    names = list(inspect.signature(build).parameters)
+
+    @functools.wraps(func)
+    def wrapper(**kwargs):
+        kwargs[name] = build(**{n: kwargs.pop(n) for n in names})
+        return func(**kwargs)
+
     for decorate in reversed(decorators):
-        func = decorate(func)
-    return func
+        wrapper = decorate(wrapper)
+    return wrapper
 
 
 def catchment_params_from(min_pop, max_pop, target_pop, n_catchments, per_departement, within, seed):
@@ -177,22 +192,25 @@ iris_opt = click.option(
 
 
 def thresholds_options(func):
-    """``--seuil`` and ``--seuil-zac``: the APL thresholds of the access tiers (defaults 2.5 and 4 for GPs)."""
-    func = click.option(
-        "--seuil-zac",
-        "--zac-threshold",
-        "zac_threshold",
-        type=click.FloatRange(min=0),
-        help="Seuil du niveau « fragile » (type ZAC) : APL en dessous (4 par défaut pour les généralistes).",
-    )(func)
-    return click.option(
-        "--seuil",
-        "--threshold",
-        "threshold",
-        type=click.FloatRange(min=0),
-        help="Seuil de sous-densité (type ZIP) : APL en dessous (2,5 par défaut pour les généralistes ; pour les "
-        "autres professions, aucun niveau sans seuil).",
-    )(func)
+    """``--seuil`` and ``--seuil-zac``, handed to the command as one ``thresholds`` pair (or None: defaults)."""
+    decorators = [
+        click.option(
+            "--seuil",
+            "--threshold",
+            "threshold",
+            type=click.FloatRange(min=0),
+            help="Seuil de sous-densité (type ZIP) : APL en dessous (2,5 par défaut pour les généralistes ; pour "
+            "les autres professions, aucun niveau sans seuil).",
+        ),
+        click.option(
+            "--seuil-zac",
+            "--zac-threshold",
+            "zac_threshold",
+            type=click.FloatRange(min=0),
+            help="Seuil du niveau « fragile » (type ZAC) : APL en dessous (4 par défaut pour les généralistes).",
+        ),
+    ]
+    return _gathered(func, decorators, "thresholds", thresholds_from)
 
 
 def thresholds_from(threshold: float | None, zac_threshold: float | None) -> tuple[float, float] | None:

@@ -258,6 +258,9 @@ class Diagnostic:
                 f"({int((self.catchments['statut'] == 'existante').sum())} existant(s)), "
                 f"couverture {_share(m.get('couverture_cpts_apres', float('nan')))}"
             )
+            flux = self.metadata.get("cpts", {}).get("flux")
+            if flux:
+                lines.append(f"Flux de recours : {flux}")
         if len(self.left_out):
             reasons = self.left_out["motif"].value_counts()
             lines.append("Lignes écartées par motif : " + "; ".join(f"{k} : {v}" for k, v in reasons.items()))

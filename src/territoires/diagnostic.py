@@ -508,13 +508,21 @@ def save_diagnostic(
 ) -> dict[str, Path]:
     """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html`` and ``rapport.html`` into ``out_dir``.
 
-    Each file is written to a temporary file and renamed, so a failed run never leaves a half-written output.
+    The files are written as one set (:class:`territoires.export.output_set.OutputSet`): into a hidden folder
+    beside them, swapped in at the end, under a lock; a failure or an interrupt leaves the previous set intact.
     """
+    from .export.output_set import DIAGNOSTIC_FILES, OutputSet
+
+    outputs = OutputSet(out_dir, DIAGNOSTIC_FILES)
+    with outputs as staging:
+        written = _write_diagnostic(diagnostic, staging, offline=offline, report=report)
+    return {key: outputs.path(p.name) for key, p in written.items()}
+
+
+def _write_diagnostic(diagnostic: Diagnostic, out_dir: Path, *, offline: bool, report: bool | None) -> dict[str, Path]:
     from .export.folium_map import save_map_html
     from .export.geopackage import save_diagnostic_geopackage
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     layers = diagnostic.layers()
     surface_path = None
@@ -667,15 +675,23 @@ def save_catchments(diagnostic: Diagnostic, path: str | Path) -> dict[str, Path]
     """Write the catchments GeoPackage (``catchments`` and ``communes`` layers) and a commune → catchment CSV.
 
     The CSV (``;``-separated, UTF-8 with BOM for spreadsheets) sits beside the GeoPackage with the same name.
-    Both files are written to a temporary file and renamed.
+    Both are written as one set (:func:`territoires.export.output_set.file_set`): both new or both previous.
     """
-    from ._atomic import atomic_path
-    from .export.geopackage import save_diagnostic_geopackage
+    from .export.output_set import file_set
 
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise InputError(f"{path} : la sortie des territoires de CPTS est un GeoPackage (extension .gpkg attendue).")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    outputs = file_set([path, path.with_suffix(".csv")])
+    with outputs as staging:
+        written = _write_catchments(diagnostic, staging / path.name)
+    return {key: outputs.path(p.name) for key, p in written.items()}
+
+
+def _write_catchments(diagnostic: Diagnostic, path: Path) -> dict[str, Path]:
+    from ._atomic import atomic_path
+    from .export.geopackage import save_diagnostic_geopackage
+
     layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
     if len(diagnostic.left_out):
         layers["left_out"] = diagnostic.left_out

@@ -23,8 +23,10 @@ def save_commune_table(frame, path: Path) -> Path:
         raise click.BadParameter(
             f"extension {suffix or '(aucune)'} : .csv, .gpkg ou .parquet attendu.", param_hint="--out"
         )
+    from ..export.output_set import file_set
+
     columns = [c for c in OUTPUT_COLUMNS if c in frame.columns]
-    with atomic_path(path) as tmp:
+    with file_set([path]) as staging, atomic_path(staging / path.name) as tmp:
         if suffix == ".gpkg":
             frame[columns + ["geometry"]].to_file(tmp, layer="communes", driver="GPKG", engine="pyogrio")
         elif suffix == ".parquet":
@@ -59,13 +61,26 @@ def apl(
     out,
 ):
     """APL (accessibilité potentielle localisée, DREES) de chaque commune, une ligne par commune."""
-    from ..diagnostic import run_diagnostic
-
     out = Path(out)
     if out.suffix.lower() not in {".csv", ".gpkg", ".parquet"}:
         raise click.BadParameter(f"extension {out.suffix or '(aucune)'} : .csv, .gpkg ou .parquet attendu.",
                                  param_hint="--out")  # fmt: skip
-    diagnostic = run_diagnostic(
+    from ..export.output_set import estimate_output_bytes, file_set
+
+    inputs = [*communes, population, practitioners, travel_times, road_network]
+    with file_set([out], needed_bytes=estimate_output_bytes(inputs)) as staging:
+        diagnostic = _compute(communes, population, practitioners, travel_times, road_network, profession,
+                              max_age, thresholds, departements)  # fmt: skip
+        save_commune_table(diagnostic.communes, staging / out.name)
+    click.echo(diagnostic.summary())
+    click.echo(f"Fichier écrit : {out}")
+
+
+def _compute(communes, population, practitioners, travel_times, road_network, profession, max_age, thresholds,
+             departements):  # fmt: skip
+    from ..diagnostic import run_diagnostic
+
+    return run_diagnostic(
         [Path(c) for c in communes],
         population=population,
         practitioners=practitioners,
@@ -79,6 +94,3 @@ def apl(
         zones=False,
         progress=lambda step, steps, text: click.echo(f"[{step}/{steps}] {text}…", err=True),
     )
-    save_commune_table(diagnostic.communes, out)
-    click.echo(diagnostic.summary())
-    click.echo(f"Fichier écrit : {out}")

@@ -89,7 +89,24 @@ def cpts(
     """Découpe un territoire en territoires de CPTS contigus de 12 000 à 152 000 habitants."""
     if Path(out).suffix.lower() != ".gpkg":
         raise click.BadParameter(f"« {out} » : un fichier .gpkg est attendu.", param_hint="--out")
-    diagnostic = run_catchments(
+    from ..export.output_set import estimate_output_bytes, file_set
+
+    out = Path(out)
+    inputs = [*communes, population, practitioners, facilities, existing, flows, travel_times, iris]
+    outputs = file_set([out, out.with_suffix(".csv")], needed_bytes=estimate_output_bytes(inputs))
+    with outputs as staging:
+        diagnostic = _compute(communes, population, practitioners, facilities, existing, flows, travel_times,
+                              iris, catchment_params)  # fmt: skip
+        save_catchments(diagnostic, staging / out.name)
+    click.echo(catchments_summary(diagnostic))
+    click.echo("Fichiers écrits :")
+    for name in (out.name, out.with_suffix(".csv").name):
+        click.echo(f"  {outputs.path(name)}")
+
+
+def _compute(communes, population, practitioners, facilities, existing, flows, travel_times, iris,
+             catchment_params) -> Diagnostic:  # fmt: skip
+    return run_catchments(
         [Path(c) for c in communes],
         population=population,
         practitioners=practitioners,
@@ -101,8 +118,3 @@ def cpts(
         iris=iris,
         progress=lambda step, steps, text: click.echo(f"[{step}/{steps}] {text}…", err=True),
     )
-    written = save_catchments(diagnostic, out)
-    click.echo(catchments_summary(diagnostic))
-    click.echo("Fichiers écrits :")
-    for path in written.values():
-        click.echo(f"  {path}")

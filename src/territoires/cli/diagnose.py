@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -24,13 +25,19 @@ def _has_catchments() -> bool:
     )
 
 
-def _finish(diagnostic: Diagnostic, out: str, *, offline: bool) -> None:
-    click.echo("[écriture] GeoPackage, carte et rapport…", err=True)
-    written = save_diagnostic(diagnostic, out, offline=offline)
+def _run_into(out: str, inputs: list, compute: Callable[[], Diagnostic], *, offline: bool) -> None:
+    """Check ``out`` and lock it, compute, write the set aside and swap it in (see export.output_set)."""
+    from ..export.output_set import DIAGNOSTIC_FILES, OutputSet, estimate_output_bytes
+
+    outputs = OutputSet(out, DIAGNOSTIC_FILES, needed_bytes=estimate_output_bytes(inputs))
+    with outputs as staging:
+        diagnostic = compute()
+        click.echo("[écriture] GeoPackage, carte et rapport…", err=True)
+        written = save_diagnostic(diagnostic, staging, offline=offline)
     click.echo(diagnostic.summary())
     click.echo("Fichiers écrits :")
     for path in written.values():
-        click.echo(f"  {path}")
+        click.echo(f"  {outputs.path(path.name)}")
 
 
 @click.command()
@@ -44,17 +51,22 @@ def demo(out: str, offline: bool) -> None:
 
     paths = demo_paths()
     click.echo("Territoire de démonstration (données synthétiques, voir territoires.demo.generate).", err=True)
-    diagnostic = run_diagnostic(
-        paths["communes"],
-        population=paths["population"],
-        practitioners=paths["practitioners"],
-        facilities=paths["facilities"],
-        existing_cpts=paths["existing_cpts"],
-        flows=paths["flows"],
-        catchments=_has_catchments(),
-        progress=_progress,
+    inputs = [paths[k] for k in ("communes", "population", "practitioners", "facilities", "existing_cpts", "flows")]
+    _run_into(
+        out,
+        inputs,
+        lambda: run_diagnostic(
+            paths["communes"],
+            population=paths["population"],
+            practitioners=paths["practitioners"],
+            facilities=paths["facilities"],
+            existing_cpts=paths["existing_cpts"],
+            flows=paths["flows"],
+            catchments=_has_catchments(),
+            progress=_progress,
+        ),
+        offline=offline,
     )
-    _finish(diagnostic, out, offline=offline)
 
 
 @click.command()
@@ -159,7 +171,17 @@ def diagnose(
             "donnez les fichiers (--communes, --practitioners…) ou un territoire déjà téléchargé "
             "(--departement 34 ou --region 76, après « territoires fetch »)."
         )
-    diagnostic = run_diagnostic(
+    inputs = [*communes_paths, population, practitioners, facilities, existing_cpts, flows, travel_times]
+    inputs += [road_network, iris]
+    _run_into(out, inputs, lambda: _diagnose(communes_paths, population, practitioners, facilities, existing_cpts,
+              flows, travel_times, road_network, profession, max_age, thresholds, deps, no_cpts, catchment_params,
+              iris, no_zones, resolution), offline=offline)  # fmt: skip
+
+
+def _diagnose(communes_paths, population, practitioners, facilities, existing_cpts, flows, travel_times,
+              road_network, profession, max_age, thresholds, deps, no_cpts, catchment_params, iris, no_zones,
+              resolution) -> Diagnostic:  # fmt: skip
+    return run_diagnostic(
         communes_paths,
         population=population,
         practitioners=practitioners,
@@ -179,4 +201,3 @@ def diagnose(
         resolution=resolution,
         progress=_progress,
     )
-    _finish(diagnostic, out, offline=offline)

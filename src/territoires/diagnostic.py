@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import InputError, ParameterError
+from ._errors import InputError, ParameterError, warn
 from ._version import __version__
 from .io.cog import VintageReport, former_codes_from_table, reconcile_vintages, resolve_codes
 from .io.communes import communes_from_files, departement_of
@@ -245,6 +245,14 @@ class Diagnostic:
             f"Population : {_int(self.communes['population'].sum())} habitants",
             f"Praticiens retenus : {_int(m.get('praticiens', 0))} ; lignes écartées : {_int(len(self.left_out))}"
             + (f" ; hors territoire : {_int(extra)}" if extra else ""),
+            *(
+                [
+                    f"Communes voisines prises en compte dans l'APL (offre et demande à portée) : "
+                    f"{_int(m['communes_voisines'])} ({_int(m.get('praticiens_voisins', 0))} praticien(s))"
+                ]
+                if m.get("communes_voisines")
+                else []
+            ),
             f"APL moyenne (pondérée) : {_dec(m.get('apl_moyenne', float('nan')))} {unit}",
         ]
         if threshold is not None:
@@ -353,18 +361,26 @@ def run_diagnostic(
 
     if travel_times is not None and road_network is not None:
         raise ParameterError("--travel-times et --road-network s'excluent : choisissez une source de temps.")
+    params = APLParameters.for_profession(profession)
+    if max_age is not None:
+        params = replace(params, max_age=max_age)
+    if thresholds is not None:
+        params = replace(params, threshold=thresholds[0], zac_threshold=thresholds[1])
+
     tell("Chargement des communes et des populations")
-    territory = load_territory(communes, population=population, departements=departements)
-    gdf = territory.communes
-    deps = set(departement_of(gdf["code_commune"]))
+    # Every commune given is loaded: those around the territory carry supply and demand its APL depends on.
+    territory = load_territory(communes, population=population)
+    all_communes = territory.communes
+    in_territory = territory_mask(all_communes, departements)
+    deps = set(departement_of(all_communes.loc[in_territory, "code_commune"]))
 
     tell("Chargement et localisation des praticiens")
     raw = practitioners_from_file(practitioners, professions=(profession,))
     current = resolve_codes(raw["code_commune"].fillna(""), territory.former_codes)
-    here = departement_of(current).isin(deps) | raw["code_commune"].isna()
+    here = departement_of(current).isin(set(departement_of(all_communes["code_commune"]))) | raw["code_commune"].isna()
     outside = float(raw.loc[~here, "nombre"].sum()) if "nombre" in raw.columns else int((~here).sum())
     # The located table carries the loader's left-out rows followed by those it could not locate.
-    located = locate_in_communes(raw.loc[here], gdf, former_codes=territory.former_codes)
+    located = locate_in_communes(raw.loc[here], all_communes, former_codes=territory.former_codes)
     left = [located]
     facilities_gdf = None
     if facilities is not None:
@@ -373,28 +389,40 @@ def run_diagnostic(
         facilities_gdf = fac.loc[departement_of(fac["code_commune"].fillna("")).isin(deps)].reset_index(drop=True)
 
     tell("Temps de trajet")
-    tt = None
-    if travel_times is not None:
-        tt = travel_times_from_matrix(travel_times, communes=gdf)
+    tt = travel_times_from_matrix(travel_times, communes=all_communes) if travel_times is not None else None
+    computed, ring = _with_ring(all_communes, in_territory, params, travel_times=tt, road=road_network is not None)
+    gdf = all_communes.loc[computed].reset_index(drop=True)
+    territory_codes = pd.Index(all_communes.loc[in_territory, "code_commune"])
+    vintages = VintageReport(
+        merged_codes={k: v for k, v in territory.vintages.merged_codes.items() if v in territory_codes},
+        boundaries_unmatched=[c for c in territory.vintages.boundaries_unmatched if c in territory_codes],
+        population_unmatched=[c for c in territory.vintages.population_unmatched if c[:2] in deps or c[:3] in deps],
+    )
+    in_computed = located["code_commune"].isin(gdf["code_commune"]).to_numpy()
+    in_ring = in_computed & ~located["code_commune"].isin(territory_codes).to_numpy()
+    count = located["nombre"].to_numpy(dtype=float) if "nombre" in located else np.ones(len(located))
+    outside += float(count[~in_computed].sum()) + float(count[in_ring].sum())
+    ring_practitioners = float(count[in_ring].sum())
+    supply_points = located.loc[in_computed].reset_index(drop=True)
+    if tt is not None:
+        tt = tt.loc[tt["origin"].isin(gdf["code_commune"]) & tt["destination"].isin(gdf["code_commune"])]
     elif road_network is not None:
         from .analysis.road_network import travel_times_from_road_network
 
         tt = travel_times_from_road_network(gdf, road_network)
 
     tell("Accessibilité potentielle localisée (APL)")
-    params = APLParameters.for_profession(profession)
-    if max_age is not None:
-        params = replace(params, max_age=max_age)
-    if thresholds is not None:
-        params = replace(params, threshold=thresholds[0], zac_threshold=thresholds[1])
-    result = compute_apl(gdf, located, travel_times=tt, params=params)
+    result = compute_apl(gdf, supply_points, travel_times=tt, params=params)
+    # Reported: the territory only; its APL counts the supply and demand of the ring around it.
+    result = result.loc[result["code_commune"].isin(territory_codes).to_numpy()].reset_index(drop=True)
+    located = supply_points.loc[supply_points["code_commune"].isin(territory_codes)].reset_index(drop=True)
 
     access_zones = surface = None
     if zones:
         from .analysis.zones import travel_time_surface, zones_from_surface
 
         tell("Surface des temps d'accès et zones")
-        surface = travel_time_surface(result, located, resolution=resolution)
+        surface = travel_time_surface(result, supply_points, resolution=resolution)
         access_zones = zones_from_surface(surface, result)
 
     catchments_gdf = None
@@ -428,9 +456,12 @@ def run_diagnostic(
     apl_mean = _weighted_mean(result["apl"], result["population_standardisee"])
     counts = {
         "communes": len(result),
-        "codes_rattaches": territory.vintages.n_merged,
+        "codes_rattaches": vintages.n_merged,
         "population": float(result["population"].sum()),
-        "population_hors_territoire": territory.population_outside,
+        "population_hors_territoire": territory.population_outside
+        + float(all_communes.loc[~in_territory, "population"].sum()),
+        "communes_voisines": int(ring),
+        "praticiens_voisins": ring_practitioners,
         "praticiens": int(located["nombre"].sum()) if "nombre" in located else len(located),
         "praticiens_lignes": len(located),
         "praticiens_hors_territoire": outside,
@@ -474,7 +505,7 @@ def run_diagnostic(
         "population_par_niveau": tiers.to_dict("records") if isinstance(tiers, pd.DataFrame) else tiers,
         "cpts": summary_cpts,
         "ecartees_par_motif": left_out["motif"].value_counts().to_dict() if len(left_out) else {},
-        "millesimes": territory.vintages.summary(),
+        "millesimes": vintages.summary(),
     }
     return Diagnostic(
         communes=result,
@@ -487,6 +518,62 @@ def run_diagnostic(
         left_out=left_out,
         metadata=metadata,
     )
+
+
+#: Codes of the French départements (metropolitan and overseas).
+DEPARTEMENTS = frozenset(
+    [f"{i:02d}" for i in range(1, 96) if i != 20] + ["2A", "2B", "971", "972", "973", "974", "976"]
+)
+
+
+def territory_mask(communes: pd.DataFrame, departements: Sequence[str] | None) -> np.ndarray:
+    """Return the communes of ``departements`` (all communes when ``None``) as a boolean mask.
+
+    Raises
+    ------
+    InputError
+        None of the communes is in ``departements``.
+    """
+    if not departements:
+        return np.ones(len(communes), dtype=bool)
+    wanted = [str(d).zfill(2) for d in departements]
+    mask = departement_of(communes["code_commune"]).isin(wanted).to_numpy()
+    if not mask.any():
+        raise InputError(f"aucune commune des départements {', '.join(wanted)} dans les contours donnés.")
+    return mask
+
+
+def _with_ring(communes, in_territory, params, *, travel_times, road: bool) -> tuple[np.ndarray, int]:
+    """Return the communes to compute on (territory and ring within reach) and the size of the ring.
+
+    Warn once when no commune beyond the territory was given although border communes depend on them.
+    """
+    from .analysis.reach import FASTEST_KMH, communes_within_reach, near_the_edge
+
+    reach = params.max_minutes
+    if in_territory.all():
+        deps = set(departement_of(communes["code_commune"]))
+        if deps <= DEPARTEMENTS and len(deps - {"971", "972", "973", "974", "976"}) < 90:
+            near = near_the_edge(
+                communes, max_minutes=reach, detour_factor=params.detour_factor, speed_kmh=params.speed_kmh
+            ).sum()
+            if near:
+                warn(
+                    f"APL : les contours donnés s'arrêtent à la limite du territoire ; {near} commune(s) sur "
+                    f"{len(communes)} sont à moins de 2 × {reach:g} min (à vol d'oiseau) de cette limite, et leur "
+                    "APL ignore l'offre et la demande situées au-delà (biais de bord). Pour le corriger, donnez "
+                    "aussi les contours des départements voisins (ou un fichier national) et limitez le résultat "
+                    "au territoire avec --departement."
+                )
+        return in_territory, 0
+    if road:  # road times are not known yet: bound them from below by the fastest straight line
+        kwargs = {"detour_factor": 1.0, "speed_kmh": FASTEST_KMH}
+    else:
+        kwargs = {"detour_factor": params.detour_factor, "speed_kmh": params.speed_kmh}
+    computed = communes_within_reach(communes, in_territory, max_minutes=reach, travel_times=travel_times, **kwargs)
+    ring = int((computed & ~in_territory).sum())
+    log.info("APL : %d commune(s) voisine(s) à portée du territoire prises en compte", ring)
+    return computed, ring
 
 
 def _aggregates(communes: pd.DataFrame, *, threshold: float | None) -> pd.DataFrame:

@@ -588,13 +588,28 @@ def _add_surface(m: folium.Map, path: Path) -> None:
 
 
 def map_html(m: folium.Map, *, offline: bool = False) -> str:
-    """Render the map to a complete HTML page; with ``offline``, every script and stylesheet is inlined."""
+    """Render the map to a complete HTML page; with ``offline``, every script and stylesheet is inlined.
+
+    Element ids (random in folium) are renumbered in tree order first, so that the same inputs give the same page
+    byte for byte.
+    """
+    _number_elements(m.get_root())
     page = m.get_root().render()
     if offline:
         from ._offline import inline_assets
 
         page = inline_assets(page)
     return page
+
+
+def _number_elements(root) -> None:
+    """Give every element of the tree a deterministic id (its rank in depth-first order) instead of a random one."""
+    stack, rank = [root], 0
+    while stack:
+        element = stack.pop()
+        element._id = f"{rank:032x}"
+        rank += 1
+        stack.extend(reversed(list(element._children.values())))
 
 
 def save_map_html(

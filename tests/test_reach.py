@@ -1,5 +1,7 @@
 """Right at the border: the APL of a territory counts the supply and demand within reach beyond its border."""
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -107,7 +109,7 @@ def test_territory_given_alone_warns_once_with_the_count_and_the_fix(files):
     border = [str(w.message) for w in record if "biais de bord" in str(w.message)]
     assert len(border) == 1
     assert "4 commune(s) sur 4 sont à moins de 2 × 20 min" in border[0]
-    assert "contours des départements voisins (ou un fichier national)" in border[0]
+    assert "contours des départements voisins (ou un fichier national" in border[0]
     np.testing.assert_allclose(d.communes["apl"].to_numpy(), expected_alone())
 
 
@@ -122,3 +124,16 @@ def test_matrix_reach_selects_the_communes_within_the_matrix_times(files):
     )
     mask = communes_within_reach(strip(), np.arange(12) < 4, max_minutes=20.0, travel_times=times)
     assert strip().loc[mask, "code_commune"].tolist() == ["31001", "31002", "31003", "31004", "32008"]
+
+
+def test_cached_communes_lists_every_checked_departement_file(tmp_path):
+    from territoires.io.fetch import cached_communes
+
+    (tmp_path / "communes").mkdir()
+    for dep in ("31", "32", "81"):
+        (tmp_path / "communes" / f"communes_{dep}.geojson").write_text("{}")
+    (tmp_path / "communes" / "communes_09.geojson.part").write_text("{")  # an interrupted download
+    manifest = {f"communes/communes_{d}.geojson": {"sha256": "x"} for d in ("31", "32")}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    # 81 is not in the manifest (never checked), 09 is half downloaded: neither is used.
+    assert [p.name for p in cached_communes(cache_dir=tmp_path)] == ["communes_31.geojson", "communes_32.geojson"]

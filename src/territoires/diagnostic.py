@@ -373,6 +373,8 @@ def run_diagnostic(
     all_communes = territory.communes
     in_territory = territory_mask(all_communes, departements)
     deps = set(departement_of(all_communes.loc[in_territory, "code_commune"]))
+    if departements:
+        deps |= {str(d).zfill(2) for d in departements}
 
     tell("Chargement et localisation des praticiens")
     raw = practitioners_from_file(practitioners, professions=(profession,))
@@ -537,7 +539,8 @@ def territory_mask(communes: pd.DataFrame, departements: Sequence[str] | None) -
     if not departements:
         return np.ones(len(communes), dtype=bool)
     wanted = [str(d).zfill(2) for d in departements]
-    mask = departement_of(communes["code_commune"]).isin(wanted).to_numpy()
+    column = communes["departement"] if "departement" in communes else departement_of(communes["code_commune"])
+    mask = column.isin(wanted).to_numpy()
     if not mask.any():
         raise InputError(f"aucune commune des départements {', '.join(wanted)} dans les contours donnés.")
     return mask
@@ -562,8 +565,9 @@ def _with_ring(communes, in_territory, params, *, travel_times, road: bool) -> t
                     f"APL : les contours donnés s'arrêtent à la limite du territoire ; {near} commune(s) sur "
                     f"{len(communes)} sont à moins de 2 × {reach:g} min (à vol d'oiseau) de cette limite, et leur "
                     "APL ignore l'offre et la demande situées au-delà (biais de bord). Pour le corriger, donnez "
-                    "aussi les contours des départements voisins (ou un fichier national) et limitez le résultat "
-                    "au territoire avec --departement."
+                    "aussi les contours des départements voisins (ou un fichier national ; depuis le cache : "
+                    "« territoires fetch » des départements voisins) et limitez le résultat au territoire avec "
+                    "--departement."
                 )
         return in_territory, 0
     if road:  # road times are not known yet: bound them from below by the fastest straight line

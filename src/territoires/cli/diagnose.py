@@ -150,7 +150,7 @@ def diagnose(
     offline,
 ) -> None:
     """Diagnostic territorial : APL, zones d'accès, CPTS ; écrit diagnostic.gpkg, carte.html et rapport.html."""
-    from ..io.fetch import cached_inputs, departements_of
+    from ..io.fetch import cached_communes, cached_inputs, departements_of
 
     deps = departements_of(list(departements) or None, list(regions) or None)
     if communes:
@@ -161,8 +161,15 @@ def diagnose(
         cached = cached_inputs(
             departement=list(departements) or None, region=list(regions) or None, cache_dir=cache_dir
         )
-        click.echo(f"Données du cache : départements {', '.join(deps)}.", err=True)
-        communes_paths = cached["communes"]
+        # The other départements downloaded carry the supply and demand within reach of the border (APL).
+        neighbours = [p for p in cached_communes(cache_dir=cache_dir) if p not in set(cached["communes"])]
+        click.echo(
+            f"Données du cache : départements {', '.join(deps)}"
+            + (f" (et {len(neighbours)} autre(s) fichier(s) de communes pour l'APL en bordure)" if neighbours else "")
+            + ".",
+            err=True,
+        )
+        communes_paths = list(cached["communes"]) + neighbours
         population = population or cached["population"]
         practitioners = practitioners or cached["practitioners"]
         facilities = facilities or cached["facilities"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ._errors import DownloadError, InputError, ParameterError, TerritoiresError, TerritoiresWarning
 from ._version import __version__
-from .analysis.apl import APLParameters, compute_apl, practitioner_supply
+from .analysis.apl import APLParameters, commune_supply, compute_apl, practitioner_supply
 from .analysis.catchments import CatchmentParameters, CatchmentResult, gravity_flows, mesh_catchments, split_communes
 from .analysis.fca import (
     FCAMethod,
@@ -33,6 +33,7 @@ from .analysis.fca import (
     three_step_fca,
     two_step_fca,
 )
+from .analysis.reach import communes_within_reach, near_the_edge
 from .analysis.road_network import travel_times_from_road_network
 from .analysis.tiers import TIER_LABELS, aggregate_apl, classify_access, population_by_tier
 from .analysis.travel_times import straight_line_times, travel_times_from_matrix
@@ -48,6 +49,7 @@ from .diagnostic import (
 )
 from .export.folium_map import make_map, save_map_html, save_map_html_from_geopackage
 from .export.geopackage import read_diagnostic_geopackage, save_diagnostic_geopackage
+from .export.output_set import OutputError, OutputSet, check_output_location, file_set
 from .export.qgis_style import save_qgis_styles
 from .export.raster import save_surface_geotiff
 from .export.report import save_report_html
@@ -77,6 +79,8 @@ __all__ = [
     "DownloadError",
     "FCAMethod",
     "InputError",
+    "OutputError",
+    "OutputSet",
     "ParameterError",
     "Surface",
     "TIER_LABELS",
@@ -86,9 +90,12 @@ __all__ = [
     "__version__",
     "aggregate_apl",
     "binary_weights",
+    "check_output_location",
     "classify_access",
+    "commune_supply",
     "communes_from_file",
     "communes_from_files",
+    "communes_within_reach",
     "compute_apl",
     "cost_matrix",
     "enhanced_two_step_fca",
@@ -96,6 +103,7 @@ __all__ = [
     "existing_cpts_from_frame",
     "facilities_from_bpe",
     "facilities_from_finess",
+    "file_set",
     "flows_from_file",
     "flows_from_frame",
     "former_codes_from_table",
@@ -107,6 +115,7 @@ __all__ = [
     "locate_in_communes",
     "make_map",
     "mesh_catchments",
+    "near_the_edge",
     "population_by_tier",
     "populations_from_csv",
     "practitioner_supply",

@@ -171,6 +171,25 @@ def check_output_location(
         )
 
 
+def _lock(fd: int) -> None:
+    """Take an exclusive lock on the open file ``fd`` without waiting; raise BlockingIOError when it is held.
+
+    The system releases it when the process ends, however it ends: a killed run never leaves a stale lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: lock one byte past the process id, which stays readable by others
+        import msvcrt
+
+        os.lseek(fd, 64, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            raise BlockingIOError(errno.EAGAIN, "verrou tenu") from None
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 @contextlib.contextmanager
 def _no_interrupt() -> Iterator[None]:
     """Defer Ctrl-C (SIGINT) for the few renames of the swap (main thread only)."""
@@ -250,15 +269,16 @@ class OutputSet:
         return sorted(p for p in self.folder.glob(start + "*") if "." not in p.name[len(start) :])
 
     def _acquire(self) -> None:
-        import fcntl
-
         while True:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _lock(fd)
             except BlockingIOError:
                 try:
-                    pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                    os.lseek(fd, 0, os.SEEK_SET)
+                    pid = os.read(fd, 32).decode(errors="replace").strip() or "?"
+                except OSError:
+                    pid = "?"
                 finally:
                     os.close(fd)
                 raise OutputError(
@@ -273,7 +293,8 @@ class OutputSet:
                 same = False
             if same:
                 os.ftruncate(fd, 0)
-                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+                os.write(fd, str(os.getpid()).encode())
                 self._lock_fd = fd
                 return
             os.close(fd)

@@ -28,13 +28,18 @@ from __future__ import annotations
 
 import importlib
 
-from ._errors import DownloadError, InputError, ParameterError, TerritoiresError, TerritoiresWarning
-from ._version import __version__
+from ._errors import DownloadError as DownloadError
+from ._errors import InputError as InputError
+from ._errors import ParameterError as ParameterError
+from ._errors import TerritoiresError as TerritoiresError
+from ._errors import TerritoiresWarning as TerritoiresWarning
+from ._version import __version__ as __version__
 
 #: Public name → module that defines it (imported on first use).
 _LAZY = {
     "APLParameters": "analysis.apl",
     "compute_apl": "analysis.apl",
+    "describe_supply": "analysis.apl",
     "practitioner_supply": "analysis.apl",
     "CatchmentParameters": "analysis.catchments",
     "CatchmentResult": "analysis.catchments",

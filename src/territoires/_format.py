@@ -60,7 +60,7 @@ def fr_num(x: float | None) -> str:
 
 
 def fr_pct(share: float | None, digits: int = 1) -> str:
-    """Format a share (0–1) as a percentage.
+    r"""Format a share (0–1) as a percentage.
 
     >>> fr_pct(0.0988)
     '9,9\xa0%'

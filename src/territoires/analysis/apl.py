@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .._errors import InputError, ParameterError, warn
-from .._format import fr_num
+from .._format import fr_int, fr_num
 from ..settings import (
     ACTIVITY_FLOOR,
     ACTIVITY_HIGH,
@@ -150,9 +150,9 @@ def practitioner_supply(practitioners: pd.DataFrame, params: APLParameters) -> t
 
 _METHOD_LABELS = {
     "activite": "activité plafonnée (règles DREES)",
-    "etp": "ETP × 5 400 consultations",
-    "effectif": "effectif × 5 400 consultations (activité et ETP inconnus)",
-    "nouvel_installe": "nouvel installé : 5 400 consultations",
+    "etp": f"ETP × {fr_int(CONSULTATIONS_PER_FTE)} consultations",
+    "effectif": f"effectif × {fr_int(CONSULTATIONS_PER_FTE)} consultations (activité et ETP inconnus)",
+    "nouvel_installe": f"nouvel installé : {fr_int(NEW_GP_ACTIVITY)} consultations",
 }
 
 
@@ -262,7 +262,7 @@ def compute_apl(
 def describe_supply(practitioners: pd.DataFrame, params: APLParameters | None = None) -> str:
     """Say in French how the supply was counted: practitioners (people, not rows) by rule of the DREES.
 
-    >>> describe_supply(pd.DataFrame({"etp": [1.0, float("nan")], "nombre": [0.5, 1.0]}))
+    >>> describe_supply(pd.DataFrame({"etp": [1.0, float("nan")], "nombre": [0.5, 1.0]})).replace("\u202f", " ")
     'ETP × 5 400 consultations : 0,5 ; effectif × 5 400 consultations (activité et ETP inconnus) : 1'
     """
     params = params or APLParameters()

@@ -37,6 +37,8 @@ def apl(inputs, options, out, formats) -> None:
     diagnostic = run_diagnostic(inputs, options, progress=progress)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    written = {f: save_table(diagnostic.communes, folder / f"apl.{f}", columns=APL_COLUMNS) for f in dict.fromkeys(formats)}
+    written = {
+        f: save_table(diagnostic.communes, folder / f"apl.{f}", columns=APL_COLUMNS) for f in dict.fromkeys(formats)
+    }
     click.echo(diagnostic.summary())
     written_files(written)

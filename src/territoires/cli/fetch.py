@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from . import Command
 from ..io.fetch import DATASETS, cache_directory, fetch_datasets, load_catalogue
+from . import Command
 from .options import cache_dir_opt
 
 

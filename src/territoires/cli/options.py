@@ -101,18 +101,9 @@ offline_opt = click.option(
 
 
 def out_dir_opt(default: str | None = None, help: str = "Dossier de sortie (créé au besoin)."):  # noqa: A002
-    """``--out`` / ``-o``: always the folder the command writes into."""
-    return click.option(
-        "-o",
-        "--out",
-        "--sortie",
-        "out",
-        type=click.Path(file_okay=False),
-        required=default is None,
-        default=default,
-        show_default=default is not None,
-        help=help,
-    )
+    """``--out`` / ``-o``: always the folder the command writes into (required when no default is given)."""
+    settings = {"required": True} if default is None else {"default": default, "show_default": bool(default)}
+    return click.option("-o", "--out", "--sortie", "out", type=click.Path(file_okay=False), help=help, **settings)
 
 
 def _split_range(value: str | None) -> int | tuple[int, int] | None:
@@ -140,8 +131,11 @@ SETTINGS: dict[str, Callable] = {
         help="Profession dont on mesure l'accessibilité.",
     ),
     "max_age": click.option(
-        "--max-age", "--age-max", "max_age", type=click.FloatRange(min=20), help="Exclut de l'offre les praticiens "
-        "plus âgés (ans).",
+        "--max-age",
+        "--age-max",
+        "max_age",
+        type=click.FloatRange(min=20),
+        help="Exclut de l'offre les praticiens plus âgés (ans).",
     ),  # fmt: skip
     "threshold": click.option(
         "--seuil",
@@ -159,11 +153,21 @@ SETTINGS: dict[str, Callable] = {
         help="Seuil du niveau « fragile » (type ZAC) : APL en dessous (4 par défaut pour les généralistes).",
     ),
     "min_pop": click.option(
-        "--min-pop", "--pop-min", "min_pop", type=click.FloatRange(min=1), default=12_000, show_default=True,
+        "--min-pop",
+        "--pop-min",
+        "min_pop",
+        type=click.FloatRange(min=1),
+        default=12_000,
+        show_default=True,
         help="Population minimale d'un territoire de CPTS.",
     ),  # fmt: skip
     "max_pop": click.option(
-        "--max-pop", "--pop-max", "max_pop", type=click.FloatRange(min=1), default=152_000, show_default=True,
+        "--max-pop",
+        "--pop-max",
+        "max_pop",
+        type=click.FloatRange(min=1),
+        default=152_000,
+        show_default=True,
         help="Population maximale d'un territoire de CPTS.",
     ),  # fmt: skip
     "target_pop": click.option(
@@ -177,7 +181,10 @@ SETTINGS: dict[str, Callable] = {
         "s'arrêter dès que tous dépassent le plancher.",
     ),
     "n_catchments": click.option(
-        "--nombre", "--n-catchments", "n_catchments", type=click.IntRange(min=1),
+        "--nombre",
+        "--n-catchments",
+        "n_catchments",
+        type=click.IntRange(min=1),
         help="Nombre de territoires à proposer (au total).",
     ),  # fmt: skip
     "per_departement": click.option(
@@ -194,13 +201,20 @@ SETTINGS: dict[str, Callable] = {
         "toute colonne des communes.",
     ),
     "seed": click.option(
-        "--graine", "--seed", "seed", type=int, default=0, show_default=True,
+        "--graine",
+        "--seed",
+        "seed",
+        type=int,
+        default=0,
+        show_default=True,
         help="Graine du départage des égalités (résultat identique pour une même graine).",
     ),  # fmt: skip
-    "no_cpts": click.option("--no-cpts", "--sans-cpts", "no_cpts", is_flag=True,
-                            help="Ne calcule pas les territoires de CPTS."),  # fmt: skip
-    "no_zones": click.option("--no-zones", "--sans-zones", "no_zones", is_flag=True,
-                             help="Ne calcule pas la surface des temps d'accès."),  # fmt: skip
+    "no_cpts": click.option(
+        "--no-cpts", "--sans-cpts", "no_cpts", is_flag=True, help="Ne calcule pas les territoires de CPTS."
+    ),  # fmt: skip
+    "no_zones": click.option(
+        "--no-zones", "--sans-zones", "no_zones", is_flag=True, help="Ne calcule pas la surface des temps d'accès."
+    ),  # fmt: skip
     "resolution": click.option(
         "--resolution",
         type=click.FloatRange(min=50),

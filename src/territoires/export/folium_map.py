@@ -330,7 +330,6 @@ def make_map(
     )
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     threshold = figures.threshold
-    consultations = figures.is_consultations
     breaks = apl_breaks(communes["apl"], metadata={"chiffres_cles": {"unit": figures.unit}})
 
     props = _communes_properties(communes, breaks, figures.tier_labels)

@@ -41,8 +41,9 @@ TABLE_FORMATS = (".csv", ".xlsx", ".gpkg", ".parquet")
 def round_for_display(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy with the columns of :data:`PRECISION` rounded (integers as nullable integers).
 
-    >>> round_for_display(pd.DataFrame({"apl": [2.3456], "population": [1234.6]})).iloc[0].tolist()
-    [2.35, 1235]
+    >>> t = round_for_display(pd.DataFrame({"apl": [2.3456], "population": [1234.6]}))
+    >>> float(t["apl"].iloc[0]), int(t["population"].iloc[0])
+    (2.35, 1235)
     """
     out = pd.DataFrame(frame).copy()
     for column, digits in PRECISION.items():

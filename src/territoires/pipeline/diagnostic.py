@@ -25,6 +25,11 @@ from ..analysis.key_figures import KeyFigures, compute_key_figures
 from ..analysis.road_network import travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
 from ..analysis.zones import travel_time_surface, zones_from_surface
+from ..export.folium_map import save_map_html
+from ..export.geopackage import save_diagnostic_geopackage
+from ..export.raster import save_surface_geotiff
+from ..export.report import save_report_html
+from ..export.tables import CATCHMENT_COLUMNS, save_table
 from ..io.cog import VintageReport, former_codes_from_table, reconcile_vintages, resolve_codes
 from ..io.communes import communes_from_files, departement_of
 from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
@@ -32,11 +37,6 @@ from ..io.facilities import facilities_from_finess
 from ..io.populations import join_populations, populations_from_csv
 from ..io.practitioners import locate_in_communes, practitioners_from_file
 from ..io.travel_times import travel_times_from_matrix
-from ..export.folium_map import save_map_html
-from ..export.geopackage import save_diagnostic_geopackage
-from ..export.raster import save_surface_geotiff
-from ..export.report import save_report_html
-from ..export.tables import CATCHMENT_COLUMNS, save_table
 from ..schemas import left_out_table
 from .inputs import DiagnosticInputs, DiagnosticOptions
 
@@ -397,7 +397,9 @@ def catchments_summary(diagnostic: Diagnostic) -> str:
     f = diagnostic.figures
     s = diagnostic.metadata.get("cpts", {})
     pops = k["population"]
-    before = "non renseignée (pas de fichier de CPTS existantes)" if f.coverage_before is None else fr_pct(f.coverage_before)
+    before = (
+        "non renseignée (pas de fichier de CPTS existantes)" if f.coverage_before is None else fr_pct(f.coverage_before)
+    )
     lines = [
         f"Territoires de CPTS : {fr_int(len(k))} ({fr_int(s.get('n_existing', 0))} existant(s), "
         f"{fr_int(s.get('n_proposed', 0))} proposé(s))",
@@ -462,8 +464,6 @@ def save_catchments(diagnostic: Diagnostic, out_dir: str | Path) -> dict[str, Pa
     layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
     if len(diagnostic.left_out):
         layers["left_out"] = diagnostic.left_out
-    written = {
-        "geopackage": save_diagnostic_geopackage(out_dir / "cpts.gpkg", layers, metadata=diagnostic.metadata)
-    }
+    written = {"geopackage": save_diagnostic_geopackage(out_dir / "cpts.gpkg", layers, metadata=diagnostic.metadata)}
     written["csv"] = save_table(diagnostic.communes, out_dir / "cpts.csv", columns=CATCHMENT_COLUMNS)
     return written

@@ -26,6 +26,7 @@ INPUT_ROLES: Mapping[str, str] = {
     "iris": "unités infra-communales (IRIS)",
 }
 
+
 @dataclass(frozen=True)
 class DiagnosticInputs:
     """The input files of a diagnosis; every path is checked to exist when the object is built.
@@ -163,7 +164,9 @@ class DiagnosticOptions:
     def __post_init__(self) -> None:
         problems = []
         if self.profession not in PROFESSIONS:
-            problems.append(f"profession inconnue : « {self.profession} » (attendu : {', '.join(sorted(PROFESSIONS))}).")
+            problems.append(
+                f"profession inconnue : « {self.profession} » (attendu : {', '.join(sorted(PROFESSIONS))})."
+            )
         if self.max_age is not None and not self.max_age > 0:
             problems.append(f"âge maximal invalide : {self.max_age} (attendu un nombre d'années > 0).")
         if self.thresholds is not None:

@@ -70,7 +70,7 @@ def no_computation(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the location must be checked before computing")
 
-    monkeypatch.setattr("territoires.cli.diagnose.run_diagnostic", refuse)
+    monkeypatch.setattr("territoires.pipeline.run_diagnostic", refuse)
 
 
 def test_full_disk_while_writing_keeps_the_previous_set(out, monkeypatch):
@@ -79,7 +79,7 @@ def test_full_disk_while_writing_keeps_the_previous_set(out, monkeypatch):
     def full(path, *args, **kwargs):  # the raster and the GeoPackage are written, then the disk fills up
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr("territoires.export.folium_map.save_map_html", full)
+    monkeypatch.setattr("territoires.pipeline.diagnostic.save_map_html", full)
     result = invoke([*DIAGNOSE, "--out", str(out)])
     assert result.exit_code == 2
     line = one_line(result)
@@ -93,7 +93,7 @@ def test_interrupt_while_writing_keeps_the_previous_set(out, monkeypatch):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("territoires.export.report.save_report_html", interrupt)
+    monkeypatch.setattr("territoires.pipeline.diagnostic.save_report_html", interrupt)
     result = invoke([*DIAGNOSE, "--out", str(out)])
     assert result.exit_code == 1  # click's "Aborted!"
     assert snapshot(out) == before
@@ -160,7 +160,7 @@ def test_not_enough_room_refused_before_computing(tmp_path, monkeypatch):
 def test_second_run_into_the_same_output_is_refused(out, monkeypatch):
     before = snapshot(out)
     no_computation(monkeypatch)
-    with pytest.raises(RuntimeError), OutputSet(out, DIAGNOSTIC_FILES):  # a first run holds the folder
+    with pytest.raises(RuntimeError), OutputSet(out, DIAGNOSTIC_FILES, key="diagnostic"):  # a first run holds it
         result = invoke([*DIAGNOSE, "--out", str(out)])
         assert result.exit_code == 2
         assert f"un autre calcul y écrit déjà (processus {os.getpid()})" in one_line(result)
@@ -212,7 +212,7 @@ def test_error_from_the_api_is_an_oserror_and_a_territoires_error(tmp_path):
 
 
 def test_cpts_gpkg_and_csv_are_one_set(tmp_path, monkeypatch):
-    target = tmp_path / "cpts.gpkg"
+    target = tmp_path
     result = invoke([*CPTS, "--out", str(target)])
     assert result.exit_code == 0, result.output
     before = snapshot(tmp_path)
@@ -230,9 +230,9 @@ def test_cpts_gpkg_and_csv_are_one_set(tmp_path, monkeypatch):
 
 def test_apl_read_only_folder_refused_before_computing(tmp_path, monkeypatch):
     read_only(monkeypatch, tmp_path)
-    monkeypatch.setattr("territoires.cli.apl._compute", lambda *a: pytest.fail("computed before the check"))
+    no_computation(monkeypatch)
     args = ["apl", "--communes", str(P["communes"]), "--population", str(P["population"]),
-            "--practitioners", str(P["practitioners"]), "--out", str(tmp_path / "apl.csv")]  # fmt: skip
+            "--practitioners", str(P["practitioners"]), "--out", str(tmp_path / "apl")]  # fmt: skip
     result = invoke(args)
     assert result.exit_code == 2
     assert "permission refusée" in one_line(result)

@@ -11,7 +11,7 @@ from shapely.geometry import box
 from territoires._errors import TerritoiresWarning
 from territoires.analysis.apl import compute_apl
 from territoires.analysis.reach import communes_within_reach, near_the_edge
-from territoires.diagnostic import run_diagnostic
+from territoires.pipeline import DiagnosticInputs, DiagnosticOptions, run_diagnostic
 
 #: A strip of 12 square communes of 5 km: cells 0-3 in département 31, cells 4-11 in the 32.
 CELL = 5000.0
@@ -73,11 +73,8 @@ def expected_apl() -> pd.Series:
 
 def test_departement_within_wider_files_equals_the_whole_computation(files):
     d = run_diagnostic(
-        files / "communes.geojson",
-        practitioners=files / "gp.csv",
-        departements=["31"],
-        catchments=False,
-        zones=False,
+        DiagnosticInputs(communes=files / "communes.geojson", practitioners=files / "gp.csv"),
+        DiagnosticOptions(departements=("31",), catchments=False, zones=False),
     )
     apl = d.communes.set_index("code_commune")["apl"]
     assert apl.index.tolist() == ["31001", "31002", "31003", "31004"]
@@ -85,10 +82,10 @@ def test_departement_within_wider_files_equals_the_whole_computation(files):
     np.testing.assert_allclose(apl.to_numpy(), whole.loc[apl.index].to_numpy(), rtol=0, atol=1e-12)
     counts = d.metadata["comptes"]
     assert counts["communes_voisines"] == 6  # cells 4-9
-    assert counts["praticiens"] == 2  # the territory's
+    assert d.figures.practitioners == 2  # the territory's
     assert counts["praticiens_voisins"] == 3  # cell 5, inside the ring
     assert counts["praticiens_hors_territoire"] == 7  # cell 5 and cell 10
-    assert d.communes["population"].sum() == 1000 + 1500 + 2000 + 1000  # the territory's inhabitants
+    assert d.figures.population == 1000 + 1500 + 2000 + 1000  # the territory's inhabitants
     assert "Communes voisines prises en compte dans l'APL (offre et demande à portée) : 6 (3 praticien(s))" in (
         d.summary()
     )
@@ -105,7 +102,10 @@ def expected_alone() -> np.ndarray:
 
 def test_territory_given_alone_warns_once_with_the_count_and_the_fix(files):
     with pytest.warns(TerritoiresWarning) as record:
-        d = run_diagnostic(files / "communes31.geojson", practitioners=files / "gp.csv", catchments=False, zones=False)
+        d = run_diagnostic(
+            DiagnosticInputs(communes=files / "communes31.geojson", practitioners=files / "gp.csv"),
+            DiagnosticOptions(catchments=False, zones=False),
+        )
     border = [str(w.message) for w in record if "biais de bord" in str(w.message)]
     assert len(border) == 1
     assert "4 commune(s) sur 4 sont à moins de 2 × 20 min" in border[0]

@@ -12,7 +12,7 @@ from conftest import SHARED_DATA, requires_shared
 
 from territoires.analysis.reach import near_the_edge
 from territoires.cli import cli
-from territoires.diagnostic import run_diagnostic
+from territoires.pipeline import DiagnosticInputs, DiagnosticOptions, run_diagnostic
 
 pytestmark = [requires_shared, pytest.mark.shared]
 
@@ -42,21 +42,23 @@ def gp_table(tmp_path_factory):
 def occitanie_run(gp_table):
     with pytest.warns(Warning):
         return run_diagnostic(
-            occitanie_files(), population=POPULATION, practitioners=gp_table, catchments=False, zones=False
+            DiagnosticInputs(communes=occitanie_files(), population=POPULATION, practitioners=gp_table),
+            DiagnosticOptions(catchments=False, zones=False),
         )
 
 
 def read_apl(path):
-    return pd.read_csv(path, sep=";", dtype={"code_commune": str}).set_index("code_commune")
+    return pd.read_parquet(path).set_index("code_commune")
 
 
 def test_apl_departement_31_on_occitanie_files_equals_the_region_wide_run(occitanie_run, gp_table, tmp_path):
-    args = ["apl", *[a for f in occitanie_files() for a in ("--communes", str(f))], "--population", str(POPULATION),
-            "--practitioners", str(gp_table), "--departement", "31", "--out", str(tmp_path / "apl31.csv")]  # fmt: skip
+    communes = [a for f in occitanie_files() for a in ("--communes", str(f))]
+    args = ["apl", *communes, "--population", str(POPULATION), "--practitioners", str(gp_table),
+            "--departement", "31", "--format", "parquet", "--out", str(tmp_path)]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "biais de bord" not in result.output
-    dep31 = read_apl(tmp_path / "apl31.csv")
+    dep31 = read_apl(tmp_path / "apl.parquet")
     assert len(dep31) == 586
     region = occitanie_run.communes.set_index("code_commune")
     # Communes of the 31 whose two reaches (2 × 20 min in straight line, 30.8 km) stay inside Occitanie: the
@@ -82,11 +84,12 @@ def test_apl_departement_31_on_occitanie_files_equals_the_region_wide_run(occita
 def test_haute_garonne_alone_differs_and_says_so(occitanie_run, gp_table):
     with pytest.warns(Warning) as record:
         alone = run_diagnostic(
-            [SHARED_DATA / "communes" / "communes-31-haute-garonne.geojson"],
-            population=POPULATION,
-            practitioners=gp_table,
-            catchments=False,
-            zones=False,
+            DiagnosticInputs(
+                communes=SHARED_DATA / "communes" / "communes-31-haute-garonne.geojson",
+                population=POPULATION,
+                practitioners=gp_table,
+            ),
+            DiagnosticOptions(catchments=False, zones=False),
         )
     border = [str(w.message) for w in record if "biais de bord" in str(w.message)]
     assert len(border) == 1 and "586 commune(s) sur 586" in border[0]

@@ -7,7 +7,7 @@ import pytest
 from territoires.analysis.apl import APLParameters, commune_supply, compute_apl
 from territoires.analysis.catchments import gravity_matrix
 from territoires.demo.generate import demo_paths
-from territoires.diagnostic import run_catchments
+from territoires.pipeline import DiagnosticInputs, run_catchments
 
 
 def test_commune_supply_applies_activity_then_fte_then_head_count():
@@ -32,7 +32,9 @@ def test_commune_supply_applies_activity_then_fte_then_head_count():
 def rpps_catchments():
     p = demo_paths()
     with pytest.warns(Warning):  # 2 RPPS rows with a foreign address are left out, and said so
-        return run_catchments(p["communes"], population=p["population"], practitioners=p["rpps"])
+        return run_catchments(
+            DiagnosticInputs(communes=p["communes"], population=p["population"], practitioners=p["rpps"])
+        )
 
 
 def test_rpps_input_drives_the_gravity_flows_with_the_practitioners_supply(rpps_catchments):

@@ -34,7 +34,7 @@ def invoke(args):
 def one_line(result):
     lines = [line for line in result.output.splitlines() if line.startswith("Erreur")]
     assert len(lines) == 1, result.output
-    assert "Traceback" not in result.output
+    assert "Traceback" not in result.output and "[Errno" not in lines[0]
     return lines[0]
 
 
@@ -243,3 +243,31 @@ def test_map_is_byte_identical_from_one_run_to_the_next(previous, tmp_path):
     result = invoke([*DIAGNOSE, "--out", str(tmp_path / "again")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "again" / "carte.html").read_bytes() == (previous / "carte.html").read_bytes()
+
+
+def test_lock_held_by_another_process_then_killed(tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "sortie"
+    holder = (
+        "import sys, time; from territoires.export.output_set import OutputSet, DIAGNOSTIC_FILES\n"
+        f"s = OutputSet({str(target)!r}, DIAGNOSTIC_FILES, key='diagnostic'); s.__enter__()\n"
+        "print('pris', flush=True); time.sleep(600)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        assert proc.stdout.readline().strip() == "pris"
+        no_computation(monkeypatch)
+        result = invoke([*DIAGNOSE, "--out", str(target)])
+        assert result.exit_code == 2
+        assert f"un autre calcul y écrit déjà (processus {proc.pid})" in one_line(result)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    # Killed outright: its lock file and staging folder stay behind, the system released the lock.
+    assert (target / ".territoires-verrou.diagnostic").exists()
+    with OutputSet(target, DIAGNOSTIC_FILES, key="diagnostic") as staging:
+        (staging / "carte.html").write_text("nouvelle")
+    assert sorted(p.name for p in target.iterdir()) == ["carte.html"]  # lock and leftovers cleared

@@ -47,6 +47,9 @@ MARGIN_BYTES = 20 * 1024 * 1024
 class OutputError(OSError, TerritoiresError):
     """The outputs cannot be written where asked (location, room, name, lock); previous results are intact."""
 
+    def __str__(self) -> str:  # the French message alone, without OSError's "[Errno n]"
+        return self.strerror or super().__str__()
+
 
 def _fr_size(n: float) -> str:  # TODO _format
     return f"{n / 1024**2:,.0f} Mo".replace(",", "\u202f")

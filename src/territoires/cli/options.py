@@ -356,7 +356,9 @@ def output_set(out: str | Path, names, inputs, *, key: str):
     """
     from ..export.output_set import OutputSet, estimate_output_bytes
 
-    return OutputSet(out, names, needed_bytes=estimate_output_bytes(inputs.as_dict().values()), key=key)
+    paths = inputs.as_dict()
+    geometries = [paths.pop("communes"), paths.pop("iris", None)]
+    return OutputSet(out, names, needed_bytes=estimate_output_bytes(geometries, others=paths.values()), key=key)
 
 
 def written_files(paths: dict[str, Path]) -> None:

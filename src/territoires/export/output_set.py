@@ -88,22 +88,9 @@ def _existing_ancestor(path: Path) -> Path:
     return p
 
 
-def estimate_output_bytes(inputs: Iterable[str | Path | None] = (), *, communes: int | None = None) -> int:
-    """Return a conservative estimate (bytes) of the outputs of a run on these inputs.
-
-    The GeoPackage holds the contours two or three times (communes, catchments, zones), the map once more
-    (simplified), the report and tables little: three times the inputs, plus 30 kB per commune when the count is
-    known (rows, raster cells), plus 5 MB.
-
-    Parameters
-    ----------
-    inputs
-        Input files or folders (``None`` entries are skipped).
-    communes
-        Number of communes, when known.
-    """
+def _size(items: Iterable[str | Path | Iterable[str | Path] | None]) -> int:
     total = 0
-    for item in inputs:
+    for item in items:
         if item is None:
             continue
         for p in [item] if isinstance(item, (str, Path)) else item:
@@ -112,7 +99,31 @@ def estimate_output_bytes(inputs: Iterable[str | Path | None] = (), *, communes:
                 total += sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
             elif p.is_file():
                 total += p.stat().st_size
-    return 3 * total + 30_000 * (communes or 0) + 5 * 1024 * 1024
+    return total
+
+
+def estimate_output_bytes(
+    geometries: Iterable[str | Path | Iterable[str | Path] | None] = (),
+    *,
+    others: Iterable[str | Path | Iterable[str | Path] | None] = (),
+    communes: int | None = None,
+) -> int:
+    """Return a conservative estimate (bytes) of the outputs of a run on these inputs.
+
+    The outputs hold the contours two or three times (GeoPackage layers of communes, catchments and zones, the
+    map): three times the size of the geometry inputs; the tables (practitioners, facilities, flows) a tenth of
+    theirs; 30 kB per commune when the count is known (rows, raster cells); plus 5 MB.
+
+    Parameters
+    ----------
+    geometries
+        Commune boundaries and other polygons (IRIS): files or folders, ``None`` entries skipped.
+    others
+        The other input files (practitioners, populations, facilities, flows…).
+    communes
+        Number of communes, when known.
+    """
+    return 3 * _size(geometries) + _size(others) // 10 + 30_000 * (communes or 0) + 5 * 1024 * 1024
 
 
 def check_output_location(

@@ -137,3 +137,16 @@ def test_cached_communes_lists_every_checked_departement_file(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     # 81 is not in the manifest (never checked), 09 is half downloaded: neither is used.
     assert [p.name for p in cached_communes(cache_dir=tmp_path)] == ["communes_31.geojson", "communes_32.geojson"]
+
+
+@pytest.mark.parametrize(("hole_m", "flagged"), [(200.0, False), (1500.0, True)])
+def test_small_gaps_of_simplified_contours_are_not_an_edge(hole_m, flagged):
+    # 5 × 5 cells of 5 km; the centre cell's point is 12.5 km from the outer edge, beyond 2 × 5 min (7.7 km). A hole
+    # near it counts as an edge only from 1 km² on (an enclave), not a 200 m gap between simplified contours.
+    cells = [box(x * CELL, y * CELL, (x + 1) * CELL, (y + 1) * CELL) for y in range(5) for x in range(5)]
+    c = 2.5 * CELL + 1000.0
+    cells[12] = cells[12].difference(box(c, c, c + hole_m, c + hole_m))
+    grid = gpd.GeoDataFrame({"code_commune": [f"{i:05d}" for i in range(25)]}, geometry=cells, crs=2154)
+    near = near_the_edge(grid, max_minutes=5.0)
+    assert near[12] == flagged
+    assert near.sum() == 24 + flagged  # every other centre is 2.5 or 7.5 km from the outer edge

@@ -22,6 +22,8 @@ from .travel_times import commune_points, straight_line_pairs
 
 #: Upper bound of a road speed (km/h), straight line, used to bound road-network times from below.
 FASTEST_KMH = 130.0
+#: Holes in the union of the communes smaller than this (m²) are gaps of simplified contours, not an edge.
+HOLE_M2 = 1_000_000.0
 
 
 def communes_within_reach(
@@ -115,6 +117,15 @@ def near_the_edge(communes, *, max_minutes: float, detour_factor: float = 1.3, s
     if len(communes) == 0:
         return np.zeros(0, dtype=bool)
     radius_m = steps * max_minutes / 60.0 * speed_kmh * 1000.0 / detour_factor
-    outline = shapely.boundary(shapely.union_all(shapely.make_valid(communes.geometry.to_numpy())))
+    union = shapely.union_all(shapely.make_valid(communes.geometry.to_numpy()))
+    # The outline: outer rings, and the holes of at least HOLE_M2 (an enclave); the slivers left between
+    # neighbouring communes by simplified contours are not an edge.
+    rings = []
+    for part in shapely.get_parts(union):
+        if not isinstance(part, shapely.Polygon):
+            continue
+        rings.append(part.exterior)
+        rings += [r for r in part.interiors if shapely.Polygon(r).area >= HOLE_M2]
+    outline = shapely.multilinestrings(rings)
     points = shapely.points(commune_points(communes))
     return shapely.distance(points, outline) < radius_m

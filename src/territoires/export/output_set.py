@@ -65,6 +65,12 @@ _REASONS = {
     errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
     errno.EISDIR: "un dossier porte déjà ce nom",
     errno.EEXIST: "un fichier porte déjà ce nom",
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.ENOTEMPTY: "dossier non vide",
+    errno.EBUSY: "ressource occupée",
+    errno.EIO: "erreur d'entrée-sortie du disque",
+    errno.EMFILE: "trop de fichiers ouverts",
+    errno.EXDEV: "déplacement impossible entre deux disques",
 }
 
 

@@ -271,3 +271,27 @@ def test_lock_held_by_another_process_then_killed(tmp_path, monkeypatch):
     with OutputSet(target, DIAGNOSTIC_FILES, key="diagnostic") as staging:
         (staging / "carte.html").write_text("nouvelle")
     assert sorted(p.name for p in target.iterdir()) == ["carte.html"]  # lock and leftovers cleared
+
+
+def test_raster_estimate_is_two_float32_bands_over_the_extent(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    strip = gpd.GeoDataFrame({"code": ["31001"]}, geometry=[box(500_000, 6_200_000, 560_000, 6_205_000)], crs=2154)
+    strip.to_file(tmp_path / "c.gpkg", driver="GPKG")
+    # 60 km × 5 km at 500 m: (120 + 1) × (10 + 1) cells, 2 bands of 4 bytes.
+    assert output_set.estimate_raster_bytes([tmp_path / "c.gpkg"], resolution=500) == 121 * 11 * 8
+
+
+def test_fine_raster_that_cannot_fit_is_refused_before_computing(tmp_path, monkeypatch):
+    no_computation(monkeypatch)
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(output_set.shutil, "disk_usage", lambda p: usage._replace(free=40 * 1024**2))
+    args = [a for a in DIAGNOSE if a not in ("--resolution", "3000")]
+    # 40 MB free: enough at 500 m (≈ 26 MB needed: the check passes and the computation is reached)…
+    passed = invoke([*args, "--resolution", "500", "--out", str(tmp_path / "a")])
+    assert isinstance(passed.exception, AssertionError) and "before computing" in str(passed.exception)
+    # …not at 50 m: the raster alone is ≈ 32 MB (2 float32 bands over the demo's extent).
+    result = invoke([*args, "--resolution", "50", "--out", str(tmp_path / "b")])
+    assert result.exit_code == 2
+    assert "40 Mo libres sur le disque, il en faut environ 56 Mo" in one_line(result)

@@ -19,9 +19,11 @@ from .options import (
 def _run(inputs, options, out: str, *, offline: bool) -> None:
     """Check and lock ``out``, compute, write the set aside and swap it in (see export.output_set)."""
     from ..export.output_set import DIAGNOSTIC_FILES
-    from ..pipeline import run_diagnostic, save_diagnostic
+    from ..pipeline import DiagnosticOptions, run_diagnostic, save_diagnostic
 
-    outputs = output_set(out, DIAGNOSTIC_FILES, inputs, key="diagnostic")
+    options = options or DiagnosticOptions()
+    resolution = options.resolution if options.zones else None
+    outputs = output_set(out, DIAGNOSTIC_FILES, inputs, key="diagnostic", resolution=resolution)
     with outputs as staging:
         diagnostic = run_diagnostic(inputs, options, progress=progress)
         info("[écriture] GeoPackage, carte et rapport…")

@@ -348,17 +348,21 @@ def _settings_values(values: dict) -> dict:
     return out
 
 
-def output_set(out: str | Path, names, inputs, *, key: str):
+def output_set(out: str | Path, names, inputs, *, key: str, resolution: float | None = None):
     """Return the :class:`~territoires.export.output_set.OutputSet` of a command: checked and locked on entry.
 
     Entered before the computation, so that a folder that cannot take the outputs (read-only, full, name too long,
     another run writing) stops the command at once; the files are written into the set's staging folder.
+    ``resolution`` (metres): the travel-time raster is written too, its size is added to the estimate.
     """
-    from ..export.output_set import OutputSet, estimate_output_bytes
+    from ..export.output_set import OutputSet, estimate_output_bytes, estimate_raster_bytes
 
     paths = inputs.as_dict()
     geometries = [paths.pop("communes"), paths.pop("iris", None)]
-    return OutputSet(out, names, needed_bytes=estimate_output_bytes(geometries, others=paths.values()), key=key)
+    needed = estimate_output_bytes(geometries, others=paths.values())
+    if resolution:
+        needed += estimate_raster_bytes(inputs.communes, resolution=resolution)
+    return OutputSet(out, names, needed_bytes=needed, key=key)
 
 
 def written_files(paths: dict[str, Path]) -> None:

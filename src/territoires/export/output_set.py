@@ -132,6 +132,45 @@ def estimate_output_bytes(
     return 3 * _size(geometries) + _size(others) // 10 + 30_000 * (communes or 0) + 5 * 1024 * 1024
 
 
+def estimate_raster_bytes(communes: Iterable[str | Path], *, resolution: float) -> int:
+    """Return an upper bound (bytes) of the travel-time GeoTIFF over the extent of the commune files.
+
+    Two float32 bands over the bounding box of every file, uncompressed (the file is compressed: a bound).
+    Files whose extent cannot be read cheaply are skipped.
+
+    Parameters
+    ----------
+    communes
+        Commune boundary files or folders of files.
+    resolution
+        Cell size (metres).
+    """
+    import math
+
+    import pyogrio
+
+    boxes = []
+    for item in communes:
+        p = Path(item)
+        for f in sorted(p.iterdir()) if p.is_dir() else [p]:
+            try:
+                info = pyogrio.read_info(f, force_total_bounds=True)
+            except Exception:  # noqa: BLE001 - not a vector file, or a driver without bounds: no estimate
+                continue
+            xmin, ymin, xmax, ymax = info["total_bounds"]
+            crs = str(info.get("crs") or "")
+            if crs.endswith(":4326") or crs.endswith("CRS84") or (abs(xmax) <= 180 and abs(ymax) <= 90):
+                km = 111.32
+                xmin, xmax = (x * km * 1000 * math.cos(math.radians((ymin + ymax) / 2)) for x in (xmin, xmax))
+                ymin, ymax = ymin * km * 1000, ymax * km * 1000
+            boxes.append((xmin, ymin, xmax, ymax))
+    if not boxes:
+        return 0
+    width = max(b[2] for b in boxes) - min(b[0] for b in boxes)
+    height = max(b[3] for b in boxes) - min(b[1] for b in boxes)
+    return int(2 * 4 * math.ceil(width / resolution + 1) * math.ceil(height / resolution + 1))
+
+
 def check_output_location(
     target: str | Path, names: Sequence[str], *, needed_bytes: int = 0, key: str = "resultats"
 ) -> None:

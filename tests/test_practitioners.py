@@ -159,7 +159,7 @@ def test_table_with_commune_codes_french_numbers_and_duplicates():
     left = table.attrs["left_out"]
     assert [(r["ligne"], r["motif"]) for r in left] == [
         (6, "ni coordonnées ni code commune"),
-        (8, "ligne en double (identique à la ligne 7)"),
+        (8, "activité en double (même identifiant, même site que la ligne 7)"),
     ]
 
 
@@ -313,3 +313,49 @@ def test_locate_does_not_modify_its_inputs(communes):
     quiet(locate_in_communes, table, communes)
     pd.testing.assert_frame_equal(pd.DataFrame(table), pd.DataFrame(before))
     pd.testing.assert_frame_equal(pd.DataFrame(communes), pd.DataFrame(communes_before))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Identical rows are distinct practitioners unless an identifier says otherwise (issue 10, item 1)
+
+
+def test_identical_rows_without_identifier_are_distinct_practitioners(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune,etp\n31555,1\n31555,1\n31555,1\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = practitioners_from_table(path)
+    assert len(table) == 3
+    assert table["nombre"].sum() == 3.0
+    assert table.attrs["left_out"] == []
+
+
+def test_single_code_commune_column_is_one_practitioner_per_row(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune\n31555\n31555\n48095\n", encoding="utf-8")
+    table = practitioners_from_table(path)
+    assert table["code_commune"].tolist() == ["31555", "31555", "48095"]
+
+
+def test_same_identifier_same_site_is_merged_and_told(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("rpps;code_commune\n1;31555\n1;31555\n1;48095\n2;31555\n", encoding="utf-8")
+    with pytest.warns(TerritoiresWarning, match=r"1 ligne\(s\) écartée\(s\) sur 4 : 1 activité en double"):
+        table = practitioners_from_table(path)
+    assert table["id"].tolist() == ["1", "1", "2"]  # one person, two sites: two activities
+    assert [(r["ligne"], r["identifiant"]) for r in table.attrs["left_out"]] == [(3, "1")]
+    assert "même site que la ligne 2" in table.attrs["left_out"][0]["motif"]
+
+
+def test_thousands_separator_in_activity_is_read_and_told(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune;activite\n31555;4,500\n31555;3,600\n31555;6000\n", encoding="utf-8")
+    with pytest.warns(TerritoiresWarning, match="séparateur de milliers"):
+        table = practitioners_from_table(path)
+    assert table["activite"].tolist() == [4500.0, 3600.0, 6000.0]
+
+
+def test_decimal_etp_stays_decimal(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune;etp\n31555;0,5\n31555;1\n", encoding="utf-8")
+    assert practitioners_from_table(path)["etp"].tolist() == [0.5, 1.0]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import InputError
+from ._columns import find_column
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
 _SEPARATORS = (";", ",", "\t", "|")
@@ -46,6 +47,7 @@ def read_table(
     encoding: str | None = None,
     dtype: Mapping[str, object] | None = None,
     text_columns: Iterable[str] = (),
+    single_column: str | None = None,
 ) -> pd.DataFrame:
     """Read a delimited text file (CSV, ``;`` or ``|`` separated) into a DataFrame of text.
 
@@ -61,6 +63,10 @@ def read_table(
         Column types; every other column is read as text so that codes keep their leading zeros.
     text_columns
         Unused, kept for symmetry with :func:`pandas.read_csv` users; all columns are text by default.
+    single_column
+        A canonical column name (see :data:`~territoires.io._columns.SYNONYMS`) that may make up the whole
+        table (e.g. ``"code_commune"``: one practitioner per row); any other single-column table is refused as
+        a separator problem.
 
     Raises
     ------
@@ -95,7 +101,13 @@ def read_table(
     table.columns = [str(c).strip() for c in table.columns]
     # A trailing separator (RPPS files end every line with '|') creates an empty unnamed column.
     table = table.loc[:, [c for c in table.columns if c and not c.startswith("Unnamed:")]]
-    if table.shape[1] <= 1:
+    lone_ok = (
+        single_column is not None
+        and table.shape[1] == 1
+        and find_column(table.columns, single_column) is not None
+        and not any(s in first_line for s in _SEPARATORS)
+    )
+    if table.shape[1] <= 1 and not lone_ok:
         raise InputError(
             f"{path}: une seule colonne lue avec le séparateur {sep!r} ({what}); "
             f"vérifiez le séparateur (';', ',', tabulation ou '|') de la ligne d'en-tête : {first_line[:120]!r}"

@@ -13,7 +13,7 @@ import shapely
 
 from .._errors import InputError, warn
 from ..settings import CRS_METROPOLE, CRS_OVERSEAS
-from ._columns import find_column, normalise_commune_codes, require_column, to_number
+from ._columns import find_column, normalise_commune_codes, require_column, to_count
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def communes_from_file(
     out["epci"] = raw[epci_col].astype("string").to_numpy() if epci_col else pd.NA
     pop_col = find_column(raw.columns, "population")
     if pop_col:
-        out["population"] = to_number(raw[pop_col].reset_index(drop=True), source=source, column=pop_col).to_numpy()
+        out["population"] = to_count(raw[pop_col].reset_index(drop=True), source=source, column=pop_col).to_numpy()
 
     dup = out["code_commune"].duplicated(keep=False)
     if dup.any():

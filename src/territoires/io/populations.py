@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._errors import InputError, warn
 from ..settings import AGE_WEIGHTS
-from ._columns import find_column, normalise_commune_codes, require_column, to_number
+from ._columns import find_column, normalise_commune_codes, require_column, to_count, to_number
 from ._tables import read_table
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def populations_from_csv(
         band_total = band_values.sum(axis=1).to_numpy()
     left_out: list[dict] = []
     if pop_col is not None:
-        out["population"] = to_number(table[pop_col], source=source, column=pop_col, allow_missing=True)
+        out["population"] = to_count(table[pop_col], source=source, column=pop_col, allow_missing=True)
         empty = out["population"].isna()
         if empty.any():
             left_out = [

@@ -29,7 +29,7 @@ from pyproj.exceptions import CRSError
 from .._errors import InputError, ParameterError, warn
 from ..schemas import PRACTITIONER_COLUMNS, PROFESSIONS
 from ..settings import CRS_WEB
-from ._columns import find_column, normalise_name, to_number
+from ._columns import find_column, normalise_name, to_count, to_number
 from ._left_out import left_out_records, warn_left_out
 from ._tables import detect_encoding, read_table
 
@@ -106,6 +106,16 @@ RPPS_GP_SAVOIR_FAIRE = frozenset({"SM26", "SM53", "SM54"})
 MODES = {"L": "liberal", "S": "salarie", "B": "benevole"}
 
 _NUMERIC = ("activite", "etp", "age", "nombre")
+#: Identifier columns of a generic table: RPPS, ADELI, Annuaire Santé ``Identifiant PP``.
+_ID_SYNONYMS = (
+    "id", "identifiant", "Identifiant PP", "Identification nationale PP", "rpps", "numero_rpps", "num_rpps",
+    "adeli", "numero_adeli", "id_praticien",
+)  # fmt: skip
+#: Site columns of a generic table, telling apart two sites of one person in the same commune.
+_SITE_SYNONYMS = (
+    "site", "id_site", "siret", "Numéro SIRET site", "finess", "Numéro FINESS site",
+    "Identifiant technique de la structure", "adresse",
+)  # fmt: skip
 _VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".fgb"}
 
 
@@ -370,8 +380,11 @@ def practitioners_from_table(
     -------
     geopandas.GeoDataFrame
         The practitioners schema; geometry None where the row only has a commune code (see
-        :func:`locate_in_communes`). Rows with neither a location nor a commune code, and exact duplicates, are
-        listed in ``attrs["left_out"]``.
+        :func:`locate_in_communes`). Rows with neither a location nor a commune code are listed in
+        ``attrs["left_out"]``. Identical rows are distinct practitioners (a table with one row per practitioner
+        and no identifier, even a single ``code_commune`` column, is valid); only rows with the same identifier
+        (``id``, ``rpps``, ``adeli``, ``Identifiant PP``...) at the same site (commune, point, ``siret`` or
+        ``finess`` of the site) and profession are merged, and those are listed in ``attrs["left_out"]``.
 
     Raises
     ------
@@ -430,7 +443,10 @@ def practitioners_from_table(
         if col is None:
             numbers[name] = pd.Series(1.0 if name == "nombre" else np.nan, index=table.index)
             continue
-        values = to_number(table[col], source=source, column=col, allow_missing=True)
+        if name in ("activite", "nombre"):
+            values = to_count(table[col], source=source, column=col, integer=False, allow_missing=True)
+        else:
+            values = to_number(table[col], source=source, column=col, allow_missing=True)
         negative = values < 0
         if bool(negative.any()):
             rows = ", ".join(f"ligne {i + 2} : {table[col][i]!r}" for i in list(table.index[negative])[:5])
@@ -447,7 +463,7 @@ def practitioners_from_table(
     else:
         prof = pd.Series(profession or "medecin_generaliste", index=table.index, dtype=object)
 
-    id_col = find_column(cols, "id", synonyms=("id", "identifiant", "Identifiant PP", "rpps", "adeli"))
+    id_col = find_column(cols, "id", synonyms=_ID_SYNONYMS)
     name_col = find_column(cols, "nom", synonyms=("nom", "name", "nom_praticien", "raison_sociale"))
     spec_col = find_column(cols, "specialite", synonyms=("specialite", "spécialité", "Libellé savoir-faire"))
     mode_col = find_column(cols, "mode_exercice", synonyms=("mode_exercice", "mode", "Code mode exercice"))
@@ -475,10 +491,26 @@ def practitioners_from_table(
     located = geom.notna() & ~geom.is_empty if geometry is not None else pd.Series(False, index=table.index)
     motif = pd.Series(pd.NA, index=table.index, dtype=object)
     motif = motif.mask(~located.to_numpy() & codes.isna().to_numpy(), "ni coordonnées ni code commune")
-    signature = pd.util.hash_pandas_object(table.astype(object), index=False)
-    dup = signature.duplicated(keep="first") & motif.isna()
-    firsts = pd.Series(lines, index=table.index).groupby(signature).transform("first")
-    motif = motif.mask(dup, "ligne en double (identique à la ligne " + firsts.astype(str) + ")")
+    if id_col is not None:
+        # Without an identifier, identical rows are distinct practitioners (one row per practitioner); with one,
+        # the same person twice at the same site (commune, point, site column) is one activity.
+        site_col = find_column(cols, "site", synonyms=_SITE_SYNONYMS)
+        key = pd.DataFrame(
+            {
+                "id": frame["id"].astype(str),
+                "site": _text(table, site_col).fillna("").astype(str),
+                "code": codes.fillna("").astype(str),
+                "point": geom.to_wkb(hex=True).fillna("").astype(str) if geometry is not None else "",
+                "profession": prof.astype(str),
+            },
+            index=table.index,
+        )
+        signature = pd.util.hash_pandas_object(key, index=False)
+        dup = signature.duplicated(keep="first") & motif.isna() & frame["id"].notna()
+        firsts = pd.Series(lines, index=table.index).groupby(signature).transform("first")
+        motif = motif.mask(
+            dup, "activité en double (même identifiant, même site que la ligne " + firsts.astype(str) + ")"
+        )
     if prof_col is not None and profession is not None:
         selected = prof.eq(profession)
     else:
@@ -503,7 +535,7 @@ def _read_any(path: Path, *, crs) -> tuple[pd.DataFrame, gpd.GeoSeries | None]:
     """Read a delimited or vector file; return its attributes (text) and point geometries (or None)."""
     source = str(path)
     if path.suffix.lower() not in _VECTOR_SUFFIXES:
-        return read_table(path, what="praticiens"), None
+        return read_table(path, what="praticiens", single_column="code_commune"), None
     if not path.exists():
         raise InputError(f"{source}: fichier introuvable (praticiens).")
     try:

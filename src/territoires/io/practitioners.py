@@ -623,8 +623,11 @@ _PROFESSION_WORDS = {
 
 
 def _professions_from_text(values: pd.Series, *, source: str, column: str) -> pd.Series:
-    keys = values.map(lambda v: None if pd.isna(v) else _PROFESSION_WORDS.get(normalise_name(v), "?"))
-    keys = keys.fillna("medecin_generaliste")
+    # A national file has millions of rows but a few dozen spellings: fold each distinct value once.
+    distinct = pd.unique(values.dropna())
+    folded = {v: _PROFESSION_WORDS.get(normalise_name(v), "?") for v in distinct}
+    keys = values.map(folded).astype(object)
+    keys = keys.where(values.notna(), "medecin_generaliste")
     bad = keys.eq("?")
     if bool(bad.any()):
         rows = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad])[:5])
@@ -637,6 +640,7 @@ def _professions_from_text(values: pd.Series, *, source: str, column: str) -> pd
 
 
 def _modes_from_text(values: pd.Series) -> pd.Series:
+    """Map modes of practice (``L``, ``libéral``...) to ``liberal``/``salarie``/``benevole``, distinct values once."""
     words = {
         "l": "liberal",
         "liberal": "liberal",
@@ -645,7 +649,8 @@ def _modes_from_text(values: pd.Series) -> pd.Series:
         "b": "benevole",
     }
     words["benevole"] = "benevole"
-    return values.map(lambda v: None if pd.isna(v) else words.get(normalise_name(v))).astype(object)
+    folded = {v: words.get(normalise_name(v)) for v in pd.unique(values.dropna())}
+    return values.map(folded).astype(object).where(values.notna(), None)
 
 
 def _text(table: pd.DataFrame, column: str | None) -> pd.Series:

@@ -359,3 +359,32 @@ def test_decimal_etp_stays_decimal(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("code_commune;etp\n31555;0,5\n31555;1\n", encoding="utf-8")
     assert practitioners_from_table(path)["etp"].tolist() == [0.5, 1.0]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Unknown codes named, codes elsewhere counted (issue 10, item 5)
+
+
+def test_split_by_territory_names_unknown_codes_and_counts_those_elsewhere(tmp_path):
+    from territoires.io.practitioners import split_by_territory
+
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune;x;y\n48095;;\n99999;;\n31555;;\n31555;;\n31000;;\n48999;;\n09122;;\n;1;2\n")
+    raw = practitioners_from_table(path, crs="EPSG:2154")
+    with pytest.warns(TerritoiresWarning, match=r"3 ligne\(s\) au code commune inconnu .*ligne 3 : 99999"):
+        split = split_by_territory(
+            raw, ["48"], known_codes={"48095", "48061"}, known_departements={"48"}, former_codes={"48001": "48095"}
+        )
+    # 48095 is in the territory; the row with only a point is located later.
+    assert split.inside["source_ligne"].tolist() == [2, 9]
+    assert [(r["ligne"], r["motif"]) for r in split.unknown] == [
+        (3, "code commune inconnu (99999)"),  # département 99 does not exist
+        (6, "code commune inconnu (31000 : un code postal ?)"),
+        (7, "code commune inconnu (48999)"),  # Lozère is covered by the table: 48999 is not in it
+    ]
+    assert split.n_outside == 3.0  # two in Toulouse, one in 09122: real communes, other départements
+    assert split.outside_codes() == ["31555", "09122"]
+    assert (
+        split.summary() == "3 praticien(s) hors territoire (communes 31555, 09122), 3 ligne(s) au code commune inconnu."
+    )
+    assert [r["motif"] for r in split.inside.attrs["left_out"]] == [r["motif"] for r in split.unknown]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,9 +20,9 @@ import pandas as pd
 
 from ._errors import InputError, ParameterError
 from ._version import __version__
-from .io.cog import VintageReport, former_codes_from_table, reconcile_vintages, resolve_codes
+from .io.cog import VintageReport, arrondissements_to_communes, reconcile_vintages
 from .io.communes import communes_from_files, departement_of
-from .io.populations import join_populations, populations_from_csv
+from .io.populations import communes_with_populations
 from .schemas import left_out_table
 from .settings import APL_THRESHOLD
 
@@ -90,18 +90,13 @@ def load_territory(
     codes_map = dict(former_codes or {})
     outside = 0
     if population is not None:
-        pops = populations_from_csv(population)
+        gdf, report, codes_map, outside, pops = communes_with_populations(gdf, population, former_codes=former_codes)
+        outside = int(outside)
         left.append(pops)
-        if not codes_map and "anciens_codes" in pops.columns:
-            codes_map = former_codes_from_table(pops)
-        territory_deps = set(departement_of(gdf["code_commune"]))
-        in_territory = departement_of(pops["code_commune"]).isin(territory_deps)
-        outside = int(pops.loc[~in_territory, "population"].sum())
-        pops_here = pops.loc[in_territory]
-        gdf, report = reconcile_vintages(gdf, codes_map, current_codes=pd.Index(pops_here["code_commune"]))
-        gdf = join_populations(gdf, pops_here, source=str(population))
     else:
+        codes_map = {**arrondissements_to_communes(gdf["code_commune"]), **codes_map}
         gdf, report = reconcile_vintages(gdf, codes_map)
+        report = replace(report, repaired_geometries=int(gdf.attrs.get("repaired_geometries", 0)))
         if "population" not in gdf.columns:
             msg = (
                 f"{gdf.attrs.get('source', 'communes')}: pas de colonne de population dans les contours ; "
@@ -244,7 +239,12 @@ class Diagnostic:
             f"({m.get('codes_rattaches', 0)} ancien(s) code(s) rattaché(s))",
             f"Population : {_int(self.communes['population'].sum())} habitants",
             f"Praticiens retenus : {_int(m.get('praticiens', 0))} ; lignes écartées : {_int(len(self.left_out))}"
-            + (f" ; hors territoire : {_int(extra)}" if extra else ""),
+            + (f" ; hors territoire : {_int(extra)}" if extra else "")
+            + (
+                f" ({', '.join(m['praticiens_hors_territoire_communes'])}…)"
+                if extra and m.get("praticiens_hors_territoire_communes")
+                else ""
+            ),
             f"APL moyenne (pondérée) : {_dec(m.get('apl_moyenne', float('nan')))} {unit}",
         ]
         if threshold is not None:
@@ -336,7 +336,7 @@ def run_diagnostic(
     from .analysis.tiers import population_by_tier
     from .analysis.travel_times import travel_times_from_matrix
     from .io.facilities import facilities_from_finess
-    from .io.practitioners import locate_in_communes, practitioners_from_file
+    from .io.practitioners import locate_in_communes, practitioners_from_file, split_by_territory
 
     steps = 4 + bool(zones) + bool(catchments)
     step = 0
@@ -357,11 +357,16 @@ def run_diagnostic(
 
     tell("Chargement et localisation des praticiens")
     raw = practitioners_from_file(practitioners, professions=(profession,))
-    current = resolve_codes(raw["code_commune"].fillna(""), territory.former_codes)
-    here = departement_of(current).isin(deps) | raw["code_commune"].isna()
-    outside = float(raw.loc[~here, "nombre"].sum()) if "nombre" in raw.columns else int((~here).sum())
-    # The located table carries the loader's left-out rows followed by those it could not locate.
-    located = locate_in_communes(raw.loc[here], gdf, former_codes=territory.former_codes)
+    split = split_by_territory(
+        raw,
+        deps,
+        former_codes=territory.former_codes,
+        known_codes=territory.vintages.known_codes,
+        known_departements=territory.vintages.known_departements,
+    )
+    outside = split.n_outside
+    # The located table carries the loader's left-out rows (unknown codes included), then those not located.
+    located = locate_in_communes(split.inside, gdf, former_codes=territory.former_codes)
     left = [located]
     facilities_gdf = None
     if facilities is not None:
@@ -431,6 +436,8 @@ def run_diagnostic(
         "praticiens": int(located["nombre"].sum()) if "nombre" in located else len(located),
         "praticiens_lignes": len(located),
         "praticiens_hors_territoire": outside,
+        "praticiens_hors_territoire_communes": split.outside_codes(),
+        "polygones_repares": territory.vintages.repaired_geometries,
         "lignes_ecartees": len(left_out),
         "apl_moyenne": apl_mean,
         "unite": params.unit,

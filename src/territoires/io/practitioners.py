@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,6 +33,8 @@ from ..settings import CRS_WEB
 from ._columns import find_column, normalise_name, to_count, to_number
 from ._left_out import left_out_records, warn_left_out
 from ._tables import detect_encoding, read_table
+from .cog import ARRONDISSEMENTS, CITIES_WITH_ARRONDISSEMENTS, cities_split_into_arrondissements
+from .communes import departement_of
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,8 @@ __all__ = [
     "practitioners_from_file",
     "practitioners_from_rpps",
     "practitioners_from_table",
+    "split_by_territory",
+    "TerritorySplit",
 ]
 
 #: Columns of ``PS_LibreAcces_Personne_activite_<timestamp>.txt``, in file order (each line ends with ``|``).
@@ -727,6 +732,12 @@ def locate_in_communes(
     Rows that cannot be located (no point and no code, a code absent from ``communes``, a point outside every
     commune) are left out, added to ``attrs["left_out"]`` after those of the loader, and reported in one warning.
 
+    Paris, Lyon and Marseille: with contours at commune level, ``former_codes`` from
+    :func:`territoires.io.populations.communes_with_populations` send arrondissement codes (751xx) to the city
+    (75056), counted and told. With contours by arrondissement, a row coded 75056 without a point cannot be
+    placed in one arrondissement: it is left out with that motif (spreading it over the arrondissements would
+    invent where the practitioner works).
+
     Parameters
     ----------
     practitioners
@@ -750,10 +761,12 @@ def locate_in_communes(
     n = len(out)
     lines = out["source_ligne"].to_numpy() if "source_ligne" in out else np.arange(n) + 2
     codes = out["code_commune"].astype(object).where(out["code_commune"].notna(), None)
-    replaced = 0
+    replaced = arrondissements = 0
     if former_codes:
         resolved = _resolve(codes, former_codes)
-        replaced = int((resolved.ne(codes) & codes.notna()).sum())
+        moved = resolved.ne(codes) & codes.notna()
+        arrondissements = int((moved & codes.isin(ARRONDISSEMENTS)).sum())
+        replaced = int(moved.sum()) - arrondissements
         codes = resolved
 
     table = communes[["code_commune", communes.geometry.name]].drop_duplicates("code_commune")
@@ -794,6 +807,17 @@ def locate_in_communes(
         no_point & codes.notna() & ~known,
         "code commune " + codes.fillna("") + " absent des communes chargées",
     )
+    # Paris, Lyon, Marseille coded as a whole against contours by arrondissement: no arrondissement to pick.
+    split = cities_split_into_arrondissements(table.index)
+    whole_city = no_point & codes.isin(split) & ~known
+    motif = motif.mask(
+        whole_city,
+        "code commune "
+        + codes.fillna("")
+        + " ("
+        + codes.map(CITIES_WITH_ARRONDISSEMENTS).fillna("")
+        + ") sans arrondissement, contours par arrondissement",
+    )
     motif = motif.mask(
         pd.Series(has_point, index=out.index) & joined_codes.isna() & ~known,
         "point hors de toutes les communes chargées",
@@ -818,11 +842,17 @@ def locate_in_communes(
         out.attrs["selection"] = dict(practitioners.attrs["selection"])
     out.attrs["localisation"] = {
         "codes_anciens_remplaces": replaced,
+        "arrondissements_rattaches_a_la_commune": arrondissements,
         "points_dans_une_autre_commune": disagree,
         "points_hors_communes_gardes": int(outside_kept.sum()),
         "places_au_point_de_la_commune": int(from_anchor.sum()),
         "ecartees": len(records),
     }
+    if arrondissements:
+        warn(
+            f"{source}: {arrondissements} praticien(s) codé(s) par arrondissement municipal (Paris, Lyon, "
+            "Marseille) placé(s) dans leur commune : les contours sont au niveau de la commune."
+        )
     if disagree:
         warn(
             f"{source}: {disagree} praticien(s) dont le point est dans une autre commune que le code déclaré ; "
@@ -831,6 +861,130 @@ def locate_in_communes(
     warn_left_out(records, source=source, total=n)
     log.info("%s: localisation %s", source, out.attrs["localisation"])
     return out
+
+
+#: Département codes of the COG (metropolitan, Corsica before and after 1976, overseas DOM and COM).
+DEPARTEMENTS = frozenset(
+    [f"{d:02d}" for d in range(1, 96) if d != 20] + ["20", "2A", "2B"] + [str(d) for d in range(971, 979)]
+)
+
+
+@dataclass(frozen=True)
+class TerritorySplit:
+    """Practitioners split by where their commune code is: in the territory, outside, or nowhere.
+
+    Attributes
+    ----------
+    inside
+        Rows to locate in the territory (current code in its départements, or no code but a point).
+    outside
+        Rows coded in a real commune of another département (not an error: a national file).
+    unknown
+        Left-out records (line number, motif « code commune inconnu ») of codes that exist in no COG vintage read.
+    """
+
+    inside: gpd.GeoDataFrame
+    outside: gpd.GeoDataFrame
+    unknown: list[dict] = field(default_factory=list)
+
+    @property
+    def n_outside(self) -> float:
+        """Practitioners outside (head count: sum of ``nombre``)."""
+        return float(self.outside["nombre"].sum()) if len(self.outside) else 0.0
+
+    def outside_codes(self, n: int = 5) -> list[str]:
+        """Return the ``n`` commune codes outside the territory with the most practitioners."""
+        if not len(self.outside):
+            return []
+        counts = self.outside.groupby("code_commune")["nombre"].sum().sort_values(ascending=False, kind="stable")
+        return counts.index[:n].tolist()
+
+    def summary(self) -> str:
+        """One French sentence for the run summary."""
+        text = f"{_fr_int(self.n_outside)} praticien(s) hors territoire"
+        if len(self.outside):
+            more = "…" if self.outside["code_commune"].nunique() > 5 else ""
+            text += f" (communes {', '.join(self.outside_codes())}{more})"
+        return text + f", {len(self.unknown)} ligne(s) au code commune inconnu."
+
+
+def split_by_territory(
+    practitioners: gpd.GeoDataFrame,
+    departements: Iterable[str],
+    *,
+    former_codes: Mapping[str, str] | None = None,
+    known_codes: Iterable[str] = (),
+    known_departements: Iterable[str] = (),
+) -> TerritorySplit:
+    """Split practitioners into those of the territory, those of real communes elsewhere, and unknown codes.
+
+    A code is unknown when it exists in no COG vintage read: absent from ``known_codes`` (the population
+    table's current, former and arrondissement codes) in a département that table covers, or, elsewhere, not
+    shaped like a commune code (a département that does not exist, such as 99, or commune number 000, as in
+    a postcode like 31000). Unknown rows become left-out records with their line and motif; rows of real
+    communes outside the territory are kept apart and counted, and :meth:`TerritorySplit.summary` names the
+    first few.
+
+    Parameters
+    ----------
+    practitioners
+        Practitioners schema, as read (codes of any vintage).
+    departements
+        Départements of the territory.
+    former_codes
+        Former code → current code (COG reconciliation; arrondissements of cities at commune level).
+    known_codes, known_departements
+        Codes known to the population table's COG, and the départements it covers
+        (:attr:`territoires.io.cog.VintageReport.known_codes`).
+    """
+    source = str(practitioners.attrs.get("source", "praticiens"))
+    codes = practitioners["code_commune"].astype(object)
+    current = _resolve(codes, former_codes) if former_codes else codes
+    has_code = codes.notna()
+    deps = departement_of(current.fillna("").astype(str))
+    known = set(known_codes)
+    covered = deps.isin(set(known_departements)) & has_code
+    unknown = has_code & (
+        (covered & ~codes.isin(known) & ~current.isin(known))
+        | (~covered & (~deps.isin(DEPARTEMENTS) | codes.fillna("").astype(str).str.endswith("000")))
+    )
+    inside = (~has_code | deps.isin(set(departements))) & ~unknown
+    outside = has_code & ~inside & ~unknown
+    lines = (
+        practitioners["source_ligne"]
+        if "source_ligne" in practitioners
+        else pd.Series(np.arange(len(practitioners)) + 2, index=practitioners.index)
+    )
+    postcode = codes.fillna("").astype(str).str.endswith("000")
+    motif = ("code commune inconnu (" + codes.fillna("").astype(str) + ")").where(
+        ~postcode, "code commune inconnu (" + codes.fillna("").astype(str) + " : un code postal ?)"
+    )
+    records = left_out_records(source, lines[unknown], practitioners["id"][unknown], motif[unknown])
+    attrs = dict(practitioners.attrs)
+
+    def part(mask: pd.Series) -> gpd.GeoDataFrame:
+        frame = practitioners.loc[mask.to_numpy()]
+        frame.attrs = dict(attrs)
+        return frame
+
+    kept = part(inside)
+    kept.attrs["left_out"] = list(attrs.get("left_out", [])) + records
+    result = TerritorySplit(inside=kept, outside=part(outside), unknown=records)
+    if records:
+        examples = ", ".join(
+            f"ligne {line} : {code}" for line, code in zip(lines[unknown][:5], codes[unknown][:5], strict=True)
+        )
+        warn(
+            f"{source}: {len(records)} ligne(s) au code commune inconnu écartée(s) (aucune commune de ce code "
+            f"dans le COG lu ; {examples}).",
+            stacklevel=3,
+        )
+    log.info("%s: %s", source, result.summary())
+    return result
+
+
+def _fr_int(value: float) -> str:  # TODO _format: use territoires._format.fr_int
+    return f"{int(round(value)):,}".replace(",", "\u202f")
 
 
 def _resolve(codes: pd.Series, former_codes: Mapping[str, str]) -> pd.Series:

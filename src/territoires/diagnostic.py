@@ -183,6 +183,13 @@ def _dec(x: float, digits: int = 2) -> str:
     return f"{x:.{digits}f}".replace(".", ",")
 
 
+def _outside_codes(codes: list[str] | None) -> str:
+    """Name the first communes outside the territory (at most 5, then an ellipsis)."""
+    if not codes:
+        return ""
+    return f" (communes {', '.join(codes)}{'…' if len(codes) >= 5 else ''})"
+
+
 def _int(x: float) -> str:
     return f"{int(round(x)):,}".replace(",", "\u202f")
 
@@ -240,11 +247,7 @@ class Diagnostic:
             f"Population : {_int(self.communes['population'].sum())} habitants",
             f"Praticiens retenus : {_int(m.get('praticiens', 0))} ; lignes écartées : {_int(len(self.left_out))}"
             + (f" ; hors territoire : {_int(extra)}" if extra else "")
-            + (
-                f" ({', '.join(m['praticiens_hors_territoire_communes'])}…)"
-                if extra and m.get("praticiens_hors_territoire_communes")
-                else ""
-            ),
+            + _outside_codes(m.get("praticiens_hors_territoire_communes") if extra else None),
             f"APL moyenne (pondérée) : {_dec(m.get('apl_moyenne', float('nan')))} {unit}",
         ]
         if threshold is not None:

@@ -163,3 +163,12 @@ def test_repaired_polygons_are_told():
     with pytest.warns(TerritoiresWarning, match=r"1 polygone\(s\) invalide\(s\) réparé\(s\)"):
         gdf = communes_from_file(D / "communes_simple.geojson")
     assert gdf.attrs["repaired_geometries"] == 1
+
+
+def test_degrees_without_crs_inside_france_are_wgs84_and_told(tmp_path, demo_lonlat):
+    import geopandas as gpd
+
+    gpd.GeoDataFrame(demo_lonlat.set_crs(None, allow_override=True)).to_file(tmp_path / "c.shp")
+    with pytest.warns(TerritoiresWarning, match=r"degrés, longitude .* lues en WGS84 \(EPSG:4326\)"):
+        gdf = communes_from_file(tmp_path / "c.shp")
+    assert len(gdf) == 347 and gdf.crs.to_epsg() == 2154

@@ -133,8 +133,9 @@ def check_geometry_types(gdf: gpd.GeoDataFrame, *, source: str) -> None:
 def infer_crs(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
     """Give a CRS to contours that declare none when their coordinates leave no doubt, else refuse.
 
-    Coordinates within the Lambert-93 extent of metropolitan France are Lambert-93 metres (said in a
-    warning); anything else needs the CRS from the user.
+    Coordinates within the Lambert-93 extent of metropolitan France are Lambert-93 metres, degrees within the
+    extent of France or of one overseas territory are WGS84 longitude/latitude (each said in a warning);
+    anything else needs the CRS from the user.
     """
     west, south, east, north = gdf.total_bounds
     lw, ls, le, ln = LAMBERT93_EXTENT
@@ -142,12 +143,23 @@ def infer_crs(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
         warn(
             f"{source}: le fichier ne déclare pas de système de coordonnées ; ses coordonnées (mètres, "
             f"x {west:.0f} à {east:.0f}, y {south:.0f} à {north:.0f}) sont celles du Lambert-93 (EPSG:2154), "
-            "retenu. Précisez-le (--crs) s'il s'agit d'un autre système."
+            "retenu. S'il s'agit d'un autre système, déclarez-le dans le fichier (ex. ogr2ogr -a_srs EPSG:XXXX)."
         )
         return gdf.set_crs(CRS_METROPOLE)
+    if -180 <= west and east <= 180 and -90 <= south and north <= 90:
+        boxes = np.array(list(EXTENTS_LONLAT.values()))
+        fits = (boxes[:, 0] <= west) & (east <= boxes[:, 2]) & (boxes[:, 1] <= south) & (north <= boxes[:, 3])
+        if fits.any():
+            warn(
+                f"{source}: le fichier ne déclare pas de système de coordonnées ; ses coordonnées (degrés, "
+                f"longitude {west:.4g} à {east:.4g}, latitude {south:.4g} à {north:.4g}) sont lues en WGS84 "
+                "(EPSG:4326). S'il s'agit d'un autre système, déclarez-le dans le fichier."
+            )
+            return gdf.set_crs(CRS_WEB)
     msg = (
         f"{source}: le fichier ne déclare pas de système de coordonnées et ses coordonnées (x {west:.6g} à "
-        f"{east:.6g}, y {south:.6g} à {north:.6g}) ne sont pas du Lambert-93 ; précisez-le (--crs, ex. EPSG:2154)."
+        f"{east:.6g}, y {south:.6g} à {north:.6g}) ne sont pas du Lambert-93 ; "
+        "déclarez-le dans le fichier (ex. ogr2ogr -a_srs EPSG:2154) ou passez crs= à communes_from_file."
     )
     raise InputError(msg)
 
@@ -187,7 +199,8 @@ def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
         msg = (
             f"{source}: {int(out.sum())} commune(s) sur {len(part)} hors de l'étendue attendue ({', '.join(where)}) "
             f"une fois lues dans le système déclaré {gdf.crs.to_string()} (ex. {first} en longitude, latitude) ; "
-            "vérifiez le système de coordonnées du fichier (--crs) ou les codes commune."
+            "vérifiez le système de coordonnées déclaré par le fichier (ogr2ogr -a_srs pour le corriger) ou les codes "
+            "commune."
         )
     raise InputError(msg)
 

@@ -61,12 +61,14 @@ from .io.cpts import (
     infra_units_from_file,
 )
 from .io.facilities import facilities_from_bpe, facilities_from_finess
-from .io.populations import join_populations, populations_from_csv
+from .io.populations import communes_with_populations, join_populations, populations_from_csv
 from .io.practitioners import (
+    TerritorySplit,
     locate_in_communes,
     practitioners_from_file,
     practitioners_from_rpps,
     practitioners_from_table,
+    split_by_territory,
 )
 
 __all__ = [
@@ -83,12 +85,14 @@ __all__ = [
     "TerritoiresError",
     "TerritoiresWarning",
     "Territory",
+    "TerritorySplit",
     "__version__",
     "aggregate_apl",
     "binary_weights",
     "classify_access",
     "communes_from_file",
     "communes_from_files",
+    "communes_with_populations",
     "compute_apl",
     "cost_matrix",
     "enhanced_two_step_fca",
@@ -125,6 +129,7 @@ __all__ = [
     "save_qgis_styles",
     "save_report_html",
     "save_surface_geotiff",
+    "split_by_territory",
     "split_communes",
     "step_weights",
     "straight_line_times",

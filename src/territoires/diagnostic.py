@@ -243,7 +243,8 @@ class Diagnostic:
         extra = m.get("praticiens_hors_territoire")
         lines = [
             f"Communes : {_int(m.get('communes', len(self.communes)))} "
-            f"({m.get('codes_rattaches', 0)} ancien(s) code(s) rattaché(s))",
+            f"({m.get('codes_rattaches', 0)} ancien(s) code(s) rattaché(s)"
+            + (f", {m['polygones_repares']} polygone(s) réparé(s))" if m.get("polygones_repares") else ")"),
             f"Population : {_int(self.communes['population'].sum())} habitants",
             f"Praticiens retenus : {_int(m.get('praticiens', 0))} ; lignes écartées : {_int(len(self.left_out))}"
             + (f" ; hors territoire : {_int(extra)}" if extra else "")

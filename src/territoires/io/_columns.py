@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, warn
+from .._format import fr_int
 
 #: Canonical column → accepted names (compared without case, accents, spaces, dashes or underscores).
 SYNONYMS: Mapping[str, tuple[str, ...]] = {
@@ -226,7 +227,7 @@ def to_count(
         warn(
             f"{source}: colonne {column!r} : {int(marked.sum())} valeur(s) écrite(s) avec {thousands_sep!r} "
             f"comme séparateur de milliers (ex. ligne {first + 2} : {values[first]!r} lu "
-            f"{_fr_int(int(clean[first]))}) ; règle appliquée à toute la colonne.",
+            f"{fr_int(int(clean[first]))}) ; règle appliquée à toute la colonne.",
             stacklevel=3,
         )
     else:
@@ -253,7 +254,3 @@ def to_count(
             )
             raise InputError(msg)
     return numbers
-
-
-def _fr_int(value: int) -> str:  # TODO _format: use territoires._format.fr_int
-    return f"{value:,}".replace(",", "\u202f")

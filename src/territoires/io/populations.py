@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, warn
+from .._format import fr_int
 from ..settings import AGE_WEIGHTS
 from ._columns import find_column, normalise_commune_codes, require_column, to_count, to_number
 from ._tables import read_table
@@ -260,16 +261,12 @@ def _arrondissement_level(out: pd.DataFrame, split: set[str], *, source: str) ->
             drop |= arr
             warn(
                 f"{source}: {CITIES_WITH_ARRONDISSEMENTS[city]} ({city}) est donnée par ses {int(arr.sum())} "
-                f"arrondissements municipaux : leurs populations sont additionnées ({_fr_int(row['population'])} "
+                f"arrondissements municipaux : leurs populations sont additionnées ({fr_int(row['population'])} "
                 "habitants) pour des contours au niveau de la commune.",
                 stacklevel=4,
             )
     result = pd.concat([out.loc[~drop], *added]).sort_index(kind="stable")
     return result, int(drop.sum()) - len(added)
-
-
-def _fr_int(value: float) -> str:  # TODO _format: use territoires._format.fr_int
-    return f"{int(round(value)):,}".replace(",", "\u202f")
 
 
 def join_populations(

@@ -28,6 +28,7 @@ import pyproj
 from pyproj.exceptions import CRSError
 
 from .._errors import InputError, ParameterError, warn
+from .._format import fr_int
 from ..schemas import PRACTITIONER_COLUMNS, PROFESSIONS
 from ..settings import CRS_WEB
 from ._columns import find_column, normalise_name, to_count, to_number
@@ -901,7 +902,7 @@ class TerritorySplit:
 
     def summary(self) -> str:
         """One French sentence for the run summary."""
-        text = f"{_fr_int(self.n_outside)} praticien(s) hors territoire"
+        text = f"{fr_int(self.n_outside)} praticien(s) hors territoire"
         if len(self.outside):
             more = "…" if self.outside["code_commune"].nunique() > 5 else ""
             text += f" (communes {', '.join(self.outside_codes())}{more})"
@@ -981,10 +982,6 @@ def split_by_territory(
         )
     log.info("%s: %s", source, result.summary())
     return result
-
-
-def _fr_int(value: float) -> str:  # TODO _format: use territoires._format.fr_int
-    return f"{int(round(value)):,}".replace(",", "\u202f")
 
 
 def _resolve(codes: pd.Series, former_codes: Mapping[str, str]) -> pd.Series:

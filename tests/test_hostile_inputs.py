@@ -164,6 +164,21 @@ def population_wrong_separator(tmp, communes, population, gps):
     return {"population": path}
 
 
+def population_duplicate_code(tmp, communes, population, gps):
+    return _write_population(tmp, pd.concat([population, population.iloc[[7]]]))
+
+
+def population_negative(tmp, communes, population, gps):
+    return _write_population(tmp, population, "PMUN", population["PMUN"].where(population.index != 2, "-5"))
+
+
+def contours_duplicate_code(tmp, communes, population, gps):
+    dup = communes.copy()
+    dup.loc[1, "INSEE_COM"] = dup.loc[0, "INSEE_COM"]
+    dup.to_file(tmp / "communes.gpkg")
+    return {"communes": tmp / "communes.gpkg"}
+
+
 def gps_one_column_no_identifier(tmp, communes, population, gps):
     # One row per practitioner, nothing but the commune: 708 rows, many identical, all practitioners.
     path = tmp / "praticiens.csv"
@@ -227,10 +242,13 @@ CASES = [
     Case("milliers espace insécable", _thousands("\xa0"), 0, r"Population : 740"),
     Case("population décimale", population_decimal, 2, r"'PMUN' : 1 valeur\(s\) non entière\(s\) \(ligne 5 : '12.5'\)"),
     Case("population ambiguë", population_ambiguous, 2, r"séparateur '\.' ambigu"),
-    Case("population UTF-16", population_utf16, 2, r"populations\.csv"),
+    Case("population UTF-16", population_utf16, 0, r"Population : 740"),
     Case("population sans colonne", population_missing_column, 2, r"colonne 'population' manquante"),
     Case("population vide", population_empty, 2, r"populations\.csv: fichier vide"),
     Case("population mauvais séparateur", population_wrong_separator, 2, r"une seule colonne lue"),
+    Case("population code en double", population_duplicate_code, 2, r"1 code\(s\) commune en double"),
+    Case("population négative", population_negative, 2, r"ligne 4 : population négative"),
+    Case("contours code en double", contours_duplicate_code, 2, r"1 code\(s\) commune en double"),
     # Practitioners
     Case("une colonne code_commune", gps_one_column_no_identifier, 0, r"Praticiens retenus : 708"),
     Case("lignes identiques sans identifiant", gps_identical_rows_with_etp, 0, r"Praticiens retenus : 708"),

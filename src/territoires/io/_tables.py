@@ -19,10 +19,13 @@ _SEPARATORS = (";", ",", "\t", "|")
 def detect_encoding(path: Path, *, sample_bytes: int = 1 << 20) -> str:
     """Return ``"utf-8-sig"`` when the file decodes as UTF-8, else ``"cp1252"`` (Windows-1252).
 
-    INSEE and FINESS files are published either in UTF-8 or in Windows-1252/Latin-1.
+    INSEE and FINESS files are published either in UTF-8 or in Windows-1252/Latin-1; a file with a UTF-16 byte
+    order mark (spreadsheets' « Texte Unicode ») is ``"utf-16"``.
     """
     with open(path, "rb") as fh:
         raw = fh.read(sample_bytes)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"  # saved as « Unicode » by a spreadsheet: a byte order mark says so
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:

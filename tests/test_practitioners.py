@@ -388,3 +388,21 @@ def test_split_by_territory_names_unknown_codes_and_counts_those_elsewhere(tmp_p
         split.summary() == "3 praticien(s) hors territoire (communes 31555, 09122), 3 ligne(s) au code commune inconnu."
     )
     assert [r["motif"] for r in split.inside.attrs["left_out"]] == [r["motif"] for r in split.unknown]
+
+
+def test_split_by_territory_without_population_table_keeps_the_territory_codes(tmp_path):
+    from territoires.io.practitioners import split_by_territory
+
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune\n96001\n96001\n99999\n31555\n", encoding="utf-8")
+    with pytest.warns(TerritoiresWarning, match=r"1 ligne\(s\) au code commune inconnu"):
+        split = split_by_territory(practitioners_from_table(path), ["96"])  # the demo's made-up département
+    assert split.inside["code_commune"].tolist() == ["96001", "96001"]
+    assert split.n_outside == 1.0
+    assert [r["ligne"] for r in split.unknown] == [4]
+
+
+def test_a_leading_zero_is_not_a_thousands_group(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune;nombre\n31555;0,500\n31555;1\n", encoding="utf-8")
+    assert practitioners_from_table(path)["nombre"].tolist() == [0.5, 1.0]

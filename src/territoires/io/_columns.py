@@ -210,11 +210,11 @@ def to_count(
     if bool(marked.any()):
         sample = text[marked]
         for sep in (",", "."):
-            pattern = r"\d{1,3}(?:" + re.escape(sep) + r"\d{3})+"
+            pattern = r"[1-9]\d{0,2}(?:" + re.escape(sep) + r"\d{3})+"
             if bool(sample.str.fullmatch(pattern).all()):
                 thousands_sep = sep
                 break
-        if thousands_sep is not None and integer and bool(sample.str.fullmatch(r"\d{1,3}[.,]000").all()):
+        if thousands_sep is not None and integer and bool(sample.str.fullmatch(r"[1-9]\d{0,2}[.,]000").all()):
             examples = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(sample.index)[:3])
             msg = (
                 f"{source}: colonne {column!r} : séparateur {thousands_sep!r} ambigu ({examples}) : séparateur de "

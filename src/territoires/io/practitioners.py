@@ -945,11 +945,11 @@ def split_by_territory(
     deps = departement_of(current.fillna("").astype(str))
     known = set(known_codes)
     covered = deps.isin(set(known_departements)) & has_code
-    unknown = has_code & (
-        (covered & ~codes.isin(known) & ~current.isin(known))
-        | (~covered & (~deps.isin(DEPARTEMENTS) | codes.fillna("").astype(str).str.endswith("000")))
-    )
-    inside = (~has_code | deps.isin(set(departements))) & ~unknown
+    territory = deps.isin(set(departements))
+    malformed = ~deps.isin(DEPARTEMENTS) | codes.fillna("").astype(str).str.endswith("000")
+    # In the territory's own départements, a code missing from the contours is told by locate_in_communes.
+    unknown = has_code & ((covered & ~codes.isin(known) & ~current.isin(known)) | (~covered & ~territory & malformed))
+    inside = (~has_code | territory) & ~unknown
     outside = has_code & ~inside & ~unknown
     lines = (
         practitioners["source_ligne"]

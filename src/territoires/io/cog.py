@@ -82,8 +82,8 @@ class VintageReport:
     population_unmatched: list[str] = field(default_factory=list)
     repaired_geometries: int = 0
     arrondissements: dict[str, str] = field(default_factory=dict)
-    known_codes: frozenset[str] = frozenset()
-    known_departements: frozenset[str] = frozenset()
+    known_codes: frozenset[str] = field(default=frozenset(), repr=False)
+    known_departements: frozenset[str] = field(default=frozenset(), repr=False)
 
     @property
     def n_merged(self) -> int:

@@ -474,7 +474,10 @@ def practitioners_from_table(
     spec_col = find_column(cols, "specialite", synonyms=("specialite", "spécialité", "Libellé savoir-faire"))
     mode_col = find_column(cols, "mode_exercice", synonyms=("mode_exercice", "mode", "Code mode exercice"))
     ident = _text(table, id_col)
-    ident = ident.fillna(pd.Series([f"{path.stem}-{n}" for n in lines], index=table.index))
+    missing_id = ident.isna()
+    if bool(missing_id.any()):  # a made-up identifier: file name and line
+        made_up = (f"{path.stem}-" + pd.Series(lines, index=table.index).astype(str)).astype(object)
+        ident = ident.where(~missing_id, made_up)
     frame = pd.DataFrame(
         {
             "id": ident.astype(object),

@@ -95,3 +95,17 @@ def test_spreadsheet_integers_with_zero_decimals_are_integers(tmp_path):
     path = tmp_path / "pop.csv"
     path.write_text("code_commune;population\n48095;860.0\n48061;12345.0\n", encoding="utf-8")
     assert populations_from_csv(path)["population"].tolist() == [860, 12345]
+
+
+def test_age_bands_with_thousands_separators_are_read_as_thousands(tmp_path):
+    bands = list(AGE_WEIGHTS)
+    header = "code_commune;" + ";".join(f"pop_{b.replace('-', '_').replace('+', '_plus')}" for b in bands)
+    # 1,000 people in each band of one commune, written with a comma: 19,000 people, never 19.
+    path = tmp_path / "pop.csv"
+    path.write_text(header + "\n48095;" + ";".join(["1,000"] * 19) + "\n48061;" + ";".join(["12"] * 19) + "\n")
+    with pytest.warns(
+        TerritoiresWarning, match=r"tranches d'âge lues avec un séparateur de milliers .* : pop_0_4 \(','\)"
+    ):
+        pop = populations_from_csv(path)
+    assert pop["population"].tolist() == [19_000, 228]
+    assert pop["population_standardisee"].iat[0] == pytest.approx(1000 * sum(AGE_WEIGHTS.values()))

@@ -169,6 +169,7 @@ def to_count(
     column: str,
     integer: bool = True,
     allow_missing: bool = False,
+    told: list[str] | None = None,
 ) -> pd.Series:
     """Read a column of counts (inhabitants, head counts, consultations), thousands separators included.
 
@@ -190,6 +191,9 @@ def to_count(
         by a factor of 1,000 (all ``d.000``) is refused as ambiguous.
     allow_missing
         Empty cells are NaN instead of an error.
+    told
+        When given, the names of the columns read with a thousands separator are appended to it instead of a
+        warning for each (the caller tells once for many columns).
 
     Raises
     ------
@@ -221,7 +225,10 @@ def to_count(
                 "milliers ou virgule décimale ? Écrivez les nombres sans séparateur (ex. 1000)."
             )
             raise InputError(msg)
-    if thousands_sep is not None:
+    if thousands_sep is not None and told is not None:
+        clean = text.str.replace(thousands_sep, "", regex=False)
+        told.append(f"{column} ({thousands_sep!r})")
+    elif thousands_sep is not None:
         clean = text.str.replace(thousands_sep, "", regex=False)
         first = sample.index[0]
         warn(

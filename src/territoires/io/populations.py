@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, warn
-from .._format import fr_int
+from .._format import fr_int, fr_list
 from ..settings import AGE_WEIGHTS
-from ._columns import find_column, normalise_commune_codes, require_column, to_count, to_number
+from ._columns import find_column, normalise_commune_codes, require_column, to_count
 from ._tables import read_table
 from .cog import (
     ARRONDISSEMENTS,
@@ -171,10 +171,16 @@ def populations_from_csv(
         )
         raise InputError(msg)
     if bands:
+        told: list[str] = []
         band_values = pd.DataFrame(
-            {b: to_number(table[c], source=source, column=c) for b, c in bands.items()},
+            {b: to_count(table[c], source=source, column=c, integer=False, told=told) for b, c in bands.items()},
             index=table.index,
         )
+        if told:
+            warn(
+                f"{source}: tranches d'âge lues avec un séparateur de milliers (toutes les valeurs à virgule ou "
+                f"point de la colonne s'écrivent 1,234) : {fr_list(told)}."
+            )
         out["population_standardisee"] = standardised_population(band_values)
         band_total = band_values.sum(axis=1).to_numpy()
     left_out: list[dict] = []

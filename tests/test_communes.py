@@ -172,3 +172,14 @@ def test_degrees_without_crs_inside_france_are_wgs84_and_told(tmp_path, demo_lon
     with pytest.warns(TerritoiresWarning, match=r"degrés, longitude .* lues en WGS84 \(EPSG:4326\)"):
         gdf = communes_from_file(tmp_path / "c.shp")
     assert len(gdf) == 347 and gdf.crs.to_epsg() == 2154
+
+
+def test_overseas_commune_in_its_territory_is_read_in_its_local_crs(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    square = shapely.box(55.44, -20.92, 55.47, -20.89)  # Saint-Denis de La Réunion
+    gpd.GeoDataFrame({"code": ["97411"]}, geometry=[square], crs="EPSG:4326").to_file(tmp_path / "c.geojson")
+    gdf = communes_from_file(tmp_path / "c.geojson")
+    assert gdf.crs.to_epsg() == 2975
+    assert gdf["departement"].tolist() == ["974"]

@@ -87,7 +87,7 @@ def _read_vector(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
 #: metropolitan France with Corsica, and the overseas départements and collectivities by département code.
 EXTENTS_LONLAT: dict[str, tuple[float, float, float, float]] = {
     "metropole": (-5.8, 41.2, 9.8, 51.3),
-    "971": (-62.0, 15.7, -60.9, 18.2),  # Guadeloupe (with Saint-Barthélemy and Saint-Martin before 2007)
+    "971": (-63.2, 15.7, -60.9, 18.2),  # Guadeloupe (with Saint-Barthélemy and Saint-Martin before 2007)
     "972": (-61.4, 14.3, -60.7, 15.0),  # Martinique
     "973": (-54.8, 2.0, -51.5, 6.0),  # Guyane
     "974": (55.1, -21.5, 56.0, -20.8),  # La Réunion

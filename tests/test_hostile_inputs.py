@@ -361,3 +361,14 @@ def test_real_names_of_today_in_occitanie():
     names = territory.communes.set_index("code_commune")["nom"]
     assert names["32160"] == "L'Isle-Jourdain"  # « Isle-Jourdain » in the 2018 contours
     assert names["31561"] == "L'Union"  # « Union »
+
+
+def test_practitioners_outside_the_territory_are_counted_and_named(tmp_path, demo_gps):
+    path = tmp_path / "praticiens.csv"
+    elsewhere = ["31555"] * 3 + ["34172"] * 2 + ["09122", "11069", "12202", "30189", "32013"]
+    extra = pd.DataFrame({"code_commune": elsewhere, "profession": "medecin_generaliste"})
+    pd.concat([demo_gps[["code_commune", "profession"]], extra]).to_csv(path, sep=";", index=False)
+    result, out = _run(tmp_path, {"practitioners": path})
+    assert result.exit_code == 0, result.output
+    assert "Praticiens retenus : 708" in result.output
+    assert "hors territoire : 10 (communes 31555, 34172, 09122, 11069, 12202… (7 au total))" in result.output

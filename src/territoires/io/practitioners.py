@@ -896,6 +896,11 @@ class TerritorySplit:
         """Practitioners outside (head count: sum of ``nombre``)."""
         return float(self.outside["nombre"].sum()) if len(self.outside) else 0.0
 
+    @property
+    def n_outside_communes(self) -> int:
+        """Number of distinct communes outside the territory where practitioners are coded."""
+        return int(self.outside["code_commune"].nunique()) if len(self.outside) else 0
+
     def outside_codes(self, n: int = 5) -> list[str]:
         """Return the ``n`` commune codes outside the territory with the most practitioners."""
         if not len(self.outside):

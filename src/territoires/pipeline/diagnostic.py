@@ -194,7 +194,10 @@ class Diagnostic:
             lines += [
                 f"Praticiens retenus : {fr_int(f.practitioners)} ; lignes écartées : {fr_int(len(self.left_out))}"
                 + (f" ; hors territoire : {fr_int(outside)}" if outside else "")
-                + _outside_codes(counts.get("praticiens_hors_territoire_communes") if outside else None),
+                + _outside_codes(
+                    counts.get("praticiens_hors_territoire_communes") if outside else None,
+                    counts.get("praticiens_hors_territoire_nb_communes", 0),
+                ),
                 f"APL moyenne (pondérée) : {fr_dec(f.apl_mean)} {f.unit_label}",
             ]
             if f.threshold is not None:
@@ -214,11 +217,12 @@ class Diagnostic:
         return "\n".join(lines)
 
 
-def _outside_codes(codes: list[str] | None) -> str:
-    """Name the first communes outside the territory (at most 5, then an ellipsis)."""
+def _outside_codes(codes: list[str] | None, total: int) -> str:
+    """Name the first communes outside the territory, and how many there are when not all are named."""
     if not codes:
         return ""
-    return f" (communes {fr_list(codes)}{'…' if len(codes) >= 5 else ''})"
+    more = f"… ({fr_int(total)} au total)" if total > len(codes) else ""
+    return f" (communes {fr_list(codes)}{more})"
 
 
 def run_diagnostic(
@@ -292,6 +296,7 @@ def run_diagnostic(
         counts["praticiens_lignes"] = len(located)
         counts["praticiens_hors_territoire"] = split.n_outside
         counts["praticiens_hors_territoire_communes"] = split.outside_codes()
+        counts["praticiens_hors_territoire_nb_communes"] = split.n_outside_communes
 
         tell("Temps de trajet")
         travel_times = None

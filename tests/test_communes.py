@@ -183,3 +183,17 @@ def test_overseas_commune_in_its_territory_is_read_in_its_local_crs(tmp_path):
     gdf = communes_from_file(tmp_path / "c.geojson")
     assert gdf.crs.to_epsg() == 2975
     assert gdf["departement"].tolist() == ["974"]
+
+
+def test_geometry_collections_of_polygons_are_reduced_to_their_polygons_and_told(tmp_path, demo_lonlat):
+    import shapely
+
+    wrapped = demo_lonlat.copy()
+    first = wrapped.geometry.iat[0]
+    wrapped.loc[0, "geometry"] = shapely.GeometryCollection([first, first.representative_point()])
+    wrapped.to_file(tmp_path / "c.geojson")
+    with pytest.warns(TerritoiresWarning, match=r"1 commune\(s\) en collection de géométries réduite\(s\)"):
+        gdf = communes_from_file(tmp_path / "c.geojson")
+    assert len(gdf) == 347 and set(gdf.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert gdf.attrs["repaired_geometries"] == 1
+    assert gdf["population"].sum() == demo_lonlat["POPULATION"].sum()

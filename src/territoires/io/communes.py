@@ -103,6 +103,31 @@ _NAMES = {"metropole": "la France métropolitaine", "971": "la Guadeloupe", "972
           "977": "Saint-Barthélemy", "978": "Saint-Martin"}  # fmt: skip
 
 
+def polygons_from_collections(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """Turn geometry collections that hold polygons into multipolygons of those polygons.
+
+    Returns the copy and the number of collections turned; collections without any polygon are left as they
+    are (and refused by :func:`check_geometry_types`).
+    """
+    geoms = gdf.geometry.to_numpy()
+    collection = shapely.get_type_id(geoms) == 7
+    if not collection.any():
+        return gdf, 0
+    parts = [shapely.get_parts(g) for g in geoms[collection]]
+    polygons = [p[np.isin(shapely.get_type_id(p), [3, 6])] for p in parts]
+    has_polygon = np.array([len(p) > 0 for p in polygons])
+    fixed = np.array(
+        [
+            shapely.multipolygons(shapely.get_parts(p)) if len(p) else g
+            for p, g in zip(polygons, geoms[collection], strict=True)
+        ],
+        dtype=object,
+    )
+    geoms = geoms.copy()
+    geoms[collection] = fixed
+    return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)), int(has_polygon.sum())
+
+
 def check_geometry_types(gdf: gpd.GeoDataFrame, *, source: str) -> None:
     """Refuse contours holding anything other than polygons (points, lines), naming the count and first rows.
 
@@ -268,6 +293,7 @@ def communes_from_file(
     source = str(path)
     if raw.empty:
         raise InputError(f"{source}: aucune commune dans le fichier (couche vide).")
+    raw, n_collections = polygons_from_collections(raw)
     check_geometry_types(raw, source=source)
     if crs is not None:
         raw = raw.set_crs(crs, allow_override=True)
@@ -319,6 +345,12 @@ def communes_from_file(
     out, n_repaired = repair_geometries(out)
     if n_repaired:
         warn(f"{source}: {n_repaired} polygone(s) invalide(s) réparé(s) (auto-intersections).")
+    if n_collections:
+        warn(
+            f"{source}: {n_collections} commune(s) en collection de géométries réduite(s) à leurs polygones "
+            "(points ou lignes des collections retirés)."
+        )
+        n_repaired += n_collections
     check_extent(out, source=source)
     target = metric_crs_for(out["departement"], source=source)
     out = out.to_crs(target)

@@ -13,15 +13,16 @@ from territoires.analysis.apl import compute_apl
 from territoires.analysis.reach import communes_within_reach, near_the_edge
 from territoires.pipeline import DiagnosticInputs, DiagnosticOptions, run_diagnostic
 
-#: A strip of 12 square communes of 5 km: cells 0-3 in département 31, cells 4-11 in the 32.
+#: A strip of 12 square communes of 5 km near Toulouse (Lambert-93): cells 0-3 in département 31, 4-11 in the 32.
 CELL = 5000.0
+X0, Y0 = 520_000.0, 6_270_000.0
 
 
 def strip() -> gpd.GeoDataFrame:
     codes = [f"31{i:03d}" for i in range(1, 5)] + [f"32{i:03d}" for i in range(1, 9)]
     return gpd.GeoDataFrame(
         {"code_commune": codes, "nom": codes, "population": [1000.0 + 500 * (i % 3) for i in range(12)]},
-        geometry=[box(i * CELL, 0, (i + 1) * CELL, CELL) for i in range(12)],
+        geometry=[box(X0 + i * CELL, Y0, X0 + (i + 1) * CELL, Y0 + CELL) for i in range(12)],
         crs=2154,
     )
 

@@ -33,12 +33,12 @@ from ..export.output_set import DIAGNOSTIC_FILES, OutputSet
 from ..export.raster import save_surface_geotiff
 from ..export.report import save_report_html
 from ..export.tables import CATCHMENT_COLUMNS, save_table
-from ..io.cog import VintageReport, former_codes_from_table, reconcile_vintages, resolve_codes
+from ..io.cog import VintageReport, arrondissements_to_communes, reconcile_vintages
 from ..io.communes import communes_from_files, departement_of
 from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
 from ..io.facilities import facilities_from_finess
-from ..io.populations import join_populations, populations_from_csv
-from ..io.practitioners import locate_in_communes, practitioners_from_file
+from ..io.populations import communes_with_populations
+from ..io.practitioners import locate_in_communes, practitioners_from_file, split_by_territory
 from ..io.travel_times import travel_times_from_matrix
 from ..schemas import left_out_table
 from .inputs import DiagnosticInputs, DiagnosticOptions
@@ -107,18 +107,13 @@ def load_territory(
     codes_map = dict(former_codes or {})
     outside = 0
     if population is not None:
-        pops = populations_from_csv(population)
+        gdf, report, codes_map, outside, pops = communes_with_populations(gdf, population, former_codes=former_codes)
+        outside = int(outside)
         left.append(pops)
-        if not codes_map and "anciens_codes" in pops.columns:
-            codes_map = former_codes_from_table(pops)
-        territory_deps = set(departement_of(gdf["code_commune"]))
-        in_territory = departement_of(pops["code_commune"]).isin(territory_deps)
-        outside = int(pops.loc[~in_territory, "population"].sum())
-        pops_here = pops.loc[in_territory]
-        gdf, report = reconcile_vintages(gdf, codes_map, current_codes=pd.Index(pops_here["code_commune"]))
-        gdf = join_populations(gdf, pops_here, source=str(population))
     else:
+        codes_map = {**arrondissements_to_communes(gdf["code_commune"]), **codes_map}
         gdf, report = reconcile_vintages(gdf, codes_map)
+        report = replace(report, repaired_geometries=int(gdf.attrs.get("repaired_geometries", 0)))
         if "population" not in gdf.columns:
             msg = (
                 f"{gdf.attrs.get('source', 'communes')}: pas de colonne de population dans les contours ; "
@@ -189,14 +184,23 @@ class Diagnostic:
         counts = self.metadata.get("comptes", {})
         lines = [
             f"Communes : {fr_int(f.communes)} ({fr_int(counts.get('codes_rattaches', 0))} ancien(s) code(s) "
-            "rattaché(s))",
+            "rattaché(s)"
+            + (
+                f", {fr_int(counts['polygones_repares'])} polygone(s) réparé(s))"
+                if counts.get("polygones_repares")
+                else ")"
+            ),
             f"Population : {fr_int(f.population)} habitants",
         ]
         if f.has_apl:
             outside = counts.get("praticiens_hors_territoire")
             lines += [
                 f"Praticiens retenus : {fr_int(f.practitioners)} ; lignes écartées : {fr_int(len(self.left_out))}"
-                + (f" ; hors territoire : {fr_int(outside)}" if outside else ""),
+                + (f" ; hors territoire : {fr_int(outside)}" if outside else "")
+                + _outside_codes(
+                    counts.get("praticiens_hors_territoire_communes") if outside else None,
+                    counts.get("praticiens_hors_territoire_nb_communes", 0),
+                ),
             ]
             if counts.get("communes_voisines"):
                 lines.append(
@@ -223,6 +227,14 @@ class Diagnostic:
             reasons = self.left_out["motif"].value_counts()
             lines.append("Lignes écartées par motif : " + " ; ".join(f"{k} : {fr_int(v)}" for k, v in reasons.items()))
         return "\n".join(lines)
+
+
+def _outside_codes(codes: list[str] | None, total: int) -> str:
+    """Name the first communes outside the territory, and how many there are when not all are named."""
+    if not codes:
+        return ""
+    more = f"… ({fr_int(total)} au total)" if total > len(codes) else ""
+    return f" (communes {fr_list(codes)}{more})"
 
 
 def run_diagnostic(
@@ -275,7 +287,11 @@ def run_diagnostic(
     deps = set(departement_of(result["code_commune"])) | set(options.departements or ())
     vintages = _vintages_within(territory.vintages, territory_codes, deps)
     left: list[pd.DataFrame] = []
-    counts: dict = {"communes": len(result), "codes_rattaches": vintages.n_merged}
+    counts: dict = {
+        "communes": len(result),
+        "codes_rattaches": vintages.n_merged,
+        "polygones_repares": vintages.repaired_geometries,
+    }
 
     facilities = None
     if inputs.facilities is not None:
@@ -288,13 +304,18 @@ def run_diagnostic(
     if options.apl:
         tell("Chargement et localisation des praticiens")
         raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
-        current = resolve_codes(raw["code_commune"].fillna(""), territory.former_codes)
-        loaded_deps = set(departement_of(all_communes["code_commune"]))
-        here = departement_of(current).isin(loaded_deps) | raw["code_commune"].isna()
-        # The located table carries the loader's left-out rows followed by those it could not locate.
-        located = locate_in_communes(raw.loc[here], all_communes, former_codes=territory.former_codes)
+        # Located in every commune loaded: those of the ring around the territory enter its supply.
+        loaded_deps = set(departement_of(all_communes["code_commune"])) | deps
+        split = split_by_territory(
+            raw,
+            loaded_deps,
+            former_codes=territory.former_codes,
+            known_codes=territory.vintages.known_codes,
+            known_departements=territory.vintages.known_departements,
+        )
+        # The located table carries the loader's left-out rows (unknown codes included), then those not located.
+        located = locate_in_communes(split.inside, all_communes, former_codes=territory.former_codes)
         left.append(located)
-        outside = float(raw.loc[~here, "nombre"].sum())
 
         apl_params = APLParameters.for_profession(options.profession)
         if options.max_age is not None:
@@ -318,9 +339,11 @@ def run_diagnostic(
         elif inputs.road_network is not None:
             travel_times = travel_times_from_road_network(gdf, inputs.road_network)
         # Practitioners of the ring enter the supply; those farther away, and the ring's, are "hors territoire".
+        located_all = located
         count = located["nombre"].to_numpy(dtype=float) if "nombre" in located else np.ones(len(located))
         in_computed = located["code_commune"].isin(gdf["code_commune"]).to_numpy()
-        in_ring = in_computed & ~located["code_commune"].isin(territory_codes).to_numpy()
+        in_territory_rows = located["code_commune"].isin(territory_codes).to_numpy()
+        in_ring = in_computed & ~in_territory_rows
         supply_points = located.loc[in_computed].reset_index(drop=True)
 
         tell("Accessibilité potentielle localisée (APL)")
@@ -329,7 +352,18 @@ def run_diagnostic(
         result = result.loc[result["code_commune"].isin(territory_codes).to_numpy()].reset_index(drop=True)
         located = supply_points.loc[supply_points["code_commune"].isin(territory_codes)].reset_index(drop=True)
         counts["praticiens_lignes"] = len(located)
-        counts["praticiens_hors_territoire"] = outside + float(count[~in_computed].sum() + count[in_ring].sum())
+        # Outside the territory: beyond the communes loaded, and in loaded communes around it (the ring's count).
+        beyond = pd.concat(
+            [
+                pd.DataFrame(split.outside[["code_commune", "nombre"]]),
+                pd.DataFrame({"code_commune": located_all["code_commune"], "nombre": count})[~in_territory_rows],
+            ],
+            ignore_index=True,
+        )
+        per_commune = beyond.groupby("code_commune")["nombre"].sum().sort_values(ascending=False, kind="stable")
+        counts["praticiens_hors_territoire"] = float(per_commune.sum())
+        counts["praticiens_hors_territoire_communes"] = per_commune.index[:5].tolist()
+        counts["praticiens_hors_territoire_nb_communes"] = len(per_commune)
         counts["communes_voisines"] = ring
         counts["praticiens_voisins"] = float(count[in_ring].sum())
 
@@ -450,7 +484,8 @@ def territory_mask(communes: pd.DataFrame, departements: Sequence[str] | None) -
 
 def _vintages_within(report: VintageReport, codes: pd.Index, deps: set[str]) -> VintageReport:
     """Return the part of a COG reconciliation report that concerns the territory (codes, départements)."""
-    return VintageReport(
+    return replace(
+        report,
         merged_codes={old: new for old, new in report.merged_codes.items() if new in codes},
         boundaries_unmatched=[c for c in report.boundaries_unmatched if c in codes],
         population_unmatched=[c for c in report.population_unmatched if c[:2] in deps or c[:3] in deps],

@@ -137,7 +137,8 @@ def near_threshold(
 
     Examples
     --------
-    >>> near_threshold(np.array([2.45, 3.0, 4.05]), np.array([10, 20, 30]), thresholds=(2.5, 4))["proche_seuil"].tolist()
+    >>> flags = near_threshold(np.array([2.45, 3.0, 4.05]), np.array([10, 20, 30]), thresholds=(2.5, 4))
+    >>> flags["proche_seuil"].tolist()
     [True, False, True]
     """
     if margin < 0:
@@ -246,7 +247,8 @@ def changes_by_commune(
             f"ligne {ln} ({code})" for ln, code in zip(lines[bad.index], bad["code_commune"], strict=True)
         )
         msg = (
-            f"{changes.attrs.get('source', 'changements')} : code(s) commune absent(s) du territoire étudié : {listed}. "
+            f"{changes.attrs.get('source', 'changements')} : code(s) commune absent(s) du territoire étudié : "
+            f"{listed}. "
             "Vérifiez le code INSEE (5 caractères) ou élargissez le territoire (--communes, --departement)."
         )
         raise InputError(msg)
@@ -265,7 +267,8 @@ def changes_by_commune(
                 f"pour {max(existing, 0):.2f} ETP présent(s)"
             )
         msg = (
-            f"{changes.attrs.get('source', 'changements')} : départs au-delà de l'offre existante : {'; '.join(parts)}. "
+            f"{changes.attrs.get('source', 'changements')} : départs au-delà de l'offre existante : "
+            f"{'; '.join(parts)}. "
             "L'offre présente s'entend en équivalents temps plein de l'activité comptée (consultations ÷ 5 400 pour "
             "les généralistes), après les départs à la retraite du scénario."
         )
@@ -350,9 +353,12 @@ def compare_apl(
         table["proche_seuil_apres"] = near_a["proche_seuil"].to_numpy()
         thr = float(params.threshold)
         rows.append(
-            ("Population sous le seuil (habitants)", population_below(apl_before, pop, thr),
-             population_below(apl_after, pop, thr))
-        )  # fmt: skip
+            (
+                "Population sous le seuil (habitants)",
+                population_below(apl_before, pop, thr),
+                population_below(apl_after, pop, thr),
+            )
+        )
         for tier in ("ZIP", "ZAC", "HZ"):
             rows.append((f"Communes {tier}", float((tier_before == tier).sum()), float((tier_after == tier).sum())))
         changed = tier_before != tier_after
@@ -362,9 +368,12 @@ def compare_apl(
             ("Communes proches d'un seuil", float(near_b["proche_seuil"].sum()), float(near_a["proche_seuil"].sum()))
         )
         rows.append(
-            ("Habitants des communes proches d'un seuil", float(pop[near_b["proche_seuil"]].sum()),
-             float(pop[near_a["proche_seuil"]].sum()))
-        )  # fmt: skip
+            (
+                "Habitants des communes proches d'un seuil",
+                float(pop[near_b["proche_seuil"]].sum()),
+                float(pop[near_a["proche_seuil"]].sum()),
+            )
+        )
     total = std.sum()
     mean_b = float((apl_before * std).sum() / total) if total else float("nan")
     mean_a = float((apl_after * std).sum() / total) if total else float("nan")

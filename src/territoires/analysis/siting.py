@@ -405,8 +405,8 @@ def exact_siting(
     gap = thr - apl0[short]
     c_short = effects[short]
     m, n_short = candidates.size, short.size
-    constraints = [LinearConstraint(sparse.hstack([sparse.csr_matrix(np.ones((1, m))),
-                                                   sparse.csr_matrix((1, n_short))]), params.sites, params.sites)]  # fmt: skip
+    count_row = sparse.hstack([sparse.csr_matrix(np.ones((1, m))), sparse.csr_matrix((1, n_short))])
+    constraints = [LinearConstraint(count_row, params.sites, params.sites)]
     if params.objective == "population":
         a = sparse.hstack([c_short, -sparse.diags(gap)]).tocsr()
         constraints.append(LinearConstraint(a, 0.0, np.inf))

@@ -9,6 +9,8 @@ from .diagnose import demo, diagnose
 from .fetch import fetch
 from .map import map_command
 from .report import report
+from .scenario import scenario
+from .siting import implantation, siting
 
-for _command in (demo, diagnose, apl, cpts, map_command, report, fetch):
+for _command in (demo, diagnose, apl, cpts, map_command, report, fetch, scenario, siting, implantation):
     _root.add_command(_command)

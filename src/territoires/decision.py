@@ -1,0 +1,524 @@
+"""Decision support on files: what-if scenarios (:func:`run_scenario`), where to site new practice (:func:`run_siting`).
+
+Both load the territory and compute the APL as the diagnosis does (:func:`territoires.diagnostic.load_territory`,
+:func:`territoires.analysis.apl.compute_apl`), then work on :class:`territoires.analysis.scenario.APLModel`, the
+APL as a linear function of the supply, with the same weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._errors import InputError, ParameterError
+from ._version import __version__
+from .analysis.apl import APLParameters, commune_cost_matrix, compute_apl
+from .analysis.scenario import (
+    NEAR_THRESHOLD_MARGIN,
+    APLModel,
+    changes_by_commune,
+    compare_apl,
+    retirements,
+    supply_of,
+)
+from .analysis.siting import SitingParameters, exact_siting, greedy_siting
+from .analysis.travel_times import commune_points, travel_times_from_matrix
+from .diagnostic import departement_of, describe_inputs, load_territory, now_utc
+from .io.cog import resolve_codes
+from .io.practitioners import locate_in_communes, practitioners_from_file
+from .schemas import left_out_table
+
+
+@dataclass
+class _Baseline:
+    communes: gpd.GeoDataFrame
+    practitioners: pd.DataFrame
+    params: APLParameters
+    model: APLModel
+    left_out: pd.DataFrame
+    inputs: list[dict]
+    facilities: gpd.GeoDataFrame | None = None
+
+
+def _baseline(
+    communes,
+    *,
+    practitioners,
+    population,
+    travel_times,
+    road_network,
+    profession,
+    max_age,
+    thresholds,
+    departements,
+    facilities=None,
+    extra_inputs: dict | None = None,
+) -> _Baseline:
+    """Load the territory and compute its APL (as :func:`territoires.diagnostic.run_diagnostic` does) and model."""
+    if travel_times is not None and road_network is not None:
+        raise ParameterError("--travel-times et --road-network s'excluent : choisissez une source de temps.")
+    territory = load_territory(communes, population=population, departements=departements)
+    gdf = territory.communes
+    deps = set(departement_of(gdf["code_commune"]))
+    raw = practitioners_from_file(practitioners, professions=(profession,))
+    current = resolve_codes(raw["code_commune"].fillna(""), territory.former_codes)
+    here = departement_of(current).isin(deps) | raw["code_commune"].isna()
+    located = locate_in_communes(raw.loc[here], gdf, former_codes=territory.former_codes)
+    left = [located]
+    facilities_gdf = None
+    if facilities is not None:
+        from .io.facilities import facilities_from_finess
+
+        fac = facilities_from_finess(facilities)
+        left.append(fac)
+        facilities_gdf = fac.loc[departement_of(fac["code_commune"].fillna("")).isin(deps)].reset_index(drop=True)
+    tt = None
+    if travel_times is not None:
+        tt = travel_times_from_matrix(travel_times, communes=gdf)
+    elif road_network is not None:
+        from .analysis.road_network import travel_times_from_road_network
+
+        tt = travel_times_from_road_network(gdf, road_network)
+    params = APLParameters.for_profession(profession)
+    if max_age is not None:
+        params = replace(params, max_age=max_age)
+    if thresholds is not None:
+        params = replace(params, threshold=thresholds[0], zac_threshold=thresholds[1])
+    costs = commune_cost_matrix(gdf, travel_times=tt, params=params)
+    result = compute_apl(gdf, located, travel_times=tt, params=params)
+    model = APLModel.from_communes(result, costs=costs, params=params)
+    left_out = pd.concat([territory.left_out, left_out_table(*left)], ignore_index=True).drop_duplicates()
+    inputs = describe_inputs(
+        communes=communes,
+        population=population,
+        practitioners=practitioners,
+        facilities=facilities,
+        travel_times=travel_times,
+        road_network=road_network,
+        **(extra_inputs or {}),
+    )
+    return _Baseline(result, located, params, model, left_out, inputs, facilities_gdf)
+
+
+def _metadata(base: _Baseline, **parameters) -> dict:
+    params = base.params
+    return {
+        "outil": "territoires",
+        "version": __version__,
+        "date": now_utc(),
+        "entrees": base.inputs,
+        "parametres": {"profession": params.profession, "apl": params.describe(), **parameters},
+        "seuil_apl": params.threshold,
+    }
+
+
+@dataclass
+class ScenarioResult:
+    """A what-if scenario: the APL of every commune before and after, and what changed.
+
+    Attributes
+    ----------
+    communes
+        ``code_commune``, ``nom``, ``population``, ``apl_avant``, ``apl_apres``, ``delta_apl``, ``niveau_avant``,
+        ``niveau_apres``, ``proche_seuil_avant``, ``proche_seuil_apres``, geometry (Lambert-93).
+    summary
+        ``indicateur``, ``avant``, ``apres``, ``ecart`` (see :class:`territoires.analysis.scenario.ScenarioOutcome`).
+    changes
+        The supply changes applied, by commune: ``code_commune``, ``nom``, ``etp`` (FTE equivalents, negative for
+        departures), ``origine`` (``changements`` or ``retraites``), ``label``.
+    left_out
+        Input rows left out, with ``motif``.
+    metadata
+        Run description (inputs with checksums, parameters).
+    """
+
+    communes: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    changes: pd.DataFrame
+    left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
+    metadata: dict = field(default_factory=dict)
+
+    def summary_text(self) -> str:
+        """Return the summary as French lines for the terminal."""
+        return _summary_lines(self.summary)
+
+
+def _fr(x: float, digits: int = 0) -> str:  # TODO _format
+    if not np.isfinite(x):
+        return "—"
+    text = f"{x:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def _summary_lines(summary: pd.DataFrame) -> str:
+    lines = []
+    for row in summary.itertuples(index=False):
+        digits = 2 if "APL" in row.indicateur else 0
+        lines.append(
+            f"{row.indicateur} : {_fr(row.avant, digits)} → {_fr(row.apres, digits)} "
+            f"({'+' if row.ecart >= 0 else ''}{_fr(row.ecart, digits)})"
+        )
+    return "\n".join(lines)
+
+
+def run_scenario(
+    communes: str | Path | Sequence[str | Path],
+    *,
+    practitioners: str | Path,
+    population: str | Path | None = None,
+    changes: str | Path | pd.DataFrame | None = None,
+    retirement_age: float | None = None,
+    horizon: int | None = None,
+    reference_year: int | None = None,
+    travel_times: str | Path | None = None,
+    road_network: str | Path | None = None,
+    profession: str = "medecin_generaliste",
+    max_age: float | None = None,
+    thresholds: tuple[float, float] | None = None,
+    departements: Sequence[str] | None = None,
+    margin: float = NEAR_THRESHOLD_MARGIN,
+    relative_margin: bool = False,
+) -> ScenarioResult:
+    """Compute the APL of every commune before and after supply changes and retirements.
+
+    Parameters
+    ----------
+    communes, population, practitioners, travel_times, road_network, profession, max_age, thresholds, departements
+        As in :func:`territoires.diagnostic.run_diagnostic`.
+    changes
+        Table (file or DataFrame as read by :func:`territoires.io.changes.changes_from_file`) of ``code_commune``,
+        ``profession``, ``etp`` (positive: new FTE, 5,400 consultations a year each for GPs; negative:
+        departures) and optional ``label``.
+    retirement_age, horizon
+        Practitioners whose age at ``horizon`` (a year) reaches ``retirement_age`` leave; needs an ``age`` column.
+    reference_year
+        Year the ages were recorded (this year by default).
+    margin, relative_margin
+        Band around each threshold within which a commune is flagged "near the threshold" (APL units, or a
+        fraction of the threshold).
+
+    Raises
+    ------
+    InputError
+        Unknown commune codes, departures beyond the supply of a commune, ages missing for the retirement rule.
+    """
+    from .io.changes import changes_from_file
+
+    if (retirement_age is None) != (horizon is None):
+        raise ParameterError("--retirement-age et --horizon vont ensemble : donnez les deux ou aucun.")
+    if changes is None and retirement_age is None:
+        raise ParameterError("scénario vide : donnez --changes et/ou --retirement-age avec --horizon.")
+    extra = {"changes": changes} if isinstance(changes, (str, Path)) else None
+    base = _baseline(
+        communes,
+        practitioners=practitioners,
+        population=population,
+        travel_times=travel_times,
+        road_network=road_network,
+        profession=profession,
+        max_age=max_age,
+        thresholds=thresholds,
+        departements=departements,
+        extra_inputs=extra,
+    )
+    codes = pd.Index(base.communes["code_commune"])
+    names = base.communes["nom"] if "nom" in base.communes.columns else pd.Series(None, index=base.communes.index)
+    removed = np.zeros(base.model.n)
+    applied = []
+    if retirement_age is not None:
+        leaving = retirements(
+            base.practitioners,
+            base.params,
+            retirement_age=retirement_age,
+            horizon=int(horizon),
+            reference_year=reference_year,
+        )
+        removed = supply_of(leaving, codes, base.params)
+        nz = np.flatnonzero(removed > 0)
+        applied.append(
+            pd.DataFrame(
+                {
+                    "code_commune": codes[nz],
+                    "nom": names.to_numpy()[nz],
+                    "etp": -removed[nz] / base.model.supply_per_fte,
+                    "origine": "retraites",
+                    "label": f"départs à {retirement_age:g} ans d'ici {horizon}",
+                }
+            )
+        )
+    delta = np.zeros(base.model.n)
+    left_out = base.left_out
+    if changes is not None:
+        table = changes if isinstance(changes, pd.DataFrame) else changes_from_file(changes)
+        delta, other = changes_by_commune(table, codes, base.model, base.params, removed=removed)
+        if len(other):
+            left_out = pd.concat([left_out, _left_rows(other, "changements")], ignore_index=True)
+        rows = table.loc[table["profession"] == base.params.profession]
+        pos = codes.get_indexer(rows["code_commune"])
+        applied.append(
+            pd.DataFrame(
+                {
+                    "code_commune": rows["code_commune"].to_numpy(),
+                    "nom": names.to_numpy()[pos],
+                    "etp": rows["etp"].to_numpy(dtype=float),
+                    "origine": "changements",
+                    "label": rows["label"].to_numpy(),
+                }
+            )
+        )
+    apl_before = base.model.apl()
+    apl_after = base.model.apl(delta - removed)
+    outcome = compare_apl(
+        base.communes, apl_before, apl_after, base.params, margin=margin, relative_margin=relative_margin
+    )
+    changes_table = (
+        pd.concat(applied, ignore_index=True)
+        if applied
+        else pd.DataFrame(columns=["code_commune", "nom", "etp", "origine", "label"])
+    )
+    metadata = _metadata(
+        base,
+        age_maximum=max_age,
+        age_retraite=retirement_age,
+        horizon=horizon,
+        annee_reference=reference_year,
+        marge_seuil=margin,
+        marge_relative=relative_margin,
+    )
+    metadata["comptes"] = {
+        "communes": len(outcome.communes),
+        "etp_ajoutes": float(delta[delta > 0].sum() / base.model.supply_per_fte),
+        "etp_retires": float((removed.sum() - delta[delta < 0].sum()) / base.model.supply_per_fte),
+        "lignes_ecartees": len(left_out),
+    }
+    metadata["resume"] = outcome.summary.to_dict("records")
+    return ScenarioResult(outcome.communes, outcome.summary, changes_table, left_out, metadata)
+
+
+def _left_rows(rows: pd.DataFrame, source: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": source,
+            "ligne": rows["ligne"].to_numpy(),
+            "motif": rows["motif"].to_numpy(),
+            "valeur": rows["code_commune"].to_numpy(),
+        }
+    )
+
+
+@dataclass
+class SitingResult:
+    """Where to open new practice: the sites chosen, their effect, and how close to the optimum the choice is.
+
+    Attributes
+    ----------
+    sites
+        ``rang``, ``code_commune``, ``nom``, ``etp``, ``gain``, ``population_sous_seuil_apres`` and a point
+        geometry (Lambert-93), one row per site by rank.
+    communes
+        The before/after table of :class:`ScenarioResult` with the sites open.
+    summary
+        ``indicateur``, ``avant``, ``apres``, ``ecart``.
+    facilities
+        Existing MSP, centres de santé and other FINESS facilities of the territory (context), or None.
+    metadata
+        Run description, with ``implantation``: objective, gain of the plain greedy, of the best start, after the
+        swaps, and the exact optimum or bound when computed.
+    """
+
+    sites: gpd.GeoDataFrame
+    communes: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    facilities: gpd.GeoDataFrame | None = None
+    left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
+    metadata: dict = field(default_factory=dict)
+
+    def as_changes(self, *, profession: str | None = None) -> pd.DataFrame:
+        """Return the sites as a table of changes for :func:`run_scenario`.
+
+        Columns ``ligne``, ``code_commune``, ``profession``, ``etp``, ``label``.
+        """
+        prof = profession or self.metadata["parametres"]["profession"]
+        return pd.DataFrame(
+            {
+                "ligne": np.arange(len(self.sites)) + 2,
+                "code_commune": self.sites["code_commune"].to_numpy(),
+                "profession": prof,
+                "etp": self.sites["etp"].to_numpy(dtype=float),
+                "label": [f"site {r}" for r in self.sites["rang"]],
+            }
+        )
+
+    def summary_text(self) -> str:
+        """Return the chosen sites and the summary as French lines for the terminal."""
+        info = self.metadata.get("implantation", {})
+        unit = "habitants" if info.get("objectif") == "population" else "habitants × points d'APL"
+        lines = [f"{r.rang}. {r.code_commune} {r.nom or ''} : +{_fr(r.gain)} {unit}" for r in self.sites.itertuples()]
+        lines.append(
+            f"Gain total : {_fr(info.get('gain', float('nan')))} {unit} "
+            f"(glouton simple : {_fr(info.get('gain_glouton', float('nan')))})"
+        )
+        if "optimum_exact" in info:
+            lines.append(f"Optimum exact (MILP) : {_fr(info['optimum_exact'])} ; borne : {_fr(info['borne'])}")
+        lines.extend(info.get("notes", []))
+        return "\n".join(lines) + "\n" + _summary_lines(self.summary)
+
+
+def run_siting(
+    communes: str | Path | Sequence[str | Path],
+    *,
+    practitioners: str | Path,
+    sites: int,
+    fte_per_site: float,
+    population: str | Path | None = None,
+    candidates: str | Path | pd.DataFrame | None = None,
+    population_min: float | None = None,
+    objective: str = "population",
+    min_distance_km: float = 0.0,
+    facilities: str | Path | None = None,
+    travel_times: str | Path | None = None,
+    road_network: str | Path | None = None,
+    profession: str = "medecin_generaliste",
+    max_age: float | None = None,
+    thresholds: tuple[float, float] | None = None,
+    departements: Sequence[str] | None = None,
+    exact: bool = False,
+    time_limit: float = 60.0,
+    margin: float = NEAR_THRESHOLD_MARGIN,
+) -> SitingResult:
+    """Choose ``sites`` communes for ``fte_per_site`` FTE of new practice each, to raise the APL where it counts.
+
+    Parameters
+    ----------
+    sites, fte_per_site
+        Number of sites (K) and full-time equivalents per site (F).
+    candidates
+        Communes where a site may open (a table with ``code_commune``); every commune by default.
+    population_min
+        Only communes of at least this many inhabitants are candidates.
+    objective
+        ``"population"``: inhabitants lifted over the threshold; ``"deficit"``: reduction of
+        ``Σ population × max(0, threshold − APL)``.
+    min_distance_km
+        Minimum distance between two sites (km, between commune centroids).
+    facilities
+        FINESS extraction, to show existing MSP and centres as context.
+    exact
+        Also solve the problem exactly (:func:`territoires.analysis.siting.exact_siting`, HiGHS, at most
+        ``time_limit`` seconds) and keep the better of the two choices.
+
+    Other Parameters
+    ----------------
+        As in :func:`run_scenario`.
+
+    Returns
+    -------
+    SitingResult
+    """
+    from .io.changes import candidates_from_file
+
+    base = _baseline(
+        communes,
+        practitioners=practitioners,
+        population=population,
+        travel_times=travel_times,
+        road_network=road_network,
+        profession=profession,
+        max_age=max_age,
+        thresholds=thresholds,
+        departements=departements,
+        facilities=facilities,
+        extra_inputs={"candidates": candidates} if isinstance(candidates, (str, Path)) else None,
+    )
+    if base.params.threshold is None:
+        raise ParameterError(f"{profession} : pas de seuil d'APL par défaut ; donnez --seuil pour choisir des sites.")
+    gdf = base.communes
+    codes = pd.Index(gdf["code_commune"])
+    pop = gdf["population"].to_numpy(dtype=float)
+    allowed = np.ones(len(gdf), dtype=bool)
+    left_out = base.left_out
+    if candidates is not None:
+        table = candidates if isinstance(candidates, pd.DataFrame) else candidates_from_file(candidates)
+        pos = codes.get_indexer(table["code_commune"])
+        if (pos < 0).any():
+            bad = table.loc[pos < 0]
+            listed = ", ".join(f"ligne {ln} ({c})" for ln, c in zip(bad["ligne"], bad["code_commune"], strict=True))
+            raise InputError(
+                f"{table.attrs.get('source', 'candidates')} : commune(s) candidate(s) absente(s) du "
+                f"territoire étudié : {listed}."
+            )
+        allowed[:] = False
+        allowed[pos] = True
+    if population_min is not None:
+        allowed &= pop >= population_min
+    cand = np.flatnonzero(allowed)
+    if cand.size == 0:
+        raise ParameterError("aucune commune candidate : élargissez --candidates ou baissez --population-min.")
+    params = SitingParameters(
+        sites=sites,
+        fte_per_site=fte_per_site,
+        objective=objective,
+        threshold=float(base.params.threshold),
+        min_distance_km=min_distance_km,
+    )
+    xy = commune_points(gdf)
+    choice = greedy_siting(base.model, pop, cand, params, xy=xy)
+    info = {
+        "objectif": objective,
+        "sites_demandes": sites,
+        "etp_par_site": fte_per_site,
+        "candidates": int(cand.size),
+        "distance_min_km": min_distance_km,
+        "gain": choice.value,
+        "gain_glouton": choice.greedy_value,
+        "gain_meilleur_depart": choice.multistart_value,
+        "echanges": choice.swaps,
+        "notes": list(choice.notes),
+    }
+    chosen = choice.sites
+    if exact:
+        solution = exact_siting(base.model, pop, cand, params, xy=xy, time_limit=time_limit)
+        info.update(optimum_exact=solution.value, borne=solution.bound, optimal=solution.optimal)
+        if solution.value > choice.value + 1e-9 * max(abs(choice.value), 1.0):
+            info["notes"].append("La solution exacte (MILP) dépasse l'heuristique : elle est retenue.")
+            chosen = solution.sites
+    # Rank and measure the sites kept, exactly, on the model.
+    ranked = (
+        greedy_siting(
+            base.model,
+            pop,
+            chosen,
+            replace(params, sites=len(chosen), swaps=False, starts=1, min_distance_km=0.0),
+            xy=None,
+        )
+        if len(chosen)
+        else choice
+    )
+    info["gain"] = float(ranked.value)
+    apl_after = ranked.apl_after
+    outcome = compare_apl(gdf, ranked.apl_before, apl_after, base.params, margin=margin)
+    names = gdf["nom"].to_numpy() if "nom" in gdf.columns else np.full(len(gdf), None)
+    pos = ranked.sites
+    sites_table = gpd.GeoDataFrame(
+        {
+            "rang": np.arange(1, len(pos) + 1),
+            "code_commune": codes[pos].to_numpy(),
+            "nom": names[pos],
+            "etp": float(fte_per_site),
+            "gain": ranked.gains,
+            "population_sous_seuil_apres": ranked.below_after,
+            "apl_avant": ranked.apl_before[pos],
+            "apl_apres": apl_after[pos],
+        },
+        geometry=gpd.points_from_xy(xy[pos, 0], xy[pos, 1]),
+        crs=gdf.crs,
+    )
+    metadata = _metadata(base, age_maximum=max_age, population_min=population_min)
+    metadata["implantation"] = info
+    metadata["resume"] = outcome.summary.to_dict("records")
+    return SitingResult(sites_table, outcome.communes, outcome.summary, base.facilities, left_out, metadata)

@@ -147,7 +147,7 @@ def near_threshold(
     thr = np.asarray(sorted(thresholds), dtype=float)
     gaps = apl[:, None] - thr[None, :]
     width = margin * thr[None, :] if relative else np.full((1, len(thr)), margin)
-    near = np.abs(gaps) <= width
+    near = np.abs(gaps) <= width + 1e-9  # an APL exactly at the margin counts as near
     nearest = np.argmin(np.abs(gaps), axis=1)
     flagged = near.any(axis=1)
     gap = gaps[np.arange(len(apl)), nearest]

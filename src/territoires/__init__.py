@@ -34,9 +34,12 @@ from .analysis.fca import (
     two_step_fca,
 )
 from .analysis.road_network import travel_times_from_road_network
+from .analysis.scenario import APLModel, near_threshold
+from .analysis.siting import SitingParameters, exact_siting, greedy_siting
 from .analysis.tiers import TIER_LABELS, aggregate_apl, classify_access, population_by_tier
 from .analysis.travel_times import straight_line_times, travel_times_from_matrix
 from .analysis.zones import Surface, travel_time_surface, zones_from_surface
+from .decision import ScenarioResult, SitingResult, run_scenario, run_siting
 from .diagnostic import (
     Diagnostic,
     Territory,
@@ -46,11 +49,13 @@ from .diagnostic import (
     save_catchments,
     save_diagnostic,
 )
+from .export.decision import save_scenario, save_siting
 from .export.folium_map import make_map, save_map_html, save_map_html_from_geopackage
 from .export.geopackage import read_diagnostic_geopackage, save_diagnostic_geopackage
 from .export.qgis_style import save_qgis_styles
 from .export.raster import save_surface_geotiff
 from .export.report import save_report_html
+from .io.changes import candidates_from_file, changes_from_file
 from .io.cog import former_codes_from_table, reconcile_vintages
 from .io.communes import communes_from_file, communes_from_files
 from .io.cpts import (
@@ -70,6 +75,19 @@ from .io.practitioners import (
 )
 
 __all__ = [
+    "APLModel",
+    "ScenarioResult",
+    "SitingParameters",
+    "SitingResult",
+    "candidates_from_file",
+    "changes_from_file",
+    "exact_siting",
+    "greedy_siting",
+    "near_threshold",
+    "run_scenario",
+    "run_siting",
+    "save_scenario",
+    "save_siting",
     "APLParameters",
     "CatchmentParameters",
     "CatchmentResult",

@@ -19,7 +19,7 @@ from scipy import sparse
 
 from .._errors import InputError, ParameterError, warn
 from .apl import APLParameters, commune_cost_matrix, practitioner_supply, select_practitioners
-from .fca import _ratios, _weighted, step_weights
+from .fca import _weighted, step_weights
 from .tiers import classify_access
 
 #: Default margin (APL units) around a threshold within which a commune's tier is called "near the threshold".
@@ -90,7 +90,10 @@ class APLModel:
         so the APL without change equals the one of :func:`~territoires.analysis.apl.compute_apl`.
         """
         supply = self.supply if added_supply is None else self.supply + added_supply
-        apl = np.asarray(self.weights @ _ratios(self.weights, self.demand, supply))
+        # The ratios of fca._ratios, with the demand reached computed once (same operations, same values).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(self.reached > 0, supply / self.reached, 0.0)
+        apl = np.asarray(self.weights @ ratio)
         return apl * self.scale if self.scale != 1.0 else apl
 
     def effect_columns(self, candidates: np.ndarray, fte: float) -> sparse.csc_matrix:

@@ -135,7 +135,12 @@ def objective_value(apl: np.ndarray, population: np.ndarray, threshold: float, o
 
 
 class _Evaluator:
-    """Gains of every candidate column at once, for a given APL (one pass over the non-zeros)."""
+    """Gains of every candidate column at once, for a given APL.
+
+    The first call is one pass over the non-zeros of the effect matrix; later calls update only the entries of the
+    communes whose APL changed since (a site opened or closed changes the APL within 20 minutes of it only), so a
+    greedy step costs about (communes reached by one site)² operations rather than the whole matrix.
+    """
 
     def __init__(self, effects: sparse.csc_matrix, population: np.ndarray, threshold: float):
         effects = sparse.csc_matrix(effects)
@@ -147,14 +152,39 @@ class _Evaluator:
         self.population = population
         self.threshold = threshold
         self.pop_rows = population[self.rows]
+        # Entries grouped by demand commune, to find those touched by a change of APL.
+        self.by_row = np.argsort(self.rows, kind="stable")
+        self.row_ptr = np.concatenate([[0], np.cumsum(np.bincount(self.rows, minlength=len(population)))])
+        self.state: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _contrib(self, apl_rows: np.ndarray, entries: np.ndarray | slice, objective: str) -> np.ndarray:
+        d, p = self.data[entries], self.pop_rows[entries]
+        if objective == "population":
+            return np.where((apl_rows < self.threshold) & (apl_rows + d >= self.threshold), p, 0.0)
+        return p * np.minimum(d, np.maximum(self.threshold - apl_rows, 0.0))
 
     def gains(self, apl: np.ndarray, objective: str) -> np.ndarray:
-        a = apl[self.rows]
-        if objective == "population":
-            contrib = np.where((a < self.threshold) & (a + self.data >= self.threshold), self.pop_rows, 0.0)
+        """Gain of each candidate added to the APL ``apl`` (the returned array must not be modified)."""
+        apl = np.asarray(apl, dtype=float)
+        cached = self.state.get(objective)
+        changed = None if cached is None else np.flatnonzero(apl != cached[0])
+        if changed is None or changed.size * 4 > len(apl):
+            contrib = self._contrib(apl[self.rows], slice(None), objective)
+            gains = np.bincount(self.cols, weights=contrib, minlength=self.n_candidates)
         else:
-            contrib = self.pop_rows * np.minimum(self.data, np.maximum(self.threshold - a, 0.0))
-        return np.bincount(self.cols, weights=contrib, minlength=self.n_candidates)
+            _, contrib, gains = cached
+            if changed.size:
+                starts, ends = self.row_ptr[changed], self.row_ptr[changed + 1]
+                lengths = ends - starts
+                offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+                entries = self.by_row[np.arange(lengths.sum()) + offsets]
+                new = self._contrib(apl[self.rows[entries]], entries, objective)
+                gains = gains + np.bincount(
+                    self.cols[entries], weights=new - contrib[entries], minlength=self.n_candidates
+                )
+                contrib[entries] = new  # the cached array, owned by this evaluator
+        self.state[objective] = (apl.copy(), contrib, gains)
+        return gains
 
     def best(self, apl: np.ndarray, objective: str, allowed: np.ndarray) -> int:
         """Index of the best allowed candidate: highest gain, ties broken by the deficit reduction."""
@@ -164,6 +194,8 @@ class _Evaluator:
             return -1
         if objective == "population":
             tied = primary >= top - 1e-9 * max(abs(top), 1.0)
+            if np.count_nonzero(tied) == 1:
+                return int(np.argmax(tied))
             secondary = np.where(tied, self.gains(apl, "deficit"), -np.inf)
             return int(np.argmax(secondary))
         return int(np.argmax(primary))

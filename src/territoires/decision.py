@@ -31,7 +31,7 @@ from .analysis.travel_times import commune_points, travel_times_from_matrix
 from .diagnostic import departement_of, describe_inputs, load_territory, now_utc
 from .io.cog import resolve_codes
 from .io.practitioners import locate_in_communes, practitioners_from_file
-from .schemas import left_out_table
+from .schemas import LEFT_OUT_COLUMNS, left_out_table
 
 
 @dataclass
@@ -301,13 +301,15 @@ def run_scenario(
 
 
 def _left_rows(rows: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Rows of a changes table left out, in the ``left_out`` layout (source, line, identifier, reason)."""
     return pd.DataFrame(
         {
-            "source": source,
+            "source": rows.attrs.get("source", source),
             "ligne": rows["ligne"].to_numpy(),
+            "identifiant": rows["code_commune"].to_numpy(),
             "motif": rows["motif"].to_numpy(),
-            "valeur": rows["code_commune"].to_numpy(),
-        }
+        },
+        columns=list(LEFT_OUT_COLUMNS),
     )
 
 

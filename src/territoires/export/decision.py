@@ -99,7 +99,7 @@ def scenario_map(
         ).add_to(m)
     if facilities is not None and len(facilities):
         group = folium.FeatureGroup(name="Structures existantes (FINESS)", show=True).add_to(m)
-        fac = facilities.to_crs(CRS_WEB)
+        fac = facilities.loc[facilities.geometry.notna() & ~facilities.geometry.is_empty].to_crs(CRS_WEB)
         for row in fac.itertuples():
             folium.CircleMarker(
                 [row.geometry.y, row.geometry.x],

@@ -9,6 +9,18 @@ import shapely
 
 from territoires.analysis.apl import compute_apl
 from territoires.analysis.scenario import APLModel
+from territoires.demo.generate import demo_paths
+from territoires.pipeline import DiagnosticInputs
+
+_PATHS = demo_paths()
+#: The demo territory's communes, populations and practitioners (and FINESS facilities).
+DEMO = DiagnosticInputs(_PATHS["communes"], population=_PATHS["population"], practitioners=_PATHS["practitioners"])
+DEMO_FACILITIES = DiagnosticInputs(
+    _PATHS["communes"],
+    population=_PATHS["population"],
+    practitioners=_PATHS["practitioners"],
+    facilities=_PATHS["facilities"],
+)
 
 
 def line_of_three():

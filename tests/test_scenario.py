@@ -8,16 +8,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from _apl_grids import line_of_three
+from _apl_grids import DEMO, line_of_three
 from click.testing import CliRunner
 
 from territoires import InputError, ParameterError, TerritoiresWarning
 from territoires.analysis.apl import APLParameters
 from territoires.analysis.scenario import changes_by_commune, near_threshold, retirements
 from territoires.cli import cli
-from territoires.decision import run_scenario
 from territoires.demo.generate import demo_paths
 from territoires.io.changes import changes_from_file
+from territoires.pipeline.scenario import run_scenario
 
 
 def test_near_threshold_absolute_and_relative_margins():
@@ -108,11 +108,8 @@ def test_changes_file_errors(tmp_path):
 
 @pytest.fixture(scope="module")
 def demo_retirements():
-    paths = demo_paths()
     return run_scenario(
-        paths["communes"],
-        practitioners=paths["practitioners"],
-        population=paths["population"],
+        DEMO,
         retirement_age=67,
         horizon=2030,
         reference_year=2026,

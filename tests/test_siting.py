@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from _apl_grids import line_of_three, random_grid
+from _apl_grids import DEMO, DEMO_FACILITIES, line_of_three, random_grid
 from click.testing import CliRunner
 
 from territoires import ParameterError
@@ -19,8 +19,8 @@ from territoires.analysis.siting import (
     set_value,
 )
 from territoires.cli import cli
-from territoires.decision import run_scenario, run_siting
 from territoires.demo.generate import demo_paths
+from territoires.pipeline.scenario import run_scenario, run_siting
 
 
 def test_hand_checked_gain_of_one_site():
@@ -115,23 +115,16 @@ def test_objective_value_counts_plain_population():
 
 @pytest.fixture(scope="module")
 def demo_siting():
-    paths = demo_paths()
     return run_siting(
-        paths["communes"],
-        practitioners=paths["practitioners"],
-        population=paths["population"],
-        facilities=paths["facilities"],
+        DEMO_FACILITIES,
         sites=3,
         fte_per_site=2.0,
     )
 
 
 def test_siting_then_scenario_reproduces_the_gain_exactly(demo_siting):
-    paths = demo_paths()
     scenario = run_scenario(
-        paths["communes"],
-        practitioners=paths["practitioners"],
-        population=paths["population"],
+        DEMO,
         changes=demo_siting.as_changes(),
     )
     row = scenario.summary.set_index("indicateur").loc["Population sous le seuil (habitants)"]
@@ -179,12 +172,9 @@ def test_siting_cli_unknown_candidate_exits_2(tmp_path):
 
 
 def test_candidates_and_population_min_restrict_the_choice(demo_siting):
-    paths = demo_paths()
     table = pd.DataFrame({"ligne": [2, 3], "code_commune": ["96001", "96004"]})
     result = run_siting(
-        paths["communes"],
-        practitioners=paths["practitioners"],
-        population=paths["population"],
+        DEMO,
         sites=1,
         fte_per_site=1.0,
         candidates=table,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from . import options
+from . import Command, progress
+from .options import APL_SETTINGS, diagnosis_options, existing_file, offline_opt, out_dir_opt, written_files
+
+#: Input files of the decision commands.
+SCENARIO_INPUTS = ("communes", "population", "practitioners", "travel_times", "road_network")
 
 margin_opt = click.option(
     "--marge-seuil",
@@ -17,33 +19,15 @@ margin_opt = click.option(
     show_default=True,
     help="Marge autour des seuils (points d'APL) pour signaler les communes proches d'un changement de niveau.",
 )
-relative_opt = click.option(
-    "--marge-relative",
-    "--relative-margin",
-    "relative_margin",
-    is_flag=True,
-    help="La marge est une fraction du seuil (0,05 : ± 5 %) plutôt qu'un nombre de points d'APL.",
-)
-departement_opt = click.option(
-    "--departement", "departements", multiple=True, help="Limite le calcul à ce département (répétable)."
-)
 
 
-@click.command()
-@options.communes_opt
-@options.population_opt
-@options.practitioners_opt
-@options.travel_times_opt
-@options.road_network_opt
-@options.profession_opt
-@options.max_age_opt
-@options.thresholds_options
-@departement_opt
+@click.command(cls=Command)
+@diagnosis_options(SCENARIO_INPUTS, required=("communes", "practitioners"), settings=APL_SETTINGS)
 @click.option(
     "--changes",
     "--changements",
     "changes",
-    type=options.existing_file,
+    type=existing_file,
     help="Changements d'offre (CSV : code_commune;profession;etp[;label]) : ETP > 0 nouveaux, < 0 départs.",
 )
 @click.option(
@@ -62,55 +46,37 @@ departement_opt = click.option(
     help="Année où les âges ont été relevés (par défaut : l'année en cours).",
 )
 @margin_opt
-@relative_opt
-@options.out_dir_opt
-@options.offline_opt
-def scenario(
-    communes,
-    population,
-    practitioners,
-    travel_times,
-    road_network,
-    profession,
-    max_age,
-    thresholds,
-    departements,
-    changes,
-    retirement_age,
-    horizon,
-    reference_year,
-    margin,
-    relative_margin,
-    out,
-    offline,
-):
+@click.option(
+    "--marge-relative",
+    "--relative-margin",
+    "relative_margin",
+    is_flag=True,
+    help="La marge est une fraction du seuil (0,05 : ± 5 %) plutôt qu'un nombre de points d'APL.",
+)
+@out_dir_opt()
+@offline_opt
+def scenario(inputs, options, changes, retirement_age, horizon, reference_year, margin, relative_margin, out,
+             offline) -> None:  # fmt: skip
     """Scénario : APL avant/après de nouveaux praticiens, de départs ou de départs à la retraite."""
-    from ..decision import run_scenario
     from ..export.decision import save_scenario
+    from ..pipeline.scenario import run_scenario
 
     if (retirement_age is None) != (horizon is None):
         raise click.UsageError("--retirement-age et --horizon vont ensemble : donnez les deux ou aucun.")
     if changes is None and retirement_age is None:
         raise click.UsageError("scénario vide : donnez --changes et/ou --retirement-age avec --horizon.")
+    progress(1, 2, "Chargement, APL et scénario")
     result = run_scenario(
-        [Path(c) for c in communes],
-        practitioners=practitioners,
-        population=population,
+        inputs,
+        options,
         changes=changes,
         retirement_age=retirement_age,
         horizon=horizon,
         reference_year=reference_year,
-        travel_times=travel_times,
-        road_network=road_network,
-        profession=profession,
-        max_age=max_age,
-        thresholds=thresholds,
-        departements=list(departements) or None,
         margin=margin,
         relative_margin=relative_margin,
     )
+    progress(2, 2, "Écriture du GeoPackage, des tables, de la carte et du rapport")
     written = save_scenario(result, out, offline=offline)
     click.echo(result.summary_text())
-    click.echo("Fichiers écrits :")
-    for path in written.values():
-        click.echo(f"  {path}")
+    written_files(written)

@@ -11,17 +11,12 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
+from .._format import fr_dec as _fr
 from .folium_map import display_geometries, map_html
 from .geopackage import save_diagnostic_geopackage
 
 CRS_WEB = "EPSG:4326"
 _TIER_COLORS = {"ZIP": "#d7191c", "ZAC": "#fdae61", "HZ": "#a6d96a"}
-
-
-def _fr(x: float, digits: int = 0) -> str:  # TODO _format
-    if x is None or not np.isfinite(x):
-        return "—"
-    return f"{x:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
 
 
 def _save_csv(frame: pd.DataFrame, path: Path) -> Path:

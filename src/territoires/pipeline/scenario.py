@@ -1,13 +1,13 @@
 """Decision support on files: what-if scenarios (:func:`run_scenario`), where to site new practice (:func:`run_siting`).
 
-Both load the territory and compute the APL as the diagnosis does (:func:`territoires.diagnostic.load_territory`,
-:func:`territoires.analysis.apl.compute_apl`), then work on :class:`territoires.analysis.scenario.APLModel`, the
-APL as a linear function of the supply, with the same weights.
+Both take the inputs and options of a diagnosis (:class:`~territoires.pipeline.inputs.DiagnosticInputs`,
+:class:`~territoires.pipeline.inputs.DiagnosticOptions`), load the territory and compute the APL as
+:func:`~territoires.pipeline.diagnostic.run_diagnostic` does, then work on
+:class:`territoires.analysis.scenario.APLModel`, the APL as a linear function of the supply, with the same weights.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -15,10 +15,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import InputError, ParameterError
-from ._version import __version__
-from .analysis.apl import APLParameters, commune_cost_matrix, compute_apl
-from .analysis.scenario import (
+from .._errors import InputError, ParameterError
+from .._format import fr_dec, fr_int
+from .._provenance import describe_inputs, now_utc
+from .._version import __version__
+from ..analysis.apl import APLParameters, commune_cost_matrix, compute_apl
+from ..analysis.road_network import travel_times_from_road_network
+from ..analysis.scenario import (
     NEAR_THRESHOLD_MARGIN,
     APLModel,
     changes_by_commune,
@@ -26,12 +29,19 @@ from .analysis.scenario import (
     retirements,
     supply_of,
 )
-from .analysis.siting import SitingParameters, exact_siting, greedy_siting
-from .analysis.travel_times import commune_points, travel_times_from_matrix
-from .diagnostic import departement_of, describe_inputs, load_territory, now_utc
-from .io.cog import resolve_codes
-from .io.practitioners import locate_in_communes, practitioners_from_file
-from .schemas import LEFT_OUT_COLUMNS, left_out_table
+from ..analysis.siting import SitingParameters, exact_siting, greedy_siting
+from ..analysis.travel_times import commune_points
+from ..io.changes import candidates_from_file, changes_from_file
+from ..io.cog import resolve_codes
+from ..io.communes import departement_of
+from ..io.facilities import facilities_from_finess
+from ..io.practitioners import locate_in_communes, practitioners_from_file
+from ..io.travel_times import travel_times_from_matrix
+from ..schemas import LEFT_OUT_COLUMNS, left_out_table
+from .diagnostic import load_territory
+from .inputs import DiagnosticInputs, DiagnosticOptions
+
+__all__ = ["ScenarioResult", "SitingResult", "run_scenario", "run_siting"]
 
 
 @dataclass
@@ -43,66 +53,44 @@ class _Baseline:
     left_out: pd.DataFrame
     inputs: list[dict]
     facilities: gpd.GeoDataFrame | None = None
+    travel_time_source: str = "vol d'oiseau"
 
 
-def _baseline(
-    communes,
-    *,
-    practitioners,
-    population,
-    travel_times,
-    road_network,
-    profession,
-    max_age,
-    thresholds,
-    departements,
-    facilities=None,
-    extra_inputs: dict | None = None,
-) -> _Baseline:
-    """Load the territory and compute its APL (as :func:`territoires.diagnostic.run_diagnostic` does) and model."""
-    if travel_times is not None and road_network is not None:
-        raise ParameterError("--travel-times et --road-network s'excluent : choisissez une source de temps.")
-    territory = load_territory(communes, population=population, departements=departements)
+def _baseline(inputs: DiagnosticInputs, options: DiagnosticOptions | None, extra_inputs: dict | None = None):
+    """Load the territory and compute its APL (the steps of ``run_diagnostic``), and build the APL model."""
+    options = options or DiagnosticOptions()
+    if inputs.practitioners is None:
+        raise ParameterError("le calcul de l'APL demande le fichier des praticiens (--practitioners).")
+    territory = load_territory(inputs.communes, population=inputs.population, departements=options.departements)
     gdf = territory.communes
     deps = set(departement_of(gdf["code_commune"]))
-    raw = practitioners_from_file(practitioners, professions=(profession,))
+    raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
     current = resolve_codes(raw["code_commune"].fillna(""), territory.former_codes)
     here = departement_of(current).isin(deps) | raw["code_commune"].isna()
     located = locate_in_communes(raw.loc[here], gdf, former_codes=territory.former_codes)
     left = [located]
-    facilities_gdf = None
-    if facilities is not None:
-        from .io.facilities import facilities_from_finess
-
-        fac = facilities_from_finess(facilities)
+    facilities = None
+    if inputs.facilities is not None:
+        fac = facilities_from_finess(inputs.facilities)
         left.append(fac)
-        facilities_gdf = fac.loc[departement_of(fac["code_commune"].fillna("")).isin(deps)].reset_index(drop=True)
+        facilities = fac.loc[departement_of(fac["code_commune"].fillna("")).isin(deps)].reset_index(drop=True)
     tt = None
-    if travel_times is not None:
-        tt = travel_times_from_matrix(travel_times, communes=gdf)
-    elif road_network is not None:
-        from .analysis.road_network import travel_times_from_road_network
-
-        tt = travel_times_from_road_network(gdf, road_network)
-    params = APLParameters.for_profession(profession)
-    if max_age is not None:
-        params = replace(params, max_age=max_age)
-    if thresholds is not None:
-        params = replace(params, threshold=thresholds[0], zac_threshold=thresholds[1])
+    if inputs.travel_times is not None:
+        tt = travel_times_from_matrix(inputs.travel_times, communes=gdf)
+    elif inputs.road_network is not None:
+        tt = travel_times_from_road_network(gdf, inputs.road_network)
+    params = APLParameters.for_profession(options.profession)
+    if options.max_age is not None:
+        params = replace(params, max_age=options.max_age)
+    if options.thresholds is not None:
+        params = replace(params, threshold=options.thresholds[0], zac_threshold=options.thresholds[1])
     costs = commune_cost_matrix(gdf, travel_times=tt, params=params)
     result = compute_apl(gdf, located, travel_times=tt, params=params)
     model = APLModel.from_communes(result, costs=costs, params=params)
     left_out = pd.concat([territory.left_out, left_out_table(*left)], ignore_index=True).drop_duplicates()
-    inputs = describe_inputs(
-        communes=communes,
-        population=population,
-        practitioners=practitioners,
-        facilities=facilities,
-        travel_times=travel_times,
-        road_network=road_network,
-        **(extra_inputs or {}),
-    )
-    return _Baseline(result, located, params, model, left_out, inputs, facilities_gdf)
+    files = {k: v for k, v in inputs.as_dict().items() if k not in ("existing_cpts", "flows", "iris")}
+    entries = describe_inputs({**files, **(extra_inputs or {})})
+    return _Baseline(result, located, params, model, left_out, entries, facilities, inputs.travel_time_source)
 
 
 def _metadata(base: _Baseline, **parameters) -> dict:
@@ -112,7 +100,12 @@ def _metadata(base: _Baseline, **parameters) -> dict:
         "version": __version__,
         "date": now_utc(),
         "entrees": base.inputs,
-        "parametres": {"profession": params.profession, "apl": params.describe(), **parameters},
+        "parametres": {
+            "profession": params.profession,
+            "apl": params.describe(),
+            "temps_de_trajet": base.travel_time_source,
+            **parameters,
+        },
         "seuil_apl": params.threshold,
     }
 
@@ -148,39 +141,25 @@ class ScenarioResult:
         return _summary_lines(self.summary)
 
 
-def _fr(x: float, digits: int = 0) -> str:  # TODO _format
-    if not np.isfinite(x):
-        return "—"
-    text = f"{x:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-    return text
-
-
 def _summary_lines(summary: pd.DataFrame) -> str:
     lines = []
     for row in summary.itertuples(index=False):
         digits = 2 if "APL" in row.indicateur else 0
         lines.append(
-            f"{row.indicateur} : {_fr(row.avant, digits)} → {_fr(row.apres, digits)} "
-            f"({'+' if row.ecart >= 0 else ''}{_fr(row.ecart, digits)})"
+            f"{row.indicateur} : {fr_dec(row.avant, digits)} → {fr_dec(row.apres, digits)} "
+            f"({'+' if row.ecart >= 0 else ''}{fr_dec(row.ecart, digits)})"
         )
     return "\n".join(lines)
 
 
 def run_scenario(
-    communes: str | Path | Sequence[str | Path],
+    inputs: DiagnosticInputs,
+    options: DiagnosticOptions | None = None,
     *,
-    practitioners: str | Path,
-    population: str | Path | None = None,
     changes: str | Path | pd.DataFrame | None = None,
     retirement_age: float | None = None,
     horizon: int | None = None,
     reference_year: int | None = None,
-    travel_times: str | Path | None = None,
-    road_network: str | Path | None = None,
-    profession: str = "medecin_generaliste",
-    max_age: float | None = None,
-    thresholds: tuple[float, float] | None = None,
-    departements: Sequence[str] | None = None,
     margin: float = NEAR_THRESHOLD_MARGIN,
     relative_margin: bool = False,
 ) -> ScenarioResult:
@@ -188,8 +167,9 @@ def run_scenario(
 
     Parameters
     ----------
-    communes, population, practitioners, travel_times, road_network, profession, max_age, thresholds, departements
-        As in :func:`territoires.diagnostic.run_diagnostic`.
+    inputs, options
+        As in :func:`territoires.pipeline.diagnostic.run_diagnostic` (the communes, populations, practitioners and
+        travel times; the profession, age limit, thresholds and départements).
     changes
         Table (file or DataFrame as read by :func:`territoires.io.changes.changes_from_file`) of ``code_commune``,
         ``profession``, ``etp`` (positive: new FTE, 5,400 consultations a year each for GPs; negative:
@@ -207,25 +187,12 @@ def run_scenario(
     InputError
         Unknown commune codes, departures beyond the supply of a commune, ages missing for the retirement rule.
     """
-    from .io.changes import changes_from_file
-
     if (retirement_age is None) != (horizon is None):
         raise ParameterError("--retirement-age et --horizon vont ensemble : donnez les deux ou aucun.")
     if changes is None and retirement_age is None:
         raise ParameterError("scénario vide : donnez --changes et/ou --retirement-age avec --horizon.")
     extra = {"changes": changes} if isinstance(changes, (str, Path)) else None
-    base = _baseline(
-        communes,
-        practitioners=practitioners,
-        population=population,
-        travel_times=travel_times,
-        road_network=road_network,
-        profession=profession,
-        max_age=max_age,
-        thresholds=thresholds,
-        departements=departements,
-        extra_inputs=extra,
-    )
+    base = _baseline(inputs, options, extra)
     codes = pd.Index(base.communes["code_commune"])
     names = base.communes["nom"] if "nom" in base.communes.columns else pd.Series(None, index=base.communes.index)
     removed = np.zeros(base.model.n)
@@ -283,7 +250,7 @@ def run_scenario(
     )
     metadata = _metadata(
         base,
-        age_maximum=max_age,
+        age_maximum=base.params.max_age,
         age_retraite=retirement_age,
         horizon=horizon,
         annee_reference=reference_year,
@@ -360,35 +327,28 @@ class SitingResult:
         """Return the chosen sites and the summary as French lines for the terminal."""
         info = self.metadata.get("implantation", {})
         unit = "habitants" if info.get("objectif") == "population" else "habitants × points d'APL"
-        lines = [f"{r.rang}. {r.code_commune} {r.nom or ''} : +{_fr(r.gain)} {unit}" for r in self.sites.itertuples()]
+        lines = [
+            f"{r.rang}. {r.code_commune} {r.nom or ''} : +{fr_int(r.gain)} {unit}" for r in self.sites.itertuples()
+        ]
         lines.append(
-            f"Gain total : {_fr(info.get('gain', float('nan')))} {unit} "
-            f"(glouton simple : {_fr(info.get('gain_glouton', float('nan')))})"
+            f"Gain total : {fr_int(info.get('gain'))} {unit} (glouton simple : {fr_int(info.get('gain_glouton'))})"
         )
         if "optimum_exact" in info:
-            lines.append(f"Optimum exact (MILP) : {_fr(info['optimum_exact'])} ; borne : {_fr(info['borne'])}")
+            lines.append(f"Optimum exact (MILP) : {fr_int(info['optimum_exact'])} ; borne : {fr_int(info['borne'])}")
         lines.extend(info.get("notes", []))
         return "\n".join(lines) + "\n" + _summary_lines(self.summary)
 
 
 def run_siting(
-    communes: str | Path | Sequence[str | Path],
+    inputs: DiagnosticInputs,
+    options: DiagnosticOptions | None = None,
     *,
-    practitioners: str | Path,
     sites: int,
     fte_per_site: float,
-    population: str | Path | None = None,
     candidates: str | Path | pd.DataFrame | None = None,
     population_min: float | None = None,
     objective: str = "population",
     min_distance_km: float = 0.0,
-    facilities: str | Path | None = None,
-    travel_times: str | Path | None = None,
-    road_network: str | Path | None = None,
-    profession: str = "medecin_generaliste",
-    max_age: float | None = None,
-    thresholds: tuple[float, float] | None = None,
-    departements: Sequence[str] | None = None,
     exact: bool = False,
     time_limit: float = 60.0,
     margin: float = NEAR_THRESHOLD_MARGIN,
@@ -408,8 +368,6 @@ def run_siting(
         ``Σ population × max(0, threshold − APL)``.
     min_distance_km
         Minimum distance between two sites (km, between commune centroids).
-    facilities
-        FINESS extraction, to show existing MSP and centres as context.
     exact
         Also solve the problem exactly (:func:`territoires.analysis.siting.exact_siting`, HiGHS, at most
         ``time_limit`` seconds) and keep the better of the two choices.
@@ -422,23 +380,12 @@ def run_siting(
     -------
     SitingResult
     """
-    from .io.changes import candidates_from_file
-
-    base = _baseline(
-        communes,
-        practitioners=practitioners,
-        population=population,
-        travel_times=travel_times,
-        road_network=road_network,
-        profession=profession,
-        max_age=max_age,
-        thresholds=thresholds,
-        departements=departements,
-        facilities=facilities,
-        extra_inputs={"candidates": candidates} if isinstance(candidates, (str, Path)) else None,
-    )
+    extra = {"candidates": candidates} if isinstance(candidates, (str, Path)) else None
+    base = _baseline(inputs, options, extra)
     if base.params.threshold is None:
-        raise ParameterError(f"{profession} : pas de seuil d'APL par défaut ; donnez --seuil pour choisir des sites.")
+        raise ParameterError(
+            f"{base.params.profession} : pas de seuil d'APL par défaut ; donnez --seuil pour choisir des sites."
+        )
     gdf = base.communes
     codes = pd.Index(gdf["code_commune"])
     pop = gdf["population"].to_numpy(dtype=float)
@@ -520,7 +467,7 @@ def run_siting(
         geometry=gpd.points_from_xy(xy[pos, 0], xy[pos, 1]),
         crs=gdf.crs,
     )
-    metadata = _metadata(base, age_maximum=max_age, population_min=population_min)
+    metadata = _metadata(base, age_maximum=base.params.max_age, population_min=population_min)
     metadata["implantation"] = info
     metadata["resume"] = outcome.summary.to_dict("records")
     return SitingResult(sites_table, outcome.communes, outcome.summary, base.facilities, left_out, metadata)

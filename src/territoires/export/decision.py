@@ -11,12 +11,16 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
-from .._format import fr_dec as _fr
+from .._format import fr_dec
 from .folium_map import display_geometries, map_html
 from .geopackage import save_diagnostic_geopackage
 
 CRS_WEB = "EPSG:4326"
 _TIER_COLORS = {"ZIP": "#d7191c", "ZAC": "#fdae61", "HZ": "#a6d96a"}
+
+
+def _fr(x: float | None, digits: int = 0) -> str:
+    return fr_dec(x, digits)
 
 
 def _save_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -163,8 +167,25 @@ def _page(title: str, body: str) -> str:
 
 
 def _summary_rows(summary: pd.DataFrame) -> pd.DataFrame:
-    out = summary.rename(columns={"indicateur": "Indicateur", "avant": "Avant", "apres": "Après", "ecart": "Écart"})
+    """Return the before/after summary with French headings, numbers formatted per row (APL: two decimals)."""
+    digits = summary["indicateur"].str.contains("APL").map({True: 2, False: 0})
+    out = pd.DataFrame({"Indicateur": summary["indicateur"]})
+    for col, title in (("avant", "Avant"), ("apres", "Après"), ("ecart", "Écart")):
+        out[title] = [_fr(v, d) for v, d in zip(summary[col], digits, strict=True)]
     return out
+
+
+#: French headings of the sites table in the report.
+SITE_HEADINGS = {
+    "rang": "Rang",
+    "code_commune": "Code commune",
+    "nom": "Commune",
+    "etp": "ETP",
+    "gain": "Gain",
+    "population_sous_seuil_apres": "Habitants sous le seuil après",
+    "apl_avant": "APL avant",
+    "apl_apres": "APL après",
+}
 
 
 def scenario_report_html(result) -> str:
@@ -189,7 +210,15 @@ def scenario_report_html(result) -> str:
     if len(changed):
         cols = ["code_commune", "nom", "population", "apl_avant", "apl_apres", "niveau_avant", "niveau_apres"]
         table = pd.DataFrame(changed[cols]).sort_values("population", ascending=False).head(50)
-        parts.append(_table_html(table, {"apl_avant": 2, "apl_apres": 2}))
+        table = table.rename(
+            columns={
+                **SITE_HEADINGS,
+                "population": "Habitants",
+                "niveau_avant": "Niveau avant",
+                "niveau_apres": "Niveau après",
+            }
+        )
+        parts.append(_table_html(table, {"APL avant": 2, "APL après": 2}))
     margin = p.get("marge_seuil")
     parts.append(
         "<h2>Proches du seuil</h2><p>Une commune est dite proche d'un seuil quand son APL en est à "
@@ -232,7 +261,8 @@ def siting_report_html(result) -> str:
         parts.append(f"<p>{html.escape(note)}</p>")
     parts.append("<h2>Sites proposés</h2>")
     cols = ["rang", "code_commune", "nom", "etp", "gain", "population_sous_seuil_apres", "apl_avant", "apl_apres"]
-    parts.append(_table_html(pd.DataFrame(result.sites[cols]), {"etp": 1, "apl_avant": 2, "apl_apres": 2}))
+    table = pd.DataFrame(result.sites[cols]).rename(columns=SITE_HEADINGS)
+    parts.append(_table_html(table, {"ETP": 1, "APL avant": 2, "APL après": 2}))
     parts.append(
         "<p>Le gain de chaque site s'ajoute à celui des sites mieux classés. Appliquer ces sites comme changements "
         "(<code>territoires scenario --changes changements.csv</code>) redonne exactement ces chiffres.</p>"

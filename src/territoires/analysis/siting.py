@@ -53,8 +53,11 @@ class SitingParameters:
         Passes over the sites in the swap search, at most.
     starts
         Greedy runs, each forced to open first in one of the ``starts`` best single sites (1: plain greedy only).
+    lookahead
+        One more start: a greedy that weighs each of its ``lookahead`` best candidates (and as many by deficit
+        reduction) by its gain plus the best gain of a next site (0: none).
     polished_starts
-        The swap search runs from this many of the best greedy starts.
+        The swap search runs from this many of the best greedy starts (and from the plain and lookahead ones).
     """
 
     sites: int
@@ -65,6 +68,7 @@ class SitingParameters:
     swaps: bool = True
     max_swap_rounds: int = 10
     starts: int = 10
+    lookahead: int = 4
     polished_starts: int = 3
 
     def __post_init__(self) -> None:
@@ -276,6 +280,44 @@ def greedy_siting(
             apl = model.apl(added_of(chosen))
         return chosen, apl
 
+    def lookahead_greedy(width: int) -> tuple[list[int], np.ndarray]:
+        """Greedy with a one-step lookahead.
+
+        Among the ``width`` best candidates (by the objective, and by the deficit reduction), open the one whose
+        gain plus the best gain of a next site is the largest.
+        """
+        chosen: list[int] = []
+        apl = apl0
+        allowed = np.ones(candidates.size, dtype=bool)
+        for step in range(params.sites):
+            gains = np.where(allowed, evaluator.gains(apl, obj), -np.inf)
+            if not np.isfinite(gains.max()):
+                break
+            if step == params.sites - 1:
+                c = evaluator.best(apl, obj, allowed)
+            else:
+                shortlist = list(np.argsort(-gains, kind="stable")[:width])
+                if obj == "population":
+                    deficit = np.where(allowed, evaluator.gains(apl, "deficit"), -np.inf)
+                    shortlist += list(np.argsort(-deficit, kind="stable")[:width])
+                best_score, c = -np.inf, -1
+                for j in dict.fromkeys(int(x) for x in shortlist):
+                    if not np.isfinite(gains[j]):
+                        continue
+                    after = model.apl(added_of(chosen + [j]))
+                    rest = allowed.copy()
+                    rest[blocked_by(j)] = False
+                    rest[j] = False
+                    following = np.where(rest, evaluator.gains(after, obj), -np.inf).max()
+                    score = gains[j] + max(following, 0.0)
+                    if c < 0 or score > best_score + 1e-9 * max(abs(best_score), 1.0):
+                        best_score, c = score, j
+            chosen.append(c)
+            allowed[blocked_by(c)] = False
+            allowed[c] = False
+            apl = model.apl(added_of(chosen))
+        return chosen, apl
+
     greedy_sites, apl = greedy(None)
     greedy_value = base - objective_value(apl, population, thr, obj)
     if len(greedy_sites) < params.sites:
@@ -296,6 +338,12 @@ def greedy_siting(
             trial, apl_t = greedy(int(first))
             if len(trial) == len(greedy_sites):
                 starts.append((base - objective_value(apl_t, population, thr, obj), trial))
+    polish = [list(greedy_sites)]
+    if params.lookahead > 0 and greedy_sites:
+        trial, apl_t = lookahead_greedy(params.lookahead)
+        if len(trial) == len(greedy_sites):
+            starts.append((base - objective_value(apl_t, population, thr, obj), trial))
+            polish.append(trial)
     starts.sort(key=lambda t: -t[0])
     multistart_value = starts[0][0]
 
@@ -320,9 +368,10 @@ def greedy_siting(
 
     chosen, current, swaps = list(starts[0][1]), starts[0][0], 0
     if params.swaps and chosen:
-        # The swap search runs from the best few starts: a worse start can lead to a better local optimum.
+        # The swap search runs from the best few starts, the plain greedy and the lookahead: a worse start can
+        # lead to a better local optimum.
         seen: set[frozenset[int]] = set()
-        for _, start in starts[: params.polished_starts]:
+        for start in [s for _, s in starts[: params.polished_starts]] + polish:
             if frozenset(start) in seen:
                 continue
             seen.add(frozenset(start))

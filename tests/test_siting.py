@@ -181,3 +181,9 @@ def test_candidates_and_population_min_restrict_the_choice(demo_siting):
         population_min=1000,
     )
     assert result.sites["code_commune"].tolist() == ["96001"]  # 96004 has 223 inhabitants
+
+
+def test_more_sites_than_candidates_raises():
+    result, model = line_of_three()
+    with pytest.raises(ParameterError, match="2 site\\(s\\) demandé\\(s\\) pour 1 commune"):
+        greedy_siting(model, result["population"].to_numpy(), np.array([0]), SitingParameters(2, 1.0))

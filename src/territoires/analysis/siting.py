@@ -240,8 +240,12 @@ def greedy_siting(
         Sites by rank with their exact marginal gains; fewer than K sites when the distance rule leaves no room.
     """
     candidates = np.asarray(candidates, dtype=int)
-    if candidates.size == 0:
-        raise ParameterError("aucune commune candidate : élargissez --candidates ou baissez --population-min.")
+    if candidates.size < params.sites:
+        msg = (
+            f"{params.sites} site(s) demandé(s) pour {candidates.size} commune(s) candidate(s) : élargissez "
+            "--candidates, baissez --population-min ou demandez moins de sites."
+        )
+        raise ParameterError(msg)
     if params.min_distance_km > 0 and xy is None:
         raise ParameterError("min_distance_km demande les coordonnées des communes (xy).")
     population = np.asarray(population, dtype=float)

@@ -174,7 +174,8 @@ def part_france(k: int = 100) -> None:
             print(
                 f"France synthetic {n:,} communes ({100 * below:.0f} % of people under 2.5, nnz W "
                 f"{model.weights.nnz:,}), K={k}, F=3, {objective}: {elapsed:.1f} s ({cpu:.1f} s CPU); "
-                f"gain {choice.value:,.0f} (plain greedy {choice.greedy_value:,.0f}, best start {choice.multistart_value:,.0f}, "
+                f"gain {choice.value:,.0f} (plain greedy {choice.greedy_value:,.0f}, "
+                f"best start {choice.multistart_value:,.0f}, "
                 f"{choice.swaps} swaps); siting peak {peak / 1e6:.0f} MB = {peak / n / 1e3:.1f} KB per commune"
             )
 

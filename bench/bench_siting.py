@@ -185,7 +185,7 @@ def main() -> None:
     parser.add_argument("--skip-spopt", action="store_true")
     parser.add_argument("--skip-exact", action="store_true")
     parser.add_argument("--skip-france", action="store_true")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # run_all.py passes its own arguments through
     if SHARED.is_dir():
         part_occitanie(args.skip_spopt, args.skip_exact)
     else:

@@ -226,3 +226,24 @@ def test_lozere_choice_is_optimal(tmp_path, objective, k):
     assert info["gain"] == pytest.approx(info["optimum_exact"], rel=1e-9)
     assert info["gain"] == pytest.approx(info["borne"], rel=1e-6)
     assert info["gain"] == pytest.approx({"population": 9690.0, "deficit": 9362.6895}[objective], rel=1e-6)
+
+
+def test_siting_cli_deficit_distance_and_exact(tmp_path):
+    paths = demo_paths()
+    res = CliRunner().invoke(
+        cli,
+        ["implantation", "--communes", str(paths["communes"]), "--population", str(paths["population"]),
+         "--praticiens", str(paths["practitioners"]), "--etablissements", str(paths["facilities"]),
+         "--sites", "3", "--etp-par-site", "2", "--objectif", "deficit", "--distance-min", "15", "--exact",
+         "-o", str(tmp_path / "o")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    sites = gpd.read_file(tmp_path / "o" / "implantation.gpkg", layer="sites")
+    xy = np.column_stack([sites.geometry.x, sites.geometry.y])
+    d = np.linalg.norm(xy[:, None] - xy[None], axis=2)
+    assert (d[np.triu_indices(3, 1)] >= 15_000).all()
+    report = (tmp_path / "o" / "rapport_implantation.html").read_text(encoding="utf-8")
+    assert "Solution exacte" in report
+    assert "déficit d'accès" in report
+    facilities = gpd.read_file(tmp_path / "o" / "implantation.gpkg", layer="facilities")
+    assert len(facilities) > 0

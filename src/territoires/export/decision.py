@@ -12,6 +12,7 @@ import pandas as pd
 
 from .._atomic import atomic_path
 from .._format import fr_dec
+from ..analysis.tiers import tier_labels
 from .folium_map import display_geometries, map_html
 from .geopackage import save_diagnostic_geopackage
 
@@ -48,13 +49,16 @@ def scenario_map(
     *,
     sites: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
+    thresholds: tuple[float, float] = (2.5, 4.0),
     offline: bool = False,
 ) -> folium.Map:
     """Return a map with three commune layers (tier before, tier after, APL change) and the ranked sites.
 
     ``communes`` is the table of :class:`territoires.decision.ScenarioResult`; ``sites`` the sites of a siting
-    study (numbered markers); ``facilities`` existing MSP and centres (context).
+    study (numbered markers); ``facilities`` existing MSP and centres (context); ``thresholds`` name the tiers in
+    the legend.
     """
+    labels = tier_labels(*thresholds)
     shown = display_geometries(communes, tolerance=50.0).to_crs(CRS_WEB)
     shown = shown.loc[~shown.geometry.is_empty]
     minx, miny, maxx, maxy = shown.total_bounds
@@ -129,7 +133,8 @@ def scenario_map(
         '<div style="position:fixed;bottom:20px;left:20px;z-index:9999;background:#fff;padding:6px 10px;'
         'border:1px solid #999;font:12px sans-serif">'
         + "".join(
-            f'<div><span style="display:inline-block;width:12px;height:12px;background:{c}"></span> {t}</div>'
+            f'<div><span style="display:inline-block;width:12px;height:12px;background:{c}"></span> '
+            f"{html.escape(labels[t])}</div>"
             for t, c in _TIER_COLORS.items()
         )
         + '<div><span style="display:inline-block;width:12px;height:12px;background:#2166ac"></span> APL en hausse'
@@ -288,7 +293,7 @@ def save_scenario(result, out_dir: str | Path, *, offline: bool = False) -> dict
     written = {"geopackage": save_diagnostic_geopackage(out / "scenario.gpkg", layers, metadata=result.metadata)}
     written["csv"] = _save_csv(result.communes, out / "scenario.csv")
     written["resume"] = _save_csv(result.summary, out / "resume_scenario.csv")
-    page = map_html(scenario_map(result.communes, offline=offline), offline=offline)
+    page = map_html(scenario_map(result.communes, thresholds=_thresholds(result), offline=offline), offline=offline)
     written["carte"] = _write_text(out / "carte_scenario.html", page)
     written["rapport"] = _write_text(out / "rapport_scenario.html", scenario_report_html(result))
     return written
@@ -317,10 +322,24 @@ def save_siting(result, out_dir: str | Path, *, offline: bool = False) -> dict[s
         "left_out": result.left_out,
     }
     written["geopackage"] = save_diagnostic_geopackage(out / "implantation.gpkg", layers, metadata=result.metadata)
-    m = scenario_map(result.communes, sites=result.sites, facilities=result.facilities, offline=offline)
+    m = scenario_map(
+        result.communes,
+        sites=result.sites,
+        facilities=result.facilities,
+        thresholds=_thresholds(result),
+        offline=offline,
+    )
     written["carte"] = _write_text(out / "carte_implantation.html", map_html(m, offline=offline))
     written["rapport"] = _write_text(out / "rapport_implantation.html", siting_report_html(result))
     return written
+
+
+def _thresholds(result) -> tuple[float, float]:
+    """Return the tier thresholds of a run, from its metadata (GP defaults 2.5 and 4 when absent)."""
+    apl = result.metadata.get("parametres", {}).get("apl") or {}
+    low = apl.get("threshold") if apl.get("threshold") is not None else 2.5
+    high = apl.get("zac_threshold") if apl.get("zac_threshold") is not None else max(low, 4.0)
+    return float(low), float(high)
 
 
 def _write_text(path: Path, text: str) -> Path:

@@ -184,3 +184,20 @@ def test_scenario_cli_retirement_without_age_exits_2(tmp_path):
     assert res.exit_code == 2
     assert "l'extraction publique de l'Annuaire Santé ne donne pas l'âge" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_projects_alone_match_separate_scenarios(tmp_path):
+    rows = {"MSP nord": [("96001", 2.0), ("96004", 1.0)], "centre sud": [("96181", 3.0)]}
+    lines = ["code_commune;profession;etp;label"]
+    lines += [f"{c};medecin_generaliste;{e};{label}" for label, pairs in rows.items() for c, e in pairs]
+    both = tmp_path / "both.csv"
+    both.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_scenario(DEMO, changes=both)
+    projects = result.projects.set_index("label")
+    assert projects["etp"].to_dict() == {"MSP nord": 3.0, "centre sud": 3.0}
+    for label, pairs in rows.items():
+        one = tmp_path / f"{label}.csv"
+        one.write_text("code_commune;etp\n" + "".join(f"{c};{e}\n" for c, e in pairs), encoding="utf-8")
+        alone = run_scenario(DEMO, changes=one).summary.set_index("indicateur")
+        row = alone.loc["Population sous le seuil (habitants)"]
+        assert projects.loc[label, "habitants_sortis_du_seuil"] == row["avant"] - row["apres"]

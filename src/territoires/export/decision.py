@@ -210,6 +210,20 @@ def scenario_report_html(result) -> str:
             "(âge des données + années jusqu'à l'horizon) ; les praticiens d'âge inconnu sont supposés rester.</p>"
         )
     parts.append("<h2>Résumé avant / après</h2>" + _table_html(_summary_rows(result.summary), {}))
+    if len(result.projects):
+        table = result.projects.rename(
+            columns={
+                "label": "Projet",
+                "etp": "ETP",
+                "habitants_sortis_du_seuil": "Habitants sortis de la sous-densité",
+                "habitants_passes_sous_le_seuil": "Habitants passés sous le seuil",
+            }
+        )
+        parts.append(
+            "<h2>Effet de chaque projet seul</h2><p>Chaque projet (lignes de même <code>label</code>) appliqué seul "
+            "à l'offre actuelle : les effets de projets voisins ne s'additionnent pas toujours.</p>"
+            + _table_html(table, {"ETP": 1})
+        )
     changed = result.communes.loc[result.communes["niveau_avant"] != result.communes["niveau_apres"]]
     parts.append(f"<h2>Communes qui changent de niveau ({len(changed)})</h2>")
     if len(changed):
@@ -289,6 +303,7 @@ def save_scenario(result, out_dir: str | Path, *, offline: bool = False) -> dict
         "resume": result.summary,
         "changements": result.changes,
         "left_out": result.left_out,
+        "projets": result.projects,
     }
     written = {"geopackage": save_diagnostic_geopackage(out / "scenario.gpkg", layers, metadata=result.metadata)}
     written["csv"] = _save_csv(result.communes, out / "scenario.csv")

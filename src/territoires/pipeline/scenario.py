@@ -128,6 +128,10 @@ class ScenarioResult:
         Input rows left out, with ``motif``.
     metadata
         Run description (inputs with checksums, parameters).
+    projects
+        One row per ``label`` of the changes table: ``label``, ``etp`` (net FTE), ``habitants_sortis_du_seuil``
+        (inhabitants lifted over the threshold by that project alone, on today's supply) and
+        ``habitants_passes_sous_le_seuil`` (brought under it); empty without labels.
     """
 
     communes: gpd.GeoDataFrame
@@ -135,6 +139,7 @@ class ScenarioResult:
     changes: pd.DataFrame
     left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
     metadata: dict = field(default_factory=dict)
+    projects: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary_text(self) -> str:
         """Return the summary as French lines for the terminal."""
@@ -264,7 +269,41 @@ def run_scenario(
         "lignes_ecartees": len(left_out),
     }
     metadata["resume"] = outcome.summary.to_dict("records")
-    return ScenarioResult(outcome.communes, outcome.summary, changes_table, left_out, metadata)
+    projects = pd.DataFrame()
+    if changes is not None and base.params.threshold is not None:
+        projects = _project_effects(
+            changes_table,
+            codes,
+            base.model,
+            float(base.params.threshold),
+            base.communes["population"].to_numpy(dtype=float),
+        )
+    return ScenarioResult(outcome.communes, outcome.summary, changes_table, left_out, metadata, projects)
+
+
+def _project_effects(
+    changes: pd.DataFrame, codes: pd.Index, model: APLModel, threshold: float, population: np.ndarray
+) -> pd.DataFrame:
+    """Effect of each labelled project of a changes table taken alone, on today's supply."""
+    rows = changes.loc[(changes["origine"] == "changements") & changes["label"].notna()]
+    if rows.empty:
+        return pd.DataFrame()
+    apl0 = model.apl()
+    under0 = apl0 < threshold
+    out = []
+    for label, group in rows.groupby("label", sort=False):
+        pos = codes.get_indexer(group["code_commune"])
+        delta = np.bincount(pos, weights=group["etp"].to_numpy(dtype=float) * model.supply_per_fte, minlength=model.n)
+        under = model.apl(delta) < threshold
+        out.append(
+            {
+                "label": label,
+                "etp": float(group["etp"].sum()),
+                "habitants_sortis_du_seuil": float(population[under0 & ~under].sum()),
+                "habitants_passes_sous_le_seuil": float(population[~under0 & under].sum()),
+            }
+        )
+    return pd.DataFrame(out)
 
 
 def _left_rows(rows: pd.DataFrame, source: str) -> pd.DataFrame:

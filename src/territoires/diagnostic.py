@@ -501,7 +501,7 @@ def _aggregates(communes: pd.DataFrame, *, threshold: float | None) -> pd.DataFr
 
 
 def save_diagnostic(
-    diagnostic: Diagnostic, out_dir: str | Path, *, offline: bool = False, report: bool | None = None
+    diagnostic: Diagnostic, out_dir: str | Path, *, tiles: bool = False, report: bool | None = None
 ) -> dict[str, Path]:
     """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html`` and ``rapport.html`` into ``out_dir``.
 
@@ -524,7 +524,7 @@ def save_diagnostic(
         out_dir / "diagnostic.gpkg", layers, metadata=diagnostic.metadata
     )
     written["carte"] = save_map_html(
-        out_dir / "carte.html", layers, metadata=diagnostic.metadata, surface_path=surface_path, offline=offline
+        out_dir / "carte.html", layers, metadata=diagnostic.metadata, surface_path=surface_path, tiles=tiles
     )
     if report is None:
         import importlib.util

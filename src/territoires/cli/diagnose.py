@@ -24,9 +24,9 @@ def _has_catchments() -> bool:
     )
 
 
-def _finish(diagnostic: Diagnostic, out: str, *, offline: bool) -> None:
+def _finish(diagnostic: Diagnostic, out: str, *, tiles: bool) -> None:
     click.echo("[écriture] GeoPackage, carte et rapport…", err=True)
-    written = save_diagnostic(diagnostic, out, offline=offline)
+    written = save_diagnostic(diagnostic, out, tiles=tiles)
     click.echo(diagnostic.summary())
     click.echo("Fichiers écrits :")
     for path in written.values():
@@ -37,8 +37,8 @@ def _finish(diagnostic: Diagnostic, out: str, *, offline: bool) -> None:
 @click.option(
     "--out", type=click.Path(file_okay=False), default="sortie-demo", show_default=True, help="Dossier de sortie."
 )
-@options.offline_opt
-def demo(out: str, offline: bool) -> None:
+@options.tiles_opt
+def demo(out: str, tiles: bool) -> None:
     """Diagnostic complet du territoire de démonstration (synthétique, intégré, sans réseau)."""
     from ..demo.generate import demo_paths
 
@@ -54,7 +54,7 @@ def demo(out: str, offline: bool) -> None:
         catchments=_has_catchments(),
         progress=_progress,
     )
-    _finish(diagnostic, out, offline=offline)
+    _finish(diagnostic, out, tiles=tiles)
 
 
 @click.command()
@@ -113,7 +113,7 @@ def demo(out: str, offline: bool) -> None:
     help="Taille des cellules de la surface des temps d'accès (mètres).",
 )
 @options.out_dir_opt
-@options.offline_opt
+@options.tiles_opt
 def diagnose(
     communes,
     population,
@@ -135,7 +135,7 @@ def diagnose(
     no_zones,
     resolution,
     out,
-    offline,
+    tiles,
 ) -> None:
     """Diagnostic territorial : APL, zones d'accès, CPTS ; écrit diagnostic.gpkg, carte.html et rapport.html."""
     from ..io.fetch import cached_inputs, departements_of
@@ -179,4 +179,4 @@ def diagnose(
         resolution=resolution,
         progress=_progress,
     )
-    _finish(diagnostic, out, offline=offline)
+    _finish(diagnostic, out, tiles=tiles)

@@ -27,11 +27,12 @@ from . import options
     show_default=True,
     help="Titre affiché en haut de la carte.",
 )
-@options.offline_opt
-def map_command(geopackage: str, out: str, title: str, offline: bool) -> None:
+@options.tiles_opt
+def map_command(geopackage: str, out: str, title: str, tiles: bool) -> None:
     """Carte interactive (carte.html) à partir d'un diagnostic.gpkg (et de temps_acces.tif s'il est à côté)."""
     from ..export.folium_map import save_map_html_from_geopackage
 
-    written = save_map_html_from_geopackage(Path(geopackage), Path(out), title=title, offline=offline)
+    written = save_map_html_from_geopackage(Path(geopackage), Path(out), title=title, tiles=tiles)
     size = written.stat().st_size / 1e6
-    click.echo(f"Carte écrite : {written} ({size:.1f} Mo{', hors ligne' if offline else ''})")
+    background = "fond OpenStreetMap en ligne" if tiles else "autonome, sans réseau"
+    click.echo(f"Carte écrite : {written} ({size:.1f} Mo, {background})")

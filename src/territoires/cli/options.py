@@ -66,9 +66,22 @@ max_age_opt = click.option(
 out_dir_opt = click.option(
     "--out", "out", type=click.Path(file_okay=False), required=True, help="Dossier de sortie (créé au besoin)."
 )
-offline_opt = click.option(
-    "--offline", is_flag=True, help="Carte utilisable sans réseau : bibliothèques intégrées, pas de fond de carte."
-)
+
+
+def tiles_opt(func):
+    """``--fond-de-carte/--tiles``: add the OpenStreetMap background (the map is self-contained either way).
+
+    ``--offline`` / ``--hors-ligne`` are still accepted and change nothing: every map works without network.
+    """
+    func = click.option("--offline", "--hors-ligne", is_flag=True, hidden=True, expose_value=False)(func)
+    return click.option(
+        "--fond-de-carte",
+        "--tiles",
+        "tiles",
+        is_flag=True,
+        help="Ajoute le fond OpenStreetMap, chargé depuis Internet à l'ouverture (la carte fonctionne sans : "
+        "bibliothèques intégrées, fond des communes).",
+    )(func)
 
 
 def _split_range(value: str | None) -> int | tuple[int, int] | None:

@@ -264,3 +264,87 @@ def test_report_rebuilt_from_the_geopackage_is_identical_to_the_run_report(gpkg,
     result = CliRunner().invoke(cli, ["report", str(gpkg), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == html_plain
+
+
+# --- what a new reader meets: no Python text, people rather than rows, unknown said as such -------------------------
+
+
+def test_methods_show_parameters_as_french_labelled_values(diag):
+    from territoires.analysis.catchments import CatchmentParameters
+
+    metadata = dict(diag.metadata)
+    params = CatchmentParameters(min_population=10_000, target_population=None, within="departement")
+    metadata["parametres"] = {**metadata["parametres"], "cpts": repr(params), "resolution_surface_m": None}
+    text = _text(report_html(layers_with_catchments(), metadata=metadata))
+    assert "CatchmentParameters" not in text and "None" not in text
+    assert f"Territoires de CPTS (valeurs utilisées) : population d'un territoire entre 10{NNBSP}000 et" in text
+    assert f"152{NNBSP}000 habitants ; pas de population visée" in text
+    assert "sans franchir les limites des départements" in text
+    assert "modèle gravitaire de portée 30 min et de décroissance 10 min" in text
+    # Catchments computed with the defaults (no parameter object recorded): the default values, said so.
+    metadata["parametres"]["cpts"] = None
+    text = _text(report_html(layers_with_catchments(), metadata=metadata))
+    assert f"Territoires de CPTS (valeurs par défaut) : population d'un territoire entre 12{NNBSP}000 et" in text
+    assert "None" not in text
+
+
+def test_supply_counts_people_and_rows_separately(diag):
+    # The demo: 708 GPs on 708 rows, all with an activity.
+    text = _text(report_html(diag.layers(), metadata=diag.metadata))
+    assert "Offre des praticiens : 708 praticiens retenus, sur 708 lignes du fichier" in text
+    assert "activité plafonnée (règles DREES) : 708 praticien(s), 708 ligne(s)" in text
+    # Occitanie's figures (issue 14): 4,634 practitioners on 1,195 rows, with the people first.
+    metadata = dict(diag.metadata)
+    metadata["parametres"] = {
+        **metadata["parametres"],
+        "offre_par_methode": {
+            "activité plafonnée (règles DREES)": {"lignes": 1000, "praticiens": 4000.0},
+            "ETP × 5 400 consultations": {"lignes": 195, "praticiens": 634.0},
+        },
+    }
+    text = _text(report_html(diag.layers(), metadata=metadata))
+    assert f"Offre des praticiens : 4{NNBSP}634 praticiens retenus, sur 1{NNBSP}195 lignes du fichier" in text
+    assert f"ETP × 5 400 consultations : 634 praticien(s), 195 ligne(s)" in text
+
+
+def test_supply_counts_recorded_by_the_apl():
+    from territoires.analysis.apl import compute_apl
+
+    diag = demo_diagnostic()
+    by_method = diag.metadata["parametres"]["offre_par_methode"]
+    assert by_method == {"activité plafonnée (règles DREES)": {"lignes": 708, "praticiens": 708.0}}
+    # One GP on two sites (nombre 0.5 each) and a row for 3 GPs of a centre: 3 rows, 4 people.
+    communes = diag.communes[["code_commune", "population", "population_standardisee", "geometry"]].head(3)
+    codes = communes["code_commune"].tolist()
+    pr = pd.DataFrame(
+        {
+            "code_commune": [codes[0], codes[1], codes[2]],
+            "profession": "medecin_generaliste",
+            "activite": [4000.0, 4000.0, np.nan],
+            "etp": [np.nan, np.nan, 3.0],
+            "nombre": [0.5, 0.5, 3.0],
+        }
+    )
+    out = compute_apl(communes, pr)
+    assert out.attrs["apl_supply_counts"] == {
+        "activité plafonnée (règles DREES)": {"lignes": 2, "praticiens": 1.0},
+        "ETP × 5 400 consultations": {"lignes": 1, "praticiens": 3.0},
+    }
+
+
+def test_existing_cpts_coverage_not_given_is_said_not_zero(diag):
+    layers = layers_with_catchments()
+    layers["catchments"] = layers["catchments"].assign(statut="proposée")
+    layers["communes"] = layers["communes"].assign(
+        cpts_statut=layers["communes"]["cpts_statut"].where(layers["communes"]["cpts_statut"].isna(), "proposée")
+    )
+    metadata = dict(diag.metadata)
+    metadata["entrees"] = [i for i in metadata["entrees"] if i.get("role") != "existing_cpts"]
+    text = _text(report_html(layers, metadata=metadata))
+    assert "0,0\u00a0%" not in text
+    assert "non renseigné" in text and "aucun fichier de CPTS existantes" in text
+    assert "la couverture par les CPTS existantes n'est pas renseignée" in text
+    # Given (the demo's layer has existing CPTS): the share, a fact about the territory.
+    text = _text(report_html(layers_with_catchments(), metadata=diag.metadata))
+    assert "non renseigné" not in text
+    assert "de la population couverte par une CPTS existante" in text

@@ -462,6 +462,7 @@ def run_diagnostic(
             "apl": params.describe() if hasattr(params, "describe") else repr(params),
             "temps_de_trajet": "matrice" if travel_times else ("réseau routier" if road_network else "vol d'oiseau"),
             "methode_offre": result.attrs.get("apl_supply_method"),
+            "offre_par_methode": result.attrs.get("apl_supply_counts"),
             "departements": sorted(deps),
             "resolution_surface_m": resolution if zones else None,
             "cpts": repr(catchment_params) if catchments else None,

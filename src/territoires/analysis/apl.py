@@ -258,6 +258,11 @@ def compute_apl(
     counts = method.value_counts()
     out.attrs = dict(communes.attrs)
     out.attrs["apl_supply_method"] = "; ".join(f"{_METHOD_LABELS.get(k, k)} : {v}" for k, v in counts.items())
+    # Rows (sites) and people (sum of ``nombre``: a person on k sites counts 1/k on each) per supply method.
+    people = pd.Series(count, index=method.index).groupby(method).sum()
+    out.attrs["apl_supply_counts"] = {
+        _METHOD_LABELS.get(k, k): {"lignes": int(v), "praticiens": float(people[k])} for k, v in counts.items()
+    }
     out.attrs["apl_parameters"] = params.describe()
     return out
 

@@ -6,11 +6,13 @@ section. No network, no script: it opens from disk, prints on A4, and the same i
 
 from __future__ import annotations
 
+import ast
 import base64
 import html
 import io
 import math
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,6 +26,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .._atomic import atomic_path
 from .._errors import InputError
+from ..analysis.catchments import CatchmentParameters
 from ..analysis.tiers import TIER_COLORS, tier_labels_of
 from ..schemas import PROFESSIONS
 from ..settings import APL_THRESHOLD, CPTS_MAX_POP, CPTS_MIN_POP
@@ -101,6 +104,74 @@ def _date_fr(value: object) -> str:
     if len(text) >= 10 and text[4] == "-" and text[7] == "-":
         return f"{text[8:10]}/{text[5:7]}/{text[:4]}"
     return text
+
+
+def _datetime_fr(value: object) -> str:
+    """Return an ISO date-time as ``dd/mm/yyyy à hh:mm UTC`` (a date alone as ``dd/mm/yyyy``).
+
+    >>> _datetime_fr("2026-11-23T09:06:51+00:00"), _datetime_fr("2026-11-23")
+    ('23/11/2026 à 09:06 UTC', '23/11/2026')
+    """
+    text = str(value or "")
+    date = _date_fr(text)
+    if len(text) >= 16 and text[10] == "T" and text[13] == ":" and text.endswith(("+00:00", "Z")):
+        return f"{date} à {text[11:16]} UTC"
+    return date
+
+
+def _call_arguments(text: str) -> dict | None:
+    """Return the keyword arguments of a parameter object's text (``Name(a=1, b=None)``), or None.
+
+    >>> _call_arguments("CatchmentParameters(min_population=12000, within=None)")
+    {'min_population': 12000, 'within': None}
+    """
+    try:
+        node = ast.parse(str(text).strip(), mode="eval").body
+        if not isinstance(node, ast.Call) or node.args:
+            return None
+        return {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg}
+    except (SyntaxError, ValueError):
+        return None
+
+
+_WITHIN = {"departement": "des départements", "epci": "des EPCI", "region": "des régions"}
+
+
+def _catchment_parameters(values: Mapping) -> list[str]:
+    """French labelled values of the CPTS meshing parameters (``CatchmentParameters`` fields); None left out."""
+    v = {k: x for k, x in values.items() if x is not None}
+    items = []
+    if "min_population" in v or "max_population" in v:
+        items.append(
+            f"population d'un territoire entre {_num(v.get('min_population'))} et {_num(v.get('max_population'))} "
+            "habitants"
+        )
+    per_dep = v.get("per_departement")
+    if isinstance(per_dep, (list, tuple)) and len(per_dep) == 2:
+        items.append(f"{_num(per_dep[0])} à {_num(per_dep[1])} territoires proposés par département")
+    elif per_dep is not None:
+        items.append(f"{_num(per_dep)} territoire(s) proposé(s) par département")
+    elif "n_catchments" in v:
+        items.append(f"{_num(v['n_catchments'])} territoire(s) proposé(s) visé(s)")
+    elif "target_population" in v:
+        items.append(f"population visée par territoire proposé : {_num(v['target_population'])} habitants")
+    elif values:
+        items.append("pas de population visée (regroupement arrêté dès que chaque territoire atteint le plancher)")
+    if "within" in v:
+        items.append(f"sans franchir les limites {_WITHIN.get(v['within'], '« ' + str(v['within']) + ' »')}")
+    if "gravity_max_minutes" in v:
+        items.append(
+            "flux estimés (faute de flux observés) par un modèle gravitaire de portée "
+            f"{_num(v['gravity_max_minutes'])} min et de décroissance {_num(v.get('gravity_decay_minutes'))} min"
+        )
+    if "pole_weight" in v:
+        items.append(f"une MSP ou un centre de santé compte pour {_num(v['pole_weight'], 1)} ETP de généraliste")
+    if "seed" in v:
+        items.append(f"graine du départage des ex æquo : {_num(v['seed'])}")
+    known = {"min_population", "max_population", "per_departement", "n_catchments", "target_population", "within",
+             "gravity_max_minutes", "gravity_decay_minutes", "pole_weight", "seed"}  # fmt: skip
+    items += [f"{k.replace('_', ' ')} : {x}" for k, x in v.items() if k not in known]
+    return items
 
 
 def _e(x: object) -> str:
@@ -360,8 +431,10 @@ def _table(frame: pd.DataFrame, *, formats: Mapping[str, int]) -> str:
 
 def _apl_method(params: Mapping, unit: str) -> list[str]:
     apl = params.get("apl")
+    if isinstance(apl, str):  # an older run's parameter object, as text
+        apl = _call_arguments(apl)
     if not isinstance(apl, Mapping):
-        return [f"Paramètres de l'APL : {apl}"] if apl else []
+        return []
     items = []
     steps = apl.get("steps") or []
     if steps:
@@ -441,8 +514,16 @@ def report_html(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None 
     if threshold is not None:
         kpis.append(_kpi(_num(fig["population_sous_seuil"]), f"habitants sous le seuil de {_num(threshold, 1)}"))
         kpis.append(_kpi(_pct(fig["part_sous_seuil"]), "de la population sous le seuil"))
-    if has_cpts:
+    # The coverage by existing CPTS is a fact only when their file was given (or the layer has existing ones).
+    existing_known = has_cpts and (
+        any(isinstance(i, Mapping) and i.get("role") == "existing_cpts" for i in metadata.get("entrees") or [])
+        or bool((catchments.get("statut", pd.Series(dtype=str)) == "existante").any())
+    )
+    if has_cpts and existing_known:
         kpis.append(_kpi(_pct(fig["couverture_cpts_avant"]), "de la population couverte par une CPTS existante"))
+    elif has_cpts:
+        kpis.append(_kpi("non renseigné", "couverture par les CPTS existantes (aucun fichier de CPTS existantes)"))
+    if has_cpts:
         kpis.append(_kpi(_pct(fig["couverture_cpts_apres"]), "couverte avec les CPTS proposées"))
     add('<div class="kpis">' + "".join(kpis) + "</div>")
     intro = (
@@ -459,10 +540,15 @@ def report_html(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None 
         )
     add(f"<p>{_e(intro)}</p>")
     if has_cpts:
+        before = (
+            f"{_pct(fig['couverture_cpts_avant'])} de la population est couverte par une CPTS existante"
+            if existing_known
+            else "la couverture par les CPTS existantes n'est pas renseignée (aucun fichier de CPTS existantes "
+            "n'a été fourni)"
+        )
         add(
             f"<p>{_e(fig['cpts'])} territoires de CPTS (communautés professionnelles territoriales de santé) : "
-            f"{_e(_pct(fig['couverture_cpts_avant']))} de la population est couverte par une CPTS existante, "
-            f"{_e(_pct(fig['couverture_cpts_apres']))} avec les territoires proposés.</p>"
+            f"{_e(before)}, {_e(_pct(fig['couverture_cpts_apres']))} avec les territoires proposés.</p>"
         )
     else:
         add("<p>Les territoires de CPTS n'ont pas été calculés pour ce diagnostic.</p>")
@@ -498,7 +584,7 @@ def report_html(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None 
     add(_table(worst, formats=formats))
 
     add("<h2>Méthode et sources</h2>")
-    add("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in _methods(metadata, unit)) + "</ul>")
+    add("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in _methods(metadata, unit, catchments=has_cpts)) + "</ul>")
     inputs = metadata.get("entrees") or []
     if inputs:
         frame = pd.DataFrame(
@@ -511,7 +597,7 @@ def report_html(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None 
         )
         add(_table(frame, formats={"Taille (ko)": 0}))
     env = metadata.get("environnement")
-    footer = f"territoires {metadata.get('version', '')}, calcul du {metadata.get('date', '')}"
+    footer = f"territoires {metadata.get('version', '')}, calcul du {_datetime_fr(metadata.get('date', ''))}"
     if isinstance(env, Mapping) and env:
         footer += " ; " + ", ".join(f"{k} {v}" for k, v in env.items())
     add(f'<p class="note">{_e(footer)}</p>')
@@ -526,7 +612,27 @@ def report_html(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None 
     )
 
 
-def _methods(metadata: Mapping, unit: str) -> list[str]:
+def _supply(params: Mapping) -> str | None:
+    """How the practitioners' supply was counted: people and rows (sites) per method, French."""
+    by_method = params.get("offre_par_methode")
+    if isinstance(by_method, Mapping) and by_method:
+        rows = sum(int(v.get("lignes", 0)) for v in by_method.values())
+        people = sum(float(v.get("praticiens", 0.0)) for v in by_method.values())
+        parts = [
+            f"{label} : {_num(v.get('praticiens'))} praticien(s), {_num(v.get('lignes'))} ligne(s)"
+            for label, v in by_method.items()
+        ]
+        return (
+            f"Offre des praticiens : {_num(people)} praticiens retenus, sur {_num(rows)} lignes du fichier (une "
+            "ligne par praticien et lieu d'exercice ; un praticien exerçant sur plusieurs sites y compte pour une "
+            "part de chacun). Offre comptée par " + " ; ".join(parts) + "."
+        )
+    if params.get("methode_offre"):  # older runs: counts of rows only
+        return f"Offre comptée, en lignes du fichier des praticiens (lieux d'exercice), par {params['methode_offre']}."
+    return None
+
+
+def _methods(metadata: Mapping, unit: str, *, catchments: bool = False) -> list[str]:
     params = metadata.get("parametres", {}) or {}
     counts = metadata.get("comptes", {}) or {}
     items = [
@@ -536,16 +642,24 @@ def _methods(metadata: Mapping, unit: str) -> list[str]:
     items += _apl_method(params, counts.get("unite", "consultations"))
     if params.get("temps_de_trajet"):
         items.append(f"Temps de trajet utilisés : {params['temps_de_trajet']}.")
-    if params.get("methode_offre"):
-        items.append(f"Offre des praticiens : {params['methode_offre']}.")
+    supply = _supply(params)
+    if supply:
+        items.append(supply)
     items.append(
         "Moyennes pondérées par la population standardisée ; effectifs d'habitants comptés sur la population "
         "municipale (règles DREES)."
     )
     if params.get("resolution_surface_m"):
         items.append(f"Surface des temps d'accès calculée sur une grille de {_num(params['resolution_surface_m'])} m.")
-    if params.get("cpts"):
-        items.append(f"Paramètres des territoires de CPTS : {params['cpts']}.")
+    cpts = params.get("cpts")
+    if isinstance(cpts, str):
+        cpts = _call_arguments(cpts) if cpts != "None" else None
+    if catchments or isinstance(cpts, Mapping):
+        if not isinstance(cpts, Mapping):  # defaults were used
+            cpts, how = asdict(CatchmentParameters()), "valeurs par défaut"
+        else:
+            how = "valeurs utilisées"
+        items.append(f"Territoires de CPTS ({how}) : " + " ; ".join(_catchment_parameters(cpts)) + ".")
     if metadata.get("millesimes"):
         items.append(f"Millésimes des communes : {metadata['millesimes']}")
     left = metadata.get("ecartees_par_motif") or {}

@@ -304,7 +304,7 @@ def test_supply_counts_people_and_rows_separately(diag):
     }
     text = _text(report_html(diag.layers(), metadata=metadata))
     assert f"Offre des praticiens : 4{NNBSP}634 praticiens retenus, sur 1{NNBSP}195 lignes du fichier" in text
-    assert f"ETP × 5 400 consultations : 634 praticien(s), 195 ligne(s)" in text
+    assert "ETP × 5 400 consultations : 634 praticien(s), 195 ligne(s)" in text
 
 
 def test_supply_counts_recorded_by_the_apl():

@@ -37,6 +37,7 @@ from .analysis.road_network import travel_times_from_road_network
 from .analysis.tiers import TIER_LABELS, aggregate_apl, classify_access, population_by_tier
 from .analysis.travel_times import straight_line_times, travel_times_from_matrix
 from .analysis.zones import Surface, travel_time_surface, zones_from_surface
+from .demo.generate import demo_paths
 from .diagnostic import (
     Diagnostic,
     Territory,
@@ -91,6 +92,7 @@ __all__ = [
     "communes_from_files",
     "compute_apl",
     "cost_matrix",
+    "demo_paths",
     "enhanced_two_step_fca",
     "existing_cpts_from_file",
     "existing_cpts_from_frame",

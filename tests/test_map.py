@@ -152,7 +152,7 @@ def grid_gpkg(tmp_path):
 
 def test_cli_map_rebuilds_self_contained_map(grid_gpkg, tmp_path):
     out = tmp_path / "carte.html"
-    result = CliRunner().invoke(cli, ["map", str(grid_gpkg), "--out", str(out), "--title", "Hérault"])
+    result = CliRunner().invoke(cli, ["map", str(grid_gpkg), "--out", str(out.parent), "--title", "Hérault"])
     assert result.exit_code == 0, result.output
     assert "Carte écrite" in result.output and "autonome, sans réseau" in result.output
     page = out.read_text(encoding="utf-8")
@@ -160,26 +160,27 @@ def test_cli_map_rebuilds_self_contained_map(grid_gpkg, tmp_path):
     assert not list(tmp_path.glob(".carte-*"))  # written atomically: no temporary file left
     assert "tile.openstreetmap.org" not in page
     # The same GeoPackage gives the same bytes; --offline is still accepted (it is the default now).
-    again = tmp_path / "carte2.html"
-    result = CliRunner().invoke(cli, ["map", str(grid_gpkg), "--out", str(again), "--offline", "--title", "Hérault"])
+    again = tmp_path / "encore"
+    args = ["map", str(grid_gpkg), "--out", str(again), "--offline", "--title", "Hérault"]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert again.read_bytes() == out.read_bytes()
-    tiled = tmp_path / "carte-osm.html"
+    assert (again / "carte.html").read_bytes() == out.read_bytes()
+    tiled = tmp_path / "osm"
     result = CliRunner().invoke(cli, ["map", str(grid_gpkg), "--out", str(tiled), "--fond-de-carte"])
     assert result.exit_code == 0 and "fond OpenStreetMap en ligne" in result.output
-    assert "tile.openstreetmap.org" in tiled.read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" in (tiled / "carte.html").read_text(encoding="utf-8")
 
 
 def test_cli_map_errors(tmp_path, grid_gpkg):
     not_gpkg = tmp_path / "faux.gpkg"
     not_gpkg.write_text("pas un geopackage")
-    result = CliRunner().invoke(cli, ["map", str(not_gpkg), "--out", str(tmp_path / "c.html")])
+    result = CliRunner().invoke(cli, ["map", str(not_gpkg), "--out", str(tmp_path / "c")])
     assert result.exit_code == 2
     assert "ce n'est pas un GeoPackage lisible" in result.output
 
     no_apl = tmp_path / "sans_apl.gpkg"
     save_diagnostic_geopackage(no_apl, {"communes": wiggly_grid().drop(columns="apl")})
-    result = CliRunner().invoke(cli, ["map", str(no_apl), "--out", str(tmp_path / "c.html")])
+    result = CliRunner().invoke(cli, ["map", str(no_apl), "--out", str(tmp_path / "c")])
     assert result.exit_code == 2
     assert "sans colonne 'apl'" in result.output
     assert not (tmp_path / "c.html").exists()

@@ -226,3 +226,62 @@ def test_tiled_map_without_network_says_the_background_cannot_load(demo, tmp_pat
     assert requested and all(url.startswith("https://tile.openstreetmap.org/") for url in requested)
     assert shown is not None and shown.startswith("Fond de carte OpenStreetMap indisponible")
     assert not [e for e in errors if not e.startswith("log: Failed to load resource")]
+
+
+_LABELS = """
+(function() {
+    var boxes = Array.from(document.querySelectorAll(".territoires-label")).map(function(e) {
+        var r = e.getBoundingClientRect();
+        return {text: e.textContent, shown: e.style.visibility !== "hidden", l: r.left, r: r.right, t: r.top,
+                b: r.bottom};
+    });
+    var shown = boxes.filter(function(b) { return b.shown; });
+    var overlaps = 0;
+    shown.forEach(function(a, i) { shown.slice(i + 1).forEach(function(b) {
+        if (a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b) { overlaps++; }
+    }); });
+    return {total: boxes.length, shown: shown.map(function(b) { return b.text; }), overlaps: overlaps};
+})()
+"""
+
+
+def test_cpts_labels_that_would_overlap_are_hidden_until_zoomed_in(tmp_path):
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from territoires.export.folium_map import save_map_html
+
+    # 36 squares of 2 km, each its own CPTS with a long name: at the fitted zoom the names collide.
+    xy = [(700_000 + 2_000 * i, 6_300_000 + 2_000 * j) for i in range(6) for j in range(6)]
+    squares = [shapely.box(x, y, x + 2_000, y + 2_000) for x, y in xy]
+    codes = [f"48{k:03d}" for k in range(36)]
+    communes = gpd.GeoDataFrame(
+        {"code_commune": codes, "nom": codes, "population": 1000.0, "apl": np.linspace(1, 7, 36)},
+        geometry=squares,
+        crs="EPSG:2154",
+    )
+    catchments = gpd.GeoDataFrame(
+        {
+            "cpts_id": codes,
+            "nom": [f"CPTS du Grand Territoire {k}" for k in range(36)],
+            "statut": "proposée",
+            "population": np.arange(36) * 1000 + 12_000,  # the last one is the most populated
+        },
+        geometry=squares,
+        crs="EPSG:2154",
+    )
+    out = save_map_html(tmp_path / "carte.html", {"communes": communes, "catchments": catchments})
+    with live_page(out) as p:
+        p.settle()
+        before = p.evaluate(_LABELS)
+        p.evaluate("Object.values(window).find(v => v instanceof L.Map).zoomIn(3, {animate: false}) && true")
+        p.settle()
+        after = p.evaluate(_LABELS)
+        assert p.new_errors() == []
+    assert before["total"] == 36 and before["overlaps"] == 0
+    assert 1 <= len(before["shown"]) < 36
+    assert "CPTS du Grand Territoire 35" in before["shown"]  # the most populated keeps its name
+    # Zoomed in 3 levels (×8): the names no longer collide and come back (3 of 36 shown at first, then 36).
+    assert after["overlaps"] == 0
+    assert len(after["shown"]) > len(before["shown"])

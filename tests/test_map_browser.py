@@ -63,6 +63,22 @@ window.__t = (function() {
             });
             return out.slice(0, n);
         },
+        linePoints: function(name, n) {
+            var box = map.getContainer().getBoundingClientRect(), out = [];
+            (function walk(l) {
+                if (l.getLayers) { l.getLayers().forEach(walk); return; }
+                if (!(l instanceof L.Polyline) || l instanceof L.Polygon) { return; }
+                var ll = l.getLatLngs();
+                ll = L.LineUtil.isFlat(ll) ? ll : ll[0];
+                var p = map.latLngToContainerPoint(ll[Math.floor(ll.length / 2)]);
+                var x = box.left + p.x, y = box.top + p.y;
+                var here = document.elementFromPoint(x, y), beside = document.elementFromPoint(x + 2, y);
+                if (here && here.tagName === "CANVAS" && beside && beside.tagName === "CANVAS") {
+                    out.push([x, y, l.feature.properties.nom]);
+                }
+            })(entry(name).layer);
+            return out.slice(0, n);
+        },
         tooltip: function() {
             var t = Array.from(document.querySelectorAll(".leaflet-tooltip"))
                 .filter(function(e) { return e.style.opacity !== "0"; }).pop();
@@ -206,6 +222,23 @@ def test_commune_tooltip_reachable_with_cpts_layer_on(demo):
         assert rows["CPTS"] != "" and rows["APL"] != ""
     for t in tooltips:  # no empty row (the CPTS « Alerte » row is left out when there is no alert)
         assert all(value.strip() for _, value in t)
+
+
+def test_cpts_tooltip_on_its_outline(demo):
+    with live_page(demo / "carte.html") as p:
+        p.settle()
+        p.evaluate(_PROBE)
+        points = p.evaluate("__t.linePoints('Territoires de CPTS', 5)")
+        tooltips = []
+        for x, y, _name in points:
+            p.mouse_move(x + 2, y)  # 2 px beside the line: within the hit tolerance
+            p.settle(0.05)
+            tooltips.append(p.evaluate("__t.tooltip()"))
+        assert p.new_errors() == []
+    assert len(points) == 5
+    for rows in map(dict, tooltips):
+        assert rows["CPTS"] and rows["Statut"] in ("existante", "proposée") and rows["Population"]
+        assert rows.get("Alerte", "non vide") != ""
 
 
 def test_tiled_map_without_network_says_the_background_cannot_load(demo, tmp_path):

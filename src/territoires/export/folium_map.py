@@ -53,6 +53,8 @@ FACILITY_BADGES = {
 ZONE_COLORS = ("#fee5d9", "#fcae91", "#fb6a4a", "#cb181d", "#67000d")
 #: Travel-time surface: colours saturate at this many minutes.
 SURFACE_MAX_MINUTES = 30.0
+#: Pixels around a line that still count as pointing at it (CPTS outlines).
+HIT_TOLERANCE_PX = 4
 #: Zoom bounds of the map (the practitioners' marker clusters need a maximum zoom).
 MIN_ZOOM, MAX_ZOOM = 5, 18
 #: OpenStreetMap tiles, for the optional background (``tiles=True``).
@@ -442,6 +444,9 @@ def make_map(
 
     props = _communes_properties(communes, breaks, figures.tier_labels)
     data = _feature_collection(communes, props)
+    # One canvas for every overlay (a second canvas would take the mouse from the first), with a few pixels of
+    # tolerance so that the thin CPTS outlines can be pointed at.
+    _Script(f"{{map}}.options.renderer = L.canvas({{{{tolerance: {HIT_TOLERANCE_PX}}}}});").add_to(m)
     m.add_child(_GeoJsonData(_COMMUNES_VAR, data))
     tooltip_fields = {f: _COMMUNE_ALIASES[f] for f in _COMMUNE_ALIASES if f in props}
     legends: list[tuple[folium.map.Layer, str]] = []  # (layer, legend HTML)

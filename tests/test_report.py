@@ -292,6 +292,10 @@ def test_methods_show_parameters_as_french_labelled_values(diag, demo_layers_wit
         assert f"152{NNBSP}000 habitants ; pas de population visée" in text
         assert "sans franchir les limites des départements" in text
         assert "modèle gravitaire de portée 30 min et de décroissance 10 min" in text
+    # Observed flows given: the gravity model was not used, its parameters are not stated.
+    metadata["entrees"] = [*metadata["entrees"], {"role": "flows", "fichier": "flux.csv", "octets": 1, "sha256": ""}]
+    text = _text(report_html(demo_layers_with_catchments, metadata=metadata))
+    assert "gravitaire" not in text and "sans franchir les limites des départements" in text
     # Catchments with no recorded parameters: the default values, said so.
     metadata["parametres"]["cpts"] = None
     text = _text(report_html(demo_layers_with_catchments, metadata=metadata))

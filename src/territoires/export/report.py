@@ -121,8 +121,11 @@ def _call_arguments(text: str) -> dict | None:
 _WITHIN = {"departement": "des départements", "epci": "des EPCI", "region": "des régions"}
 
 
-def _catchment_parameters(values: Mapping) -> list[str]:
-    """French labelled values of the CPTS meshing parameters (``CatchmentParameters`` fields); None left out."""
+def _catchment_parameters(values: Mapping, *, flows_given: bool = False) -> list[str]:
+    """French labelled values of the CPTS meshing parameters (``CatchmentParameters`` fields); None left out.
+
+    The gravity model's parameters are said only when it estimated the flows (no flows file given).
+    """
     v = {k: x for k, x in values.items() if x is not None}
     items = []
     if "min_population" in v or "max_population" in v:
@@ -143,7 +146,7 @@ def _catchment_parameters(values: Mapping) -> list[str]:
         items.append("pas de population visée (regroupement arrêté dès que chaque territoire atteint le plancher)")
     if "within" in v:
         items.append(f"sans franchir les limites {_WITHIN.get(v['within'], '« ' + str(v['within']) + ' »')}")
-    if "gravity_max_minutes" in v:
+    if "gravity_max_minutes" in v and not flows_given:
         items.append(
             "flux estimés (faute de flux observés) par un modèle gravitaire de portée "
             f"{_num(v['gravity_max_minutes'])} min et de décroissance {_num(v.get('gravity_decay_minutes'))} min"
@@ -569,7 +572,7 @@ def _methods(
         f"{PROFESSIONS.get(params.get('profession', ''), params.get('profession', '—'))} ».",
     ]
     items += _apl_method(params, figures.unit or "consultations")
-    if params.get("temps_de_trajet"):
+    if params.get("temps_de_trajet") and params["temps_de_trajet"] != "vol d'oiseau":  # else said with the APL
         items.append(f"Temps de trajet utilisés : {params['temps_de_trajet']}.")
     supply = _supply(params, figures, practitioner_rows)
     if supply:
@@ -588,7 +591,10 @@ def _methods(
             how = "valeurs utilisées"
         else:  # catchments without recorded parameters: the defaults were used
             cpts, how = asdict(CatchmentParameters()), "valeurs par défaut"
-        items.append(f"Territoires de CPTS ({how}) : " + " ; ".join(_catchment_parameters(cpts)) + ".")
+        roles = {i.get("role") for i in metadata.get("entrees") or [] if isinstance(i, Mapping)}
+        flows_given = "flows" in roles
+        described = _catchment_parameters(cpts, flows_given=flows_given)
+        items.append(f"Territoires de CPTS ({how}) : " + " ; ".join(described) + ".")
     if metadata.get("millesimes"):
         items.append(f"Millésimes des communes : {metadata['millesimes']}")
     left = metadata.get("ecartees_par_motif") or {}

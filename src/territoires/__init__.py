@@ -106,6 +106,7 @@ _LAZY = {
     "save_diagnostic": "pipeline.diagnostic",
     "DiagnosticInputs": "pipeline.inputs",
     "DiagnosticOptions": "pipeline.inputs",
+    "demo_paths": "demo.generate",
 }
 
 __all__ = sorted(

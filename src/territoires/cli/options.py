@@ -95,9 +95,22 @@ cache_dir_opt = click.option(
     type=click.Path(file_okay=False),
     help="Dossier du cache (par défaut : variable TERRITOIRES_CACHE, sinon le cache utilisateur).",
 )
-offline_opt = click.option(
-    "--offline", is_flag=True, help="Carte utilisable sans réseau : bibliothèques intégrées, pas de fond de carte."
-)
+
+
+def tiles_opt(func):
+    """``--fond-de-carte/--tiles``: add the OpenStreetMap background (the map is self-contained either way).
+
+    ``--offline`` / ``--hors-ligne`` are still accepted and change nothing: every map works without network.
+    """
+    func = click.option("--offline", "--hors-ligne", is_flag=True, hidden=True, expose_value=False)(func)
+    return click.option(
+        "--fond-de-carte",
+        "--tiles",
+        "tiles",
+        is_flag=True,
+        help="Ajoute le fond OpenStreetMap, chargé depuis Internet à l'ouverture (la carte fonctionne sans : "
+        "bibliothèques intégrées, fond des communes).",
+    )(func)
 
 
 def out_dir_opt(default: str | None = None, help: str = "Dossier de sortie (créé au besoin)."):  # noqa: A002

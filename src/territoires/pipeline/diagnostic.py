@@ -441,7 +441,7 @@ def catchments_summary(diagnostic: Diagnostic) -> str:
     return "\n".join(lines)
 
 
-def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: bool = False) -> dict[str, Path]:
+def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, tiles: bool = False) -> dict[str, Path]:
     """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html``, ``rapport.html`` and ``apl.csv``.
 
     Each file is written to a temporary file and renamed, so a failed run never leaves a half-written output.
@@ -468,7 +468,7 @@ def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: boo
         metadata=diagnostic.metadata,
         figures=diagnostic.figures,
         surface_path=surface_path,
-        offline=offline,
+        tiles=tiles,
     )
     written["rapport"] = save_report_html(
         out_dir / "rapport.html", layers, metadata=diagnostic.metadata, figures=diagnostic.figures

@@ -125,7 +125,9 @@ def road_graph(
     inverse = inverse.ravel()
     m = len(lines)
     a, b = inverse[:m], inverse[m:]
-    graph = _min_parallel(np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([minutes, minutes]), len(nodes))
+    graph = _min_parallel(
+        np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([minutes, minutes]), len(nodes)
+    )
     log.info("%s: %d lines, %d nodes, %d edges", source, m, len(nodes), graph.nnz)
     return RoadGraph(nodes=nodes, graph=graph, crs=crs, source=source, speeds=roads.attrs.get("vitesses", ""))
 

@@ -166,7 +166,9 @@ def road_speeds(
     """
     for name, column in (("vitesse", speed_column), ("classe de route", class_column)):
         if column is not None and column not in roads.columns:
-            raise InputError(f"{source}: colonne de {name} {column!r} introuvable ; colonnes : {', '.join(roads.columns)}.")
+            raise InputError(
+                f"{source}: colonne de {name} {column!r} introuvable ; colonnes : {', '.join(roads.columns)}."
+            )
     if speed_column is None:
         speed_column = find_column(roads.columns, "vitesse", synonyms=("vitesse", "vitesse_kmh", "speed", "maxspeed"))
     if class_column is None:
@@ -182,12 +184,17 @@ def road_speeds(
             speeds = parse_maxspeed(column).to_numpy()
         if (speeds <= 0).any():
             line = int(np.flatnonzero(speeds <= 0)[0]) + 1
-            msg = f"{source}: tronçon {line} : vitesse ≤ 0 dans {speed_column!r} ; une vitesse en km/h > 0 était attendue."
+            msg = (
+                f"{source}: tronçon {line} : vitesse ≤ 0 dans {speed_column!r} ; une vitesse en km/h > 0 était "
+                "attendue."
+            )
             raise InputError(msg)
         how.append(f"colonne {speed_column} ({int(np.isfinite(speeds).sum())} tronçons)")
     missing = ~np.isfinite(speeds)
     if missing.any() and class_column is not None:
-        table = {str(k).lower(): float(v) for k, v in (class_speeds or {**OSM_HIGHWAY_SPEEDS, **ROAD_CLASS_SPEEDS}).items()}
+        table = {
+            str(k).lower(): float(v) for k, v in (class_speeds or {**OSM_HIGHWAY_SPEEDS, **ROAD_CLASS_SPEEDS}).items()
+        }
         classes = _first_class(roads[class_column])
         by_class = classes.map(table).to_numpy(dtype=float)
         fill = missing & np.isfinite(by_class)

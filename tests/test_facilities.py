@@ -181,7 +181,9 @@ def test_bpe_destinations_old_vintage_rows_without_coordinates_placed_or_reporte
         dest = destinations_from_bpe(BPE_2019, communes=border_communes())
     messages = [str(w.message) for w in caught]
     assert any("1 équipement(s) sans coordonnées placé(s) au centre de leur commune" in m for m in messages)
-    assert any("1 ligne(s) écartée(s) sur 6 : 1 pas de coordonnées, commune hors des contours chargés" in m for m in messages)
+    assert any(
+        "1 ligne(s) écartée(s) sur 6 : 1 pas de coordonnées, commune hors des contours chargés" in m for m in messages
+    )
     # Every requested row is kept or reported: 2 maternities (one across the border), 1 emergency, 3 pharmacies - 1.
     assert dest["equipement"].tolist() == ["urgences", "maternite", "maternite", "pharmacie", "pharmacie"]
     assert dest["code_commune"].tolist() == ["09001", "09001", "31001", "09002", "09001"]

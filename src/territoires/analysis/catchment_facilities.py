@@ -75,7 +75,9 @@ def catchment_facility_access(
     out = catchments.copy()
     members = _explode(communes)
     ids = out["cpts_id"].astype(str)
-    labels = (destinations["nom"].astype(str) + " (" + destinations["code_commune"].fillna("?").astype(str) + ")").to_numpy()
+    labels = (
+        destinations["nom"].astype(str) + " (" + destinations["code_commune"].fillna("?").astype(str) + ")"
+    ).to_numpy()
     kind_of = destinations["equipement"].to_numpy()
     for kind in kinds:
         if f"minutes_{kind}" not in communes.columns:

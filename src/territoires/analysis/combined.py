@@ -115,7 +115,7 @@ def combined_difficulties(
     missing = []
     if thresholds.apl is not None:
         if "apl" in out.columns:
-            flags["apl"] = (out["apl"].to_numpy(dtype=float) < thresholds.apl)
+            flags["apl"] = out["apl"].to_numpy(dtype=float) < thresholds.apl
             seuils["apl"] = thresholds.apl
         else:
             missing.append("apl")

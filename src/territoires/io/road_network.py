@@ -179,9 +179,9 @@ def road_speeds(
     if speed_column is not None:
         column = roads[speed_column]
         if pd.api.types.is_numeric_dtype(column):
-            speeds = column.to_numpy(dtype=float)
+            speeds = column.to_numpy(dtype=float, copy=True)
         else:
-            speeds = parse_maxspeed(column).to_numpy()
+            speeds = parse_maxspeed(column).to_numpy(dtype=float, copy=True)
         if (speeds <= 0).any():
             line = int(np.flatnonzero(speeds <= 0)[0]) + 1
             msg = (

@@ -52,7 +52,7 @@ class DifficultyThresholds:
             raise ParameterError(f"seuils de difficulté invalides ({', '.join(bad) or self.apl}) : > 0 attendu.")
 
     def describe(self) -> dict[str, float]:
-        """The thresholds as a plain mapping (metadata)."""
+        """Return the thresholds as a plain mapping (metadata)."""
         out = {"apl": self.apl} if self.apl is not None else {}
         return {**out, **{f"minutes_{k}": v for k, v in self.minutes}}
 

@@ -117,12 +117,14 @@ def road_graph(
     parts = roads.geometry.explode(index_parts=False)
     lines = parts.to_numpy()
     speed = roads["vitesse_kmh"].to_numpy(dtype=float)[pd.Index(roads.index).get_indexer(parts.index)]
-    start = shapely.get_coordinates(shapely.get_point(lines, 0))
-    end = shapely.get_coordinates(shapely.get_point(lines, -1))
+    valid = ~(shapely.is_missing(lines) | shapely.is_empty(lines))
+    lines, speed = lines[valid], speed[valid]
+    coords, which = shapely.get_coordinates(lines, return_index=True)
+    first = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
+    last = np.r_[first[1:] - 1, len(which) - 1]
+    start, end = coords[first], coords[last]
     minutes = np.maximum(shapely.length(lines) / 1000.0 / speed * 60.0, _EPSILON)
-    ends = np.round(np.vstack([start, end]))  # line ends merged at 1 m
-    nodes, inverse = np.unique(ends, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    nodes, inverse = _merge_ends(np.vstack([start, end]))
     m = len(lines)
     a, b = inverse[:m], inverse[m:]
     graph = _min_parallel(
@@ -247,7 +249,24 @@ def _ranks(counts: np.ndarray) -> np.ndarray:
     return np.arange(total) - starts
 
 
+def _merge_ends(ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge line ends at 1 m: unique rounded coordinates and the node of each end.
+
+    One integer key per point (a 1-D unique is several times faster than ``np.unique(axis=0)``).
+    """
+    rounded = np.round(ends).astype(np.int64)
+    low = rounded.min(axis=0)
+    span = int(rounded[:, 1].max() - low[1]) + 1
+    key = (rounded[:, 0] - low[0]) * span + (rounded[:, 1] - low[1])
+    unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return rounded[first].astype(float), inverse.ravel()
+
+
 def _min_parallel(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int) -> sparse.csr_matrix:
     """Build the graph keeping the fastest of parallel edges between the same two nodes."""
-    frame = pd.DataFrame({"a": a, "b": b, "w": w}).groupby(["a", "b"], sort=False)["w"].min().reset_index()
-    return sparse.csr_matrix((frame["w"].to_numpy(), (frame["a"].to_numpy(), frame["b"].to_numpy())), shape=(n, n))
+    key = a.astype(np.int64) * n + b
+    order = np.lexsort((w, key))  # by edge, fastest first
+    key, w = key[order], w[order]
+    first = np.r_[True, key[1:] != key[:-1]]
+    key, w = key[first], w[first]
+    return sparse.csr_matrix((w, (key // n, key % n)), shape=(n, n))

@@ -46,6 +46,7 @@ __all__ = [
     "EQUIPMENT_LABELS",
     "HOSPITAL_CATEGORIES",
     "destinations_from_bpe",
+    "destinations_from_files",
     "destinations_from_finess",
     "equipment_codes",
     "facilities_from_bpe",
@@ -660,3 +661,42 @@ def destinations_from_finess(
     result.attrs["left_out"] = list(fac.attrs.get("left_out", []))
     result.attrs["par_equipement"] = {kind: len(result)}
     return result
+
+
+def destinations_from_files(
+    *,
+    bpe: str | Path | None = None,
+    finess: str | Path | gpd.GeoDataFrame | None = None,
+    kinds: Iterable[str] | str = ("urgences", "maternite", "pharmacie"),
+    communes: gpd.GeoDataFrame | None = None,
+    crs: str | pyproj.CRS = CRS_METROPOLE,
+) -> gpd.GeoDataFrame:
+    """All destinations of a run: BPE equipment of ``kinds`` and, with a FINESS extraction, its hospitals.
+
+    ``hopital`` in ``kinds`` is read from FINESS (and ignored for the BPE); FINESS hospitals are added whenever
+    ``finess`` is given. ``attrs["left_out"]`` gathers both files' left-out rows, ``attrs["par_equipement"]``
+    the count per kind, ``attrs["au_centre_commune"]`` the BPE rows placed at their commune's centre.
+    """
+    values = [kinds] if isinstance(kinds, str) else list(kinds)
+    bpe_kinds = [k for k in values if str(k).strip().lower() != "hopital"]
+    parts = []
+    if bpe is not None and bpe_kinds:
+        parts.append(destinations_from_bpe(bpe, kinds=bpe_kinds, communes=communes, crs=crs))
+    if finess is not None:
+        parts.append(destinations_from_finess(finess, crs=crs))
+    if not parts:
+        msg = (
+            "aucune destination : donnez la BPE (--bpe) avec des équipements, ou une extraction FINESS (--facilities)."
+        )
+        raise ParameterError(msg)
+    frames = [p.to_crs(crs) for p in parts]
+    out = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame(f) for f in frames], ignore_index=True), geometry="geometry", crs=crs
+    )
+    out.attrs = {
+        "source": ", ".join(str(p.attrs.get("source", "")) for p in parts),
+        "left_out": [r for p in parts for r in p.attrs.get("left_out", [])],
+        "par_equipement": {k: v for p in parts for k, v in p.attrs.get("par_equipement", {}).items()},
+        "au_centre_commune": sum(int(p.attrs.get("au_centre_commune", 0)) for p in parts),
+    }
+    return out

@@ -1,0 +1,66 @@
+"""``territoires facility-access`` and ``diagnose --bpe`` on the demo territory."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from territoires.cli import cli
+from territoires.demo.generate import demo_paths
+
+#: A BPE in the recent layout for the demo territory: emergency and maternity at the demo hospital (96436), a
+#: maternity outside the territory to the east, pharmacies, one without coordinates (placed at its commune).
+BPE_DEMO = """AN;NOMRS;DEPCOM;TYPEQU;LAMBERT_X;LAMBERT_Y;QUALITE_XY;EPSG
+2023;CH BELLERIVE;96436;D106;691987.0;6331860.9;Bonne;2154
+2023;CH BELLERIVE;96436;D107;691987.0;6331860.9;Bonne;2154
+2023;MATERNITE VOISINE;21001;D107;775000.0;6345000.0;Bonne;2154
+2023;PHARMACIE A;96001;D307;648418.0;6342058.0;Bonne;2154
+2023;PHARMACIE B;96601;D307;705729.0;6326710.0;Bonne;2154
+2023;PHARMACIE C;20289;D307;754388.0;6344797.0;Bonne;2154
+2023;PHARMACIE D;96151;D307;;;Non géolocalisé;
+"""
+
+
+@pytest.fixture(scope="module")
+def bpe(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bpe") / "bpe_demo.csv"
+    path.write_text(BPE_DEMO, encoding="utf-8")
+    return path
+
+
+def test_facility_access_command_on_the_demo_communes(bpe, tmp_path):
+    paths = demo_paths()
+    args = ["facility-access", "--communes", str(paths["communes"]), "--population", str(paths["population"]),
+            "--bpe", str(bpe), "--facilities", str(paths["facilities"]), "--portee", "120", "--out", str(tmp_path)]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "1 équipement(s) sans coordonnées placé(s) au centre de leur commune" in result.output
+    assert "service d'urgences :" in result.output and "pharmacie :" in result.output
+    communes = gpd.read_file(tmp_path / "acces_equipements.gpkg", layer="communes")
+    for column in ("minutes_urgences", "minutes_maternite", "minutes_pharmacie", "minutes_hopital", "difficultes"):
+        assert column in communes.columns
+    assert communes.loc[communes["code_commune"] == "96436", "minutes_urgences"].iloc[0] < 3.0
+    # The easternmost communes are nearer the maternity outside the territory.
+    assert (communes["plus_proche_maternite"] == "maternité (21001)").any()
+    table = pd.read_csv(tmp_path / "difficultes_combinees.csv", sep=";", encoding="utf-8-sig")
+    combos = table.loc[table["tableau"] == "combinaison"]
+    assert combos["population"].sum() == pytest.approx(communes["population"].sum())
+    assert len(combos) == 4  # two difficulties assessed (no APL in plain communes): 2² combinations
+
+
+def test_facility_access_needs_destinations(tmp_path):
+    paths = demo_paths()
+    result = CliRunner().invoke(cli, ["facility-access", "--communes", str(paths["communes"]), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--bpe" in result.output
+
+
+def test_reach_shorter_than_a_threshold_is_refused(bpe, tmp_path):
+    paths = demo_paths()
+    args = ["facility-access", "--communes", str(paths["communes"]), "--bpe", str(bpe), "--portee", "20",
+            "--out", str(tmp_path)]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert "portée de recherche (20 min) inférieure à un seuil (30 min)" in result.output

@@ -33,7 +33,8 @@ def bpe(tmp_path_factory):
 def test_facility_access_command_on_the_demo_communes(bpe, tmp_path):
     paths = demo_paths()
     args = ["facility-access", "--communes", str(paths["communes"]), "--population", str(paths["population"]),
-            "--bpe", str(bpe), "--facilities", str(paths["facilities"]), "--portee", "120", "--out", str(tmp_path)]  # fmt: skip
+            "--bpe", str(bpe), "--facilities", str(paths["facilities"]), "--portee", "120",
+            "--out", str(tmp_path)]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "1 équipement(s) sans coordonnées placé(s) au centre de leur commune" in result.output

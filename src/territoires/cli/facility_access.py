@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import options
+from .options import existing_file, existing_path
 
 #: ``--equipement`` default: the three kinds of the DREES 2017 study (emergency, maternity, pharmacy).
 DEFAULT_KINDS = ("urgences", "maternite", "pharmacie")
@@ -17,7 +17,7 @@ DEFAULT_KINDS = ("urgences", "maternite", "pharmacie")
 bpe_opt = click.option(
     "--bpe",
     "bpe",
-    type=options.existing_file,
+    type=existing_file,
     help="Base permanente des équipements (INSEE, fichier « ensemble » avec coordonnées, ';') : urgences, "
     "maternités, pharmacies… comme destinations (le fichier national entier : l'équipement le plus proche peut "
     "être hors du territoire).",
@@ -73,7 +73,24 @@ def facility_access_options(func):
             help="Hôpitaux et urgences « à portée » d'un territoire de CPTS en deçà de ce temps (minutes).",
         ),
     ]
-    return options._gathered(func, decorators, "facility_params", facility_params_from)
+    return _gathered(func, decorators, "facility_params", facility_params_from)
+
+
+def _gathered(func, decorators, name: str, build):
+    """Apply click options to ``func`` and hand it one keyword ``name`` built from their values by ``build``."""
+    import functools
+    import inspect
+
+    names = list(inspect.signature(build).parameters)
+
+    @functools.wraps(func)
+    def wrapper(**kwargs):
+        kwargs[name] = build(**{n: kwargs.pop(n) for n in names})
+        return func(**kwargs)
+
+    for decorate in reversed(decorators):
+        wrapper = decorate(wrapper)
+    return wrapper
 
 
 def facility_params_from(kinds, reach, emergency_minutes, pharmacy_minutes, catchment_minutes):
@@ -115,21 +132,39 @@ def summary_lines(access) -> list[str]:
 @click.option(
     "--diagnostic",
     "diagnostic",
-    type=options.existing_file,
+    type=existing_file,
     help="GeoPackage d'un diagnostic (diagnostic.gpkg) : ses communes (APL, CPTS) et ses territoires de CPTS.",
 )
 @click.option(
     "--communes",
     "communes",
-    type=options.existing_path,
+    type=existing_path,
     multiple=True,
     help="Contours des communes (sans --diagnostic) ; l'APL n'entre alors pas dans l'indicateur combiné.",
 )
-@options.population_opt
+@click.option("--population", type=existing_file, help="Populations par commune (CSV INSEE), avec --communes.")
 @bpe_opt
-@options.facilities_opt
-@options.travel_times_opt
-@options.road_network_opt
+@click.option(
+    "--facilities",
+    "--etablissements",
+    "facilities",
+    type=existing_file,
+    help="Extraction FINESS : ses établissements hospitaliers deviennent la destination « hopital ».",
+)
+@click.option(
+    "--travel-times",
+    "--temps",
+    "travel_times",
+    type=existing_file,
+    help="Matrice origine-destination (CSV ou Parquet : origin, destination, minutes), lue en entier.",
+)
+@click.option(
+    "--road-network",
+    "--reseau",
+    "road_network",
+    type=existing_file,
+    help="Réseau routier (GeoPackage, Shapefile, GeoParquet ; OpenStreetMap : highway, maxspeed).",
+)
 @facility_access_options
 @click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="Dossier de sortie.")
 def facility_access(

@@ -33,7 +33,10 @@ from .analysis.fca import (
     three_step_fca,
     two_step_fca,
 )
-from .analysis.road_network import travel_times_from_road_network
+from .analysis.combined import CombinedDifficulties, DifficultyThresholds, combined_difficulties
+from .analysis.facility_access import FacilityAccess, FacilityAccessParameters, facility_access
+from .analysis.nearest import StraightLine, facilities_within, facility_time_surface, nearest_facility
+from .analysis.road_network import RoadGraph, road_graph, travel_times_from_road_network
 from .analysis.tiers import TIER_LABELS, aggregate_apl, classify_access, population_by_tier
 from .analysis.travel_times import straight_line_times, travel_times_from_matrix
 from .analysis.zones import Surface, travel_time_surface, zones_from_surface
@@ -60,8 +63,16 @@ from .io.cpts import (
     flows_from_frame,
     infra_units_from_file,
 )
-from .io.facilities import facilities_from_bpe, facilities_from_finess
+from .io.facilities import (
+    EQUIPMENT_KINDS,
+    destinations_from_bpe,
+    destinations_from_files,
+    destinations_from_finess,
+    facilities_from_bpe,
+    facilities_from_finess,
+)
 from .io.populations import join_populations, populations_from_csv
+from .io.road_network import parse_maxspeed, roads_from_file
 from .io.practitioners import (
     locate_in_communes,
     practitioners_from_file,
@@ -73,11 +84,18 @@ __all__ = [
     "APLParameters",
     "CatchmentParameters",
     "CatchmentResult",
+    "CombinedDifficulties",
     "Diagnostic",
+    "DifficultyThresholds",
     "DownloadError",
+    "EQUIPMENT_KINDS",
     "FCAMethod",
+    "FacilityAccess",
+    "FacilityAccessParameters",
     "InputError",
     "ParameterError",
+    "RoadGraph",
+    "StraightLine",
     "Surface",
     "TIER_LABELS",
     "TerritoiresError",
@@ -87,15 +105,22 @@ __all__ = [
     "aggregate_apl",
     "binary_weights",
     "classify_access",
+    "combined_difficulties",
     "communes_from_file",
     "communes_from_files",
     "compute_apl",
     "cost_matrix",
+    "destinations_from_bpe",
+    "destinations_from_files",
+    "destinations_from_finess",
     "enhanced_two_step_fca",
     "existing_cpts_from_file",
     "existing_cpts_from_frame",
     "facilities_from_bpe",
     "facilities_from_finess",
+    "facilities_within",
+    "facility_access",
+    "facility_time_surface",
     "flows_from_file",
     "flows_from_frame",
     "former_codes_from_table",
@@ -107,6 +132,8 @@ __all__ = [
     "locate_in_communes",
     "make_map",
     "mesh_catchments",
+    "nearest_facility",
+    "parse_maxspeed",
     "population_by_tier",
     "populations_from_csv",
     "practitioner_supply",
@@ -115,6 +142,8 @@ __all__ = [
     "practitioners_from_table",
     "read_diagnostic_geopackage",
     "reconcile_vintages",
+    "road_graph",
+    "roads_from_file",
     "run_catchments",
     "run_diagnostic",
     "save_catchments",

@@ -23,6 +23,8 @@ from ._errors import DownloadError, InputError, ParameterError, TerritoiresError
 from ._version import __version__
 from .analysis.apl import APLParameters, compute_apl, practitioner_supply
 from .analysis.catchments import CatchmentParameters, CatchmentResult, gravity_flows, mesh_catchments, split_communes
+from .analysis.combined import CombinedDifficulties, DifficultyThresholds, combined_difficulties
+from .analysis.facility_access import FacilityAccess, FacilityAccessParameters, facility_access
 from .analysis.fca import (
     FCAMethod,
     binary_weights,
@@ -33,8 +35,6 @@ from .analysis.fca import (
     three_step_fca,
     two_step_fca,
 )
-from .analysis.combined import CombinedDifficulties, DifficultyThresholds, combined_difficulties
-from .analysis.facility_access import FacilityAccess, FacilityAccessParameters, facility_access
 from .analysis.nearest import StraightLine, facilities_within, facility_time_surface, nearest_facility
 from .analysis.road_network import RoadGraph, road_graph, travel_times_from_road_network
 from .analysis.tiers import TIER_LABELS, aggregate_apl, classify_access, population_by_tier
@@ -72,13 +72,13 @@ from .io.facilities import (
     facilities_from_finess,
 )
 from .io.populations import join_populations, populations_from_csv
-from .io.road_network import parse_maxspeed, roads_from_file
 from .io.practitioners import (
     locate_in_communes,
     practitioners_from_file,
     practitioners_from_rpps,
     practitioners_from_table,
 )
+from .io.road_network import parse_maxspeed, roads_from_file
 
 __all__ = [
     "APLParameters",

@@ -38,7 +38,7 @@ def test_facility_access_command_on_the_demo_communes(bpe, tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "1 équipement(s) sans coordonnées placé(s) au centre de leur commune" in result.output
-    assert "service d'urgences :" in result.output and "pharmacie :" in result.output
+    assert "Service d'urgences :" in result.output and "Pharmacie :" in result.output
     communes = gpd.read_file(tmp_path / "acces_equipements.gpkg", layer="communes")
     for column in ("minutes_urgences", "minutes_maternite", "minutes_pharmacie", "minutes_hopital", "difficultes"):
         assert column in communes.columns

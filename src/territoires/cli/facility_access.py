@@ -106,28 +106,6 @@ def facility_params_from(kinds, reach, emergency_minutes, pharmacy_minutes, catc
     return tuple(kinds) or DEFAULT_KINDS, params
 
 
-def _fr(x: float, digits: int = 0) -> str:  # TODO _format
-    return f"{x:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-
-
-def summary_lines(access) -> list[str]:
-    """French lines summarising a :class:`FacilityAccess` for the terminal."""
-    from ..io.facilities import EQUIPMENT_LABELS
-
-    lines = [f"Temps d'accès aux équipements ({access.source}, portée {_fr(access.params.max_minutes)} min) :"]
-    for row in access.beyond.itertuples(index=False):
-        label = EQUIPMENT_LABELS.get(row.equipement, row.equipement)
-        lines.append(
-            f"  {label} : {_fr(row.population)} habitants à plus de {_fr(row.seuil)} min ({_fr(100 * row.part, 1)} %), "
-            f"{row.destinations} équipement(s) lus"
-        )
-    lines.append("Difficultés cumulées (population) :")
-    for row in access.combined.combinations.itertuples(index=False):
-        if row.population > 0:
-            lines.append(f"  {row.combinaison} : {_fr(row.population)} ({_fr(100 * row.part, 1)} %)")
-    return lines
-
-
 @click.command("facility-access")
 @click.option(
     "--diagnostic",
@@ -178,11 +156,10 @@ def facility_access(
     import pandas as pd
 
     from .._atomic import atomic_path
-    from ..analysis.facility_access import destinations_near, facility_access, source_from_files
     from ..diagnostic import load_territory
+    from ..export.facility_report import facility_summary_lines
     from ..export.geopackage import read_diagnostic_geopackage, save_diagnostic_geopackage
-    from ..io.facilities import destinations_from_files
-    from ..schemas import left_out_table
+    from ..pipeline.facility_access import run_facility_access
 
     kinds, params = facility_params
     if bpe is None and facilities is None:
@@ -196,31 +173,35 @@ def facility_access(
         gdf = load_territory([Path(c) for c in communes], population=population).communes
     else:
         raise click.UsageError("donnez --diagnostic (un diagnostic.gpkg) ou --communes.")
-    click.echo("[1/3] Lecture des équipements…", err=True)
-    dest = destinations_from_files(bpe=bpe, finess=facilities, kinds=kinds, communes=gdf, crs=gdf.crs)
-    click.echo("[2/3] Temps d'accès…", err=True)
-    source = source_from_files(travel_times=travel_times, road_network=road_network, crs=gdf.crs)
-    access = facility_access(gdf, dest, source=source, params=params, catchments=catchments)
-    click.echo("[3/3] Écriture…", err=True)
+    click.echo("[1/2] Équipements et temps d'accès…", err=True)
+    step = run_facility_access(
+        gdf,
+        bpe=bpe,
+        facilities=facilities,
+        kinds=kinds,
+        params=params,
+        travel_times=travel_times,
+        road_network=road_network,
+        catchments=catchments,
+    )
+    access = step.access
+    click.echo("[2/2] Écriture…", err=True)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    near = destinations_near(dest, gdf, metres=params.max_minutes / 60 * 130_000)
-    out_layers = {"communes": access.communes, "equipements": near}
+    out_layers = {"communes": access.communes, "equipements": step.equipment}
     if access.catchments is not None:
         out_layers["catchments"] = access.catchments
-    left = left_out_table(dest)
-    if len(left):
-        out_layers["left_out"] = left
-    metadata = {"acces_equipements": {**params.describe(), "source": access.source, "equipements": list(kinds)}}
-    gpkg = save_diagnostic_geopackage(out_dir / "acces_equipements.gpkg", out_layers, metadata=metadata)
+    if len(step.left_out):
+        out_layers["left_out"] = step.left_out
+    gpkg = save_diagnostic_geopackage(
+        out_dir / "acces_equipements.gpkg", out_layers, metadata={"acces_equipements": step.metadata}
+    )
+    combined = access.combined
     table = pd.concat(
-        [
-            access.combined.by_difficulty.assign(tableau="par difficulté"),
-            access.combined.combinations.assign(tableau="combinaison"),
-        ],
+        [combined.by_difficulty.assign(tableau="par difficulté"), combined.combinations.assign(tableau="combinaison")],
         ignore_index=True,
     )
     with atomic_path(out_dir / "difficultes_combinees.csv") as tmp:
         table.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig")
-    click.echo("\n".join(summary_lines(access)))
+    click.echo("\n".join(facility_summary_lines(step.metadata)))
     click.echo(f"Fichiers écrits :\n  {gpkg}\n  {out_dir / 'difficultes_combinees.csv'}")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["facility_access_metadata", "facility_access_section"]
+__all__ = ["facility_access_metadata", "facility_access_section", "facility_summary_lines"]
 
 _KIND_LABELS = {
     "urgences": "Service d'urgences",
@@ -136,3 +136,24 @@ def facility_access_section(layers: Mapping[str, pd.DataFrame], metadata: Mappin
             )
             parts.append(_table(frame))
     return "\n".join(parts)
+
+
+def facility_summary_lines(info: Mapping | None) -> list[str]:
+    """French lines for the terminal summary, from the ``acces_equipements`` run metadata (empty without it)."""
+    if not info:
+        return []
+    params = info.get("parametres", {})
+    lines = [
+        f"Temps d'accès aux équipements ({info.get('source', '')}, portée {_num(params.get('portee_minutes'))} min) :"
+    ]
+    for row in info.get("au_dela", []):
+        label = _KIND_LABELS.get(row["equipement"], row["equipement"])
+        lines.append(
+            f"  {label} : {_num(row['population'])} habitants à plus de {_num(row['seuil'])} min "
+            f"({_pct(row['part'])}) ; {_num(row['destinations'])} équipement(s) lu(s)"
+        )
+    combos = [r for r in info.get("combinaisons", []) if r["population"] > 0]
+    if combos:
+        lines.append("Difficultés cumulées (habitants) :")
+        lines.extend(f"  {r['combinaison']} : {_num(r['population'])} ({_pct(r['part'])})" for r in combos)
+    return lines

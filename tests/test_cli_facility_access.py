@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -65,3 +67,39 @@ def test_reach_shorter_than_a_threshold_is_refused(bpe, tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
     assert "portée de recherche (20 min) inférieure à un seuil (30 min)" in result.output
+
+
+@pytest.fixture(scope="module")
+def diagnosed(bpe, tmp_path_factory):
+    paths = demo_paths()
+    out = tmp_path_factory.mktemp("diagnose_bpe")
+    args = ["diagnose", "--communes", str(paths["communes"]), "--population", str(paths["population"]),
+            "--practitioners", str(paths["practitioners"]), "--facilities", str(paths["facilities"]),
+            "--existing-cpts", str(paths["existing_cpts"]), "--bpe", str(bpe), "--portee", "120",
+            "--no-zones", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_diagnose_with_bpe_adds_columns_layers_map_and_report(diagnosed):
+    out, output = diagnosed
+    assert "Accès aux urgences, maternités, pharmacies et hôpitaux" in output  # the step
+    assert "Difficultés cumulées (habitants) :" in output  # the summary
+    communes = gpd.read_file(out / "diagnostic.gpkg", layer="communes")
+    expected = ["minutes_urgences", "minutes_maternite", "minutes_pharmacie", "minutes_hopital", "difficulte_apl",
+                "difficulte_urgences", "difficulte_pharmacie", "nb_difficultes", "difficultes"]  # fmt: skip
+    assert set(expected) <= set(communes.columns)
+    # The GP difficulty follows the APL threshold (2.5): the same communes.
+    assert (communes["difficulte_apl"] == (communes["apl"] < 2.5)).all()
+    catchments = gpd.read_file(out / "diagnostic.gpkg", layer="catchments")
+    assert {"hopital_plus_proche", "nb_hopital_a_portee", "part_pop_urgences_au_dela"} <= set(catchments.columns)
+    assert catchments["part_pop_hopital_au_dela"].between(0, 1).all()
+    equipment = gpd.read_file(out / "diagnostic.gpkg", layer="equipements")
+    assert set(equipment["equipement"]) == {"urgences", "maternite", "pharmacie", "hopital"}
+    page = (out / "carte.html").read_text(encoding="utf-8")
+    for name in ("Difficultés cumulées (APL, urgences, pharmacie)", "Équipements : maternite", "Plus proche (hôpital)"):
+        assert json.dumps(name)[1:-1] in page, name  # layer names and tooltips, as written in the page's script
+    report = (out / "rapport.html").read_text(encoding="utf-8")
+    assert "Accès aux urgences, maternités, pharmacies et hôpitaux" in report
+    assert "Territoires de CPTS et hôpitaux" in report and "Équipements (BPE)" in report

@@ -219,6 +219,7 @@ class Diagnostic:
     surface: object | None = None
     left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
     metadata: dict = field(default_factory=dict)
+    equipment: gpd.GeoDataFrame | None = None
 
     def layers(self) -> dict[str, pd.DataFrame]:
         """Return the non-empty layers by GeoPackage layer name."""
@@ -229,6 +230,7 @@ class Diagnostic:
             "catchments": self.catchments,
             "access_zones": self.access_zones,
             "apl_by_area": self.aggregates,
+            "equipements": self.equipment,
             "left_out": self.left_out,
         }
         return {k: v for k, v in layers.items() if v is not None and len(v)}
@@ -258,6 +260,10 @@ class Diagnostic:
                 f"({int((self.catchments['statut'] == 'existante').sum())} existant(s)), "
                 f"couverture {_share(m.get('couverture_cpts_apres', float('nan')))}"
             )
+        if self.metadata.get("acces_equipements"):
+            from .export.facility_report import facility_summary_lines
+
+            lines.extend(facility_summary_lines(self.metadata["acces_equipements"]))
         if len(self.left_out):
             reasons = self.left_out["motif"].value_counts()
             lines.append("Lignes écartées par motif : " + "; ".join(f"{k} : {v}" for k, v in reasons.items()))
@@ -291,6 +297,9 @@ def run_diagnostic(
     zones: bool = True,
     resolution: float = 500.0,
     progress: ProgressCallback | None = None,
+    bpe: str | Path | None = None,
+    facility_kinds: Sequence[str] | None = None,
+    facility_params=None,
 ) -> Diagnostic:
     """Run the whole territorial diagnosis on files.
 
@@ -328,6 +337,10 @@ def run_diagnostic(
         Cell size of the travel-time surface (metres).
     progress
         Called with (step, steps, description) at each step.
+    bpe, facility_kinds, facility_params
+        INSEE BPE (national file): time to the nearest emergency service, maternity, pharmacy (``facility_kinds``,
+        named sets or ``TYPEQU`` codes) and, with ``facilities``, hospital; combined difficulty; CPTS ↔ hospital
+        links (:class:`territoires.analysis.facility_access.FacilityAccessParameters`).
     """
     # Imported here: the analysis layer is heavier than the loaders and not needed to load a territory.
     from dataclasses import replace
@@ -338,7 +351,7 @@ def run_diagnostic(
     from .io.facilities import facilities_from_finess
     from .io.practitioners import locate_in_communes, practitioners_from_file
 
-    steps = 4 + bool(zones) + bool(catchments)
+    steps = 4 + bool(zones) + bool(catchments) + (bpe is not None)
     step = 0
 
     def tell(text: str) -> None:
@@ -374,9 +387,10 @@ def run_diagnostic(
     if travel_times is not None:
         tt = travel_times_from_matrix(travel_times, communes=gdf)
     elif road_network is not None:
-        from .analysis.road_network import travel_times_from_road_network
+        from .analysis.road_network import road_graph, travel_times_from_road_network
 
-        tt = travel_times_from_road_network(gdf, road_network)
+        graph = road_graph(road_network, crs=gdf.crs)  # built once: the APL and the facilities share it
+        tt = travel_times_from_road_network(gdf, graph)
 
     tell("Accessibilité potentielle localisée (APL)")
     params = APLParameters.for_profession(profession)
@@ -420,8 +434,29 @@ def run_diagnostic(
         catchments_gdf = meshed.catchments
         summary_cpts = meshed.summary
 
+    facility_step = None
+    if bpe is not None:
+        from .pipeline.facility_access import run_facility_access
+
+        tell("Accès aux urgences, maternités, pharmacies et hôpitaux")
+        facility_step = run_facility_access(
+            result,
+            bpe=bpe,
+            facilities=facilities,
+            kinds=tuple(facility_kinds) if facility_kinds else None,
+            params=facility_params,
+            source=graph if road_network is not None else None,
+            travel_times=travel_times,
+            catchments=catchments_gdf,
+        )
+        result = facility_step.access.communes
+        if facility_step.access.catchments is not None:
+            catchments_gdf = facility_step.access.catchments
+
     left_out = left_out_table(*left)
     left_out = pd.concat([territory.left_out, left_out], ignore_index=True).drop_duplicates()
+    if facility_step is not None and len(facility_step.left_out):
+        left_out = pd.concat([left_out, facility_step.left_out], ignore_index=True).drop_duplicates()
     apl_mean = _weighted_mean(result["apl"], result["population_standardisee"])
     counts = {
         "communes": len(result),
@@ -455,6 +490,7 @@ def run_diagnostic(
             travel_times=travel_times,
             road_network=road_network,
             iris=iris,
+            bpe=bpe,
         ),
         "parametres": {
             "profession": profession,
@@ -473,6 +509,8 @@ def run_diagnostic(
         "ecartees_par_motif": left_out["motif"].value_counts().to_dict() if len(left_out) else {},
         "millesimes": territory.vintages.summary(),
     }
+    if facility_step is not None:
+        metadata["acces_equipements"] = facility_step.metadata
     return Diagnostic(
         communes=result,
         practitioners=located,
@@ -483,6 +521,7 @@ def run_diagnostic(
         surface=surface,
         left_out=left_out,
         metadata=metadata,
+        equipment=facility_step.equipment if facility_step is not None else None,
     )
 
 

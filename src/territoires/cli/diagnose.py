@@ -8,6 +8,7 @@ import click
 
 from ..diagnostic import Diagnostic, run_diagnostic, save_diagnostic
 from . import options
+from .facility_access import bpe_opt, facility_access_options
 from .fetch import cache_dir_opt as fetch_cache_dir_opt
 
 
@@ -112,6 +113,8 @@ def demo(out: str, offline: bool) -> None:
     show_default=True,
     help="Taille des cellules de la surface des temps d'accès (mètres).",
 )
+@bpe_opt
+@facility_access_options
 @options.out_dir_opt
 @options.offline_opt
 def diagnose(
@@ -134,6 +137,8 @@ def diagnose(
     catchment_params,
     no_zones,
     resolution,
+    bpe,
+    facility_params,
     out,
     offline,
 ) -> None:
@@ -178,5 +183,8 @@ def diagnose(
         zones=not no_zones,
         resolution=resolution,
         progress=_progress,
+        bpe=bpe,
+        facility_kinds=facility_params[0] if bpe is not None else None,
+        facility_params=facility_params[1],
     )
     _finish(diagnostic, out, offline=offline)

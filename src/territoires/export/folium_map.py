@@ -29,6 +29,7 @@ from .._atomic import atomic_path
 from ..analysis.tiers import TIER_COLORS, tier_labels_of
 from ..schemas import FACILITY_TYPES, PROFESSIONS
 from ..settings import APL_THRESHOLD, CRS_WEB
+from .facility_map import add_facility_access
 
 logger = logging.getLogger(__name__)
 
@@ -430,6 +431,8 @@ def make_map(
     if facilities is not None and len(facilities):
         _add_facilities(m, display_geometries(facilities, tolerance=0), offline=offline)
 
+    add_facility_access(m, communes, layers, metadata=metadata)  # diagnose --bpe: difficulties, equipment
+
     # Département outlines on top of every fill, in their own pane that lets the mouse through.
     folium.map.CustomPane("departements", z_index=450, pointer_events=False).add_to(m)
     outlines = _departements(communes)
@@ -504,6 +507,14 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame) -> None:
         "apl": column("apl_moyen", np.nan).map(lambda v: _fmt(v, 2)),
         "alerte": column("alerte", "").fillna("").astype(str),
     }
+    aliases = ["CPTS", "Statut", "Population", "APL moyenne", "Alerte"]
+    for kind, label in (("hopital", "hôpital"), ("urgences", "urgences")):  # diagnose --bpe: CPTS ↔ hospital
+        if f"{kind}_plus_proche" in catchments:
+            props[f"{kind}_pp"] = column(f"{kind}_plus_proche", "").fillna("—").astype(str)
+            props[f"{kind}_au_dela"] = column(f"part_pop_{kind}_au_dela", np.nan).map(
+                lambda v: "—" if v != v else _fmt(100 * v, 1) + " %"
+            )
+            aliases += [f"Plus proche ({label})", f"Population au-delà du seuil ({label})"]
     group = folium.FeatureGroup(name="Territoires de CPTS").add_to(m)
     _GeoJsonLayer(
         _feature_collection(catchments, props),
@@ -512,9 +523,7 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame) -> None:
             'function(f) { var e = f.properties.statut === "existante"; return {fill: true, fillOpacity: 0, '
             'color: e ? "#5e3c99" : "#e66101", weight: 2.5, dashArray: e ? null : "6 4"}; }'
         ),
-        tooltip=folium.GeoJsonTooltip(
-            fields=list(props), aliases=["CPTS", "Statut", "Population", "APL moyenne", "Alerte"], sticky=True
-        ),
+        tooltip=folium.GeoJsonTooltip(fields=list(props), aliases=aliases, sticky=True),
     ).add_to(group)
     points = gpd.GeoSeries(shapely.point_on_surface(catchments.geometry.to_numpy()), crs=CRS_WEB)
     _GeoJsonLayer(

@@ -1,0 +1,1 @@
+"""The pipeline: files in, a diagnosis out (steps wired together)."""

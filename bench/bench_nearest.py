@@ -11,9 +11,12 @@ peak traced allocations of each step (tracemalloc, numpy included) and the proce
 
 from __future__ import annotations
 
+import os
 import resource
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -24,6 +27,9 @@ from territoires.analysis.nearest import StraightLine, nearest_facility
 from territoires.analysis.road_network import od_pairs, road_graph
 from territoires.analysis.travel_times import commune_points
 
+#: ../shared/data beside the checkout (or the folder named by $TERRITOIRES_SHARED_DATA).
+SHARED = Path(os.environ.get("TERRITOIRES_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+OCCITANIE = ("09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82")
 N_SITES = 700
 GRID = 501  # nodes per side
 REACH = 90.0
@@ -113,5 +119,72 @@ def main() -> None:
     print(f"peak memory (process RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
+def real_occitanie() -> None:
+    """Occitanie on real data: hospitals approximated by SIRENE 2019 establishments of NAF 86.10Z per commune.
+
+    No BPE or FINESS file is staged in ../shared/data: the figure is a proxy (hospital establishments, placed at the
+    representative point of their commune, not emergency services), for the order of magnitude only. Hospitals of
+    neighbouring regions are not loaded, so communes near the regional border look farther than they are.
+    """
+    import pandas as pd
+
+    from territoires.diagnostic import load_territory
+    from territoires.io.cog import resolve_codes
+
+    files = sorted(p for p in (SHARED / "communes").glob("*.geojson") if p.name.split("-")[1] in OCCITANIE)
+    territory = load_territory(files, population=SHARED / "population" / "communes_cog2026_france.csv")
+    communes = territory.communes
+    sirene = pd.read_csv(
+        SHARED / "offre_soins" / "sirene2019_etablissements_sante_par_commune.csv", sep=";", dtype={0: str}
+    )
+    codes = resolve_codes(sirene.iloc[:, 0].str.zfill(5), territory.former_codes)
+    with_hospital = set(codes[sirene["hopital"].to_numpy() > 0])
+    sites = communes.loc[communes["code_commune"].isin(with_hospital)]
+    dest = gpd.GeoDataFrame(
+        {"equipement": "hopital", "nom": "hôpital", "code_commune": sites["code_commune"].to_numpy()},
+        geometry=sites.geometry.representative_point().to_numpy(),
+        crs=communes.crs,
+    )
+    # Emergency-service proxy: ~700 sites in France (the issue's figure) × the region's share of the population,
+    # placed in the communes with the most hospital establishments.
+    counts = pd.Series(sirene["hopital"].to_numpy(), index=codes).groupby(level=0).sum()
+    n_emergency = round(700 * communes["population"].sum() / 68_000_000)
+    top = counts.reindex(communes["code_commune"]).fillna(0).sort_values(ascending=False, kind="stable")
+    emergency = communes.loc[communes["code_commune"].isin(top.index[:n_emergency])]
+    dest = pd.concat(
+        [
+            dest,
+            gpd.GeoDataFrame(
+                {
+                    "equipement": "urgences",
+                    "nom": "urgences (proxy)",
+                    "code_commune": emergency["code_commune"].to_numpy(),
+                },
+                geometry=emergency.geometry.representative_point().to_numpy(),
+                crs=communes.crs,
+            ),
+        ],
+        ignore_index=True,
+    )
+    pop = communes["population"].to_numpy()
+    print(f"Occitanie (real): {len(communes):,} communes, {pop.sum():,.0f} inhabitants, {len(sites)} communes with "
+          "a hospital establishment (SIRENE 2019, NAF 86.10Z)")  # fmt: skip
+    for label, source in (
+        ("straight line x1.3 at 60 km/h (APL default)", StraightLine()),
+        ("straight line x1.01 at 60 km/h (Metric slope, Gironde)", StraightLine(detour_factor=1.01)),
+    ):
+        t0 = time.perf_counter()
+        out = nearest_facility(communes, dest, source=source, max_minutes=REACH)
+        elapsed = time.perf_counter() - t0
+        shares = []
+        for kind in ("hopital", "urgences"):
+            m = out[f"minutes_{kind}"].to_numpy()
+            shares.append(pop[np.isnan(m) | (m > 30)].sum() / pop.sum())
+        print(f"  {label}: {elapsed:.2f} s; beyond 30 min: of a hospital establishment {shares[0]:.1%}, of the "
+              f"{n_emergency} emergency proxies {shares[1]:.1%} (DREES 2017, emergency services, France: 6 %)")  # fmt: skip
+
+
 if __name__ == "__main__":
     main()
+    if SHARED.is_dir() and "--skip-real" not in sys.argv:
+        real_occitanie()

@@ -181,7 +181,7 @@ def real_occitanie() -> None:
             m = out[f"minutes_{kind}"].to_numpy()
             shares.append(pop[np.isnan(m) | (m > 30)].sum() / pop.sum())
         print(f"  {label}: {elapsed:.2f} s; beyond 30 min: of a hospital establishment {shares[0]:.1%}, of the "
-              f"{n_emergency} emergency proxies {shares[1]:.1%} (DREES 2017, emergency services, France: 6 %)")  # fmt: skip
+              f"{n_emergency} emergency proxies {shares[1]:.1%} (DREES 2017, emergency, France: 6 %)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -163,16 +163,17 @@ def grid_roads(n=12, step=1_000.0, seed=1):
     return gpd.GeoDataFrame({"vitesse": speeds}, geometry=lines, crs="EPSG:2154")
 
 
-def test_sparse_pairs_agree_with_a_dense_search():
-    graph = road_graph(grid_roads(), crs="EPSG:2154")
+@pytest.mark.parametrize(("size", "minutes"), [(12, 9.0), (30, 3.0)])  # one tile; many tiles of local searches
+def test_sparse_pairs_agree_with_a_dense_search(size, minutes):
+    graph = road_graph(grid_roads(size), crs="EPSG:2154")
     rng = np.random.default_rng(5)
-    places = rng.uniform(0, 11_000, (80, 2))
+    places = rng.uniform(0, (size - 1) * 1000, (80, 2))
     node_of, snap, on = graph.snap(places)
-    rows, cols, vals = od_pairs(graph, node_of, snap, on, max_minutes=9.0, chunk_size=7)
+    rows, cols, vals = od_pairs(graph, node_of, snap, on, max_minutes=minutes, chunk_size=7)
     full = dijkstra(graph.graph)  # independent: all node pairs at once
     t = full[node_of][:, node_of] + snap[:, None] + snap[None, :]
     np.fill_diagonal(t, 0.0)
-    er, ec = np.nonzero(t <= 9.0)
+    er, ec = np.nonzero(t <= minutes)
     expected = {(r, c): t[r, c] for r, c in zip(er, ec, strict=True)}
     got = dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), vals.tolist(), strict=True))
     assert got.keys() == expected.keys()

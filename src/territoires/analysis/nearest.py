@@ -27,7 +27,7 @@ from scipy.spatial import cKDTree
 
 from .._errors import ParameterError, warn
 from ..settings import DETOUR_FACTOR, ROAD_SPEED_KMH
-from .road_network import RoadGraph
+from .road_network import RoadGraph, bounded_searches
 from .travel_times import commune_points
 from .zones import Surface, travel_time_surface
 
@@ -304,16 +304,16 @@ def facilities_within(
     # facilities that no path could bring within reach of any commune are not searched
     near = cKDTree(xy).query(dest_xy, distance_upper_bound=max_minutes / 60.0 * _MAX_ROAD_SPEED_KMH * 1000.0)[0]
     candidates = np.flatnonzero(np.isfinite(near))
-    reverse = source.graph.T.tocsr()
-    origin_nodes = node_o[on_o]
     origin_rows = np.flatnonzero(on_o)
+    origin_nodes = node_o[origin_rows]
     parts = []
-    for lo in range(0, len(candidates), chunk_size):
-        batch = candidates[lo : lo + chunk_size]
-        dist = dijkstra(reverse, directed=True, indices=node_f[batch], limit=max_minutes)[:, origin_nodes]
-        t = dist + snap_f[batch][:, None] + snap_o[origin_rows][None, :]
-        r, c = np.nonzero(t <= max_minutes)
-        parts.append(pd.DataFrame({"commune": origin_rows[c], "destination": batch[r], "minutes": t[r, c]}))
+    for f, o, d in bounded_searches(
+        source, node_f[candidates], origin_nodes, limit=max_minutes, chunk_size=chunk_size, reverse=True
+    ):
+        fac, rows = candidates[f], origin_rows[o]
+        t = d + snap_f[fac] + snap_o[rows]
+        keep = t <= max_minutes
+        parts.append(pd.DataFrame({"commune": rows[keep], "destination": fac[keep], "minutes": t[keep]}))
     if not parts:
         return pd.DataFrame({"commune": np.zeros(0, int), "destination": np.zeros(0, int), "minutes": np.zeros(0)})
     return pd.concat(parts, ignore_index=True)

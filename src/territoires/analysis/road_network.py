@@ -217,13 +217,7 @@ def od_pairs(
     counts = np.diff(np.append(starts, len(order)))
     rows, cols, vals = [np.arange(n)], [np.arange(n)], [np.zeros(n)]
     budget = max(max_minutes - 2 * snap[ok].min(), 0.0) if len(ok) else 0.0
-    for lo in range(0, len(keys), chunk_size):
-        batch = keys[lo : lo + chunk_size]
-        dist = dijkstra(graph.graph, directed=True, indices=batch, limit=budget)[:, keys]
-        r, c = np.nonzero(dist <= budget)  # node pairs within reach: all that is kept of the work space
-        d = dist[r, c]
-        del dist
-        j = r + lo
+    for j, c, d in bounded_searches(graph, keys, keys, limit=budget, chunk_size=chunk_size):
         origin = order[np.repeat(starts[j], counts[j]) + _ranks(counts[j])]
         c, d = np.repeat(c, counts[j]), np.repeat(d, counts[j])
         dest = order[np.repeat(starts[c], counts[c]) + _ranks(counts[c])]
@@ -234,6 +228,52 @@ def od_pairs(
         cols.append(dest[keep])
         vals.append(t[keep])
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+
+def bounded_searches(
+    graph: RoadGraph,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    *,
+    limit: float,
+    chunk_size: int = 64,
+    reverse: bool = False,
+):
+    """Yield (source positions, target positions, minutes) of every pair within ``limit``, batch by batch.
+
+    Searches are local: no path of ``limit`` minutes leaves the disc of radius ``limit × vmax`` around its source,
+    where vmax is the fastest straight-line progress of any edge. Sources are grouped by square tiles of that radius
+    and each group searched on the subgraph of the nodes within one radius of its tile, so the work space is
+    ``chunk_size × local nodes``, not ``chunk_size × all nodes``. ``reverse`` searches towards the sources (times
+    *to* them) on the transposed graph.
+    """
+    matrix = graph.graph.T.tocsr() if reverse else graph.graph
+    coo = graph.graph.tocoo()
+    step = np.hypot(*(graph.nodes[coo.row] - graph.nodes[coo.col]).T)
+    vmax = float((step / coo.data).max()) if coo.nnz else 0.0  # metres per minute
+    radius = limit * vmax + 1.0
+    sources = np.asarray(sources)
+    targets = np.asarray(targets)
+    xy = graph.nodes[sources]
+    tile = np.floor((xy - xy.min(axis=0)) / max(radius, 1.0)).astype(np.int64) if len(xy) else np.zeros((0, 2), int)
+    tile_key = tile[:, 0] * (int(tile[:, 1].max(initial=0)) + 1) + tile[:, 1]
+    order = np.argsort(tile_key, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, tile_key[order][1:] != tile_key[order][:-1], True])
+    target_xy = graph.nodes[targets]
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        group = order[a:b]
+        lo, hi = xy[group].min(axis=0) - radius, xy[group].max(axis=0) + radius
+        local = np.flatnonzero(((graph.nodes >= lo) & (graph.nodes <= hi)).all(axis=1))
+        sub = matrix[local][:, local]
+        position = np.full(graph.n_nodes, -1, dtype=np.int64)
+        position[local] = np.arange(len(local))
+        near = np.flatnonzero(((target_xy >= lo) & (target_xy <= hi)).all(axis=1))
+        near_local = position[targets[near]]
+        for k in range(0, len(group), chunk_size):
+            batch = group[k : k + chunk_size]
+            dist = dijkstra(sub, directed=True, indices=position[sources[batch]], limit=limit)[:, near_local]
+            r, c = np.nonzero(dist <= limit)
+            yield batch[r], near[c], dist[r, c]
 
 
 def _ranks(counts: np.ndarray) -> np.ndarray:

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError
+from ..io.travel_times import travel_times_from_matrix
 from .catchment_facilities import catchment_facility_access
 from .combined import CombinedDifficulties, DifficultyThresholds, combined_difficulties
 from .nearest import NEAREST_MAX_MINUTES, Source, describe_source, facilities_within, nearest_facility
+from .road_network import road_graph
 
 __all__ = [
     "FacilityAccess",
@@ -172,12 +174,8 @@ def source_from_files(
     if travel_times is not None and road_network is not None:
         raise ParameterError("--travel-times et --road-network s'excluent : choisissez une source de temps.")
     if travel_times is not None:
-        from .travel_times import travel_times_from_matrix
-
         return travel_times_from_matrix(travel_times)
     if road_network is not None:
-        from .road_network import road_graph
-
         return road_graph(road_network, crs=crs)
     return None
 

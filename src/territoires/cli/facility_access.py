@@ -9,104 +9,46 @@ from pathlib import Path
 
 import click
 
-from .options import existing_file, existing_path
+from . import Command, info
+from .options import (
+    FACILITY_SETTINGS,
+    INPUTS,
+    SETTINGS,
+    existing_file,
+    existing_path,
+    facility_values,
+    out_dir_opt,
+    written_files,
+)
 
 #: ``--equipement`` default: the three kinds of the DREES 2017 study (emergency, maternity, pharmacy).
 DEFAULT_KINDS = ("urgences", "maternite", "pharmacie")
-
-bpe_opt = click.option(
-    "--bpe",
-    "bpe",
-    type=existing_file,
-    help="Base permanente des équipements (INSEE, fichier « ensemble » avec coordonnées, ';') : urgences, "
-    "maternités, pharmacies… comme destinations (le fichier national entier : l'équipement le plus proche peut "
-    "être hors du territoire).",
-)
 
 
 def facility_access_options(func):
     """Add ``--equipement``, ``--portee`` and the minute thresholds, handed over as one ``facility_params``.
 
-    ``facility_params`` is a (kinds, :class:`FacilityAccessParameters`) pair.
+    ``facility_params`` is a (kinds, :class:`FacilityAccessParameters`) pair (the same options as ``diagnose``).
     """
-    decorators = [
-        click.option(
-            "--equipement",
-            "--equipment",
-            "kinds",
-            multiple=True,
-            help="Équipement de destination (répétable) : un ensemble nommé (urgences, maternite, pharmacie, "
-            "centre_sante, msp, medecin_generaliste ; hopital depuis FINESS) ou un code TYPEQU de la BPE (D106). "
-            "Par défaut : urgences, maternite, pharmacie (et hopital avec --facilities).",
-        ),
-        click.option(
-            "--portee",
-            "--reach",
-            "reach",
-            type=click.FloatRange(min=1),
-            default=90.0,
-            show_default=True,
-            help="Portée de la recherche de l'équipement le plus proche (minutes) ; au-delà : « hors de portée ».",
-        ),
-        click.option(
-            "--seuil-urgences",
-            "emergency_minutes",
-            type=click.FloatRange(min=0, min_open=True),
-            default=30.0,
-            show_default=True,
-            help="Difficulté « urgences loin » au-delà de ce temps (minutes ; DREES 2017 : 30).",
-        ),
-        click.option(
-            "--seuil-pharmacie",
-            "pharmacy_minutes",
-            type=click.FloatRange(min=0, min_open=True),
-            default=10.0,
-            show_default=True,
-            help="Difficulté « pharmacie loin » au-delà de ce temps (minutes ; DREES 2017 : 10).",
-        ),
-        click.option(
-            "--seuil-cpts",
-            "catchment_minutes",
-            type=click.FloatRange(min=0, min_open=True),
-            default=30.0,
-            show_default=True,
-            help="Hôpitaux et urgences « à portée » d'un territoire de CPTS en deçà de ce temps (minutes).",
-        ),
-    ]
-    return _gathered(func, decorators, "facility_params", facility_params_from)
-
-
-def _gathered(func, decorators, name: str, build):
-    """Apply click options to ``func`` and hand it one keyword ``name`` built from their values by ``build``."""
     import functools
-    import inspect
-
-    names = list(inspect.signature(build).parameters)
 
     @functools.wraps(func)
     def wrapper(**kwargs):
-        kwargs[name] = build(**{n: kwargs.pop(n) for n in names})
+        values = facility_values({name: kwargs.pop(name) for name in FACILITY_SETTINGS})
+        kwargs["facility_params"] = (values.get("facility_kinds"), values["facility_params"])
         return func(**kwargs)
 
-    for decorate in reversed(decorators):
-        wrapper = decorate(wrapper)
+    for name in reversed(FACILITY_SETTINGS):
+        wrapper = SETTINGS[name](wrapper)
     return wrapper
 
 
-def facility_params_from(kinds, reach, emergency_minutes, pharmacy_minutes, catchment_minutes):
-    """Build (kinds, :class:`FacilityAccessParameters`) from the values of :func:`facility_access_options`."""
-    from ..analysis.combined import DifficultyThresholds
-    from ..analysis.facility_access import FacilityAccessParameters
-
-    thresholds = DifficultyThresholds(minutes=(("urgences", emergency_minutes), ("pharmacie", pharmacy_minutes)))
-    try:
-        params = FacilityAccessParameters(max_minutes=reach, thresholds=thresholds, catchment_minutes=catchment_minutes)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--portee") from None
-    return tuple(kinds) or DEFAULT_KINDS, params
+def _input_option(role: str):
+    names, settings = INPUTS[role]
+    return click.option(*names, role, **settings)
 
 
-@click.command("facility-access")
+@click.command("facility-access", cls=Command)
 @click.option(
     "--diagnostic",
     "diagnostic",
@@ -120,31 +62,13 @@ def facility_params_from(kinds, reach, emergency_minutes, pharmacy_minutes, catc
     multiple=True,
     help="Contours des communes (sans --diagnostic) ; l'APL n'entre alors pas dans l'indicateur combiné.",
 )
-@click.option("--population", type=existing_file, help="Populations par commune (CSV INSEE), avec --communes.")
-@bpe_opt
-@click.option(
-    "--facilities",
-    "--etablissements",
-    "facilities",
-    type=existing_file,
-    help="Extraction FINESS : ses établissements hospitaliers deviennent la destination « hopital ».",
-)
-@click.option(
-    "--travel-times",
-    "--temps",
-    "travel_times",
-    type=existing_file,
-    help="Matrice origine-destination (CSV ou Parquet : origin, destination, minutes), lue en entier.",
-)
-@click.option(
-    "--road-network",
-    "--reseau",
-    "road_network",
-    type=existing_file,
-    help="Réseau routier (GeoPackage, Shapefile, GeoParquet ; OpenStreetMap : highway, maxspeed).",
-)
+@_input_option("population")
+@_input_option("bpe")
+@_input_option("facilities")
+@_input_option("travel_times")
+@_input_option("road_network")
 @facility_access_options
-@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="Dossier de sortie.")
+@out_dir_opt()
 def facility_access(
     diagnostic, communes, population, bpe, facilities, travel_times, road_network, facility_params, out
 ) -> None:
@@ -156,12 +80,13 @@ def facility_access(
     import pandas as pd
 
     from .._atomic import atomic_path
-    from ..diagnostic import load_territory
     from ..export.facility_report import facility_summary_lines
     from ..export.geopackage import read_diagnostic_geopackage, save_diagnostic_geopackage
+    from ..pipeline import load_territory
     from ..pipeline.facility_access import run_facility_access
 
     kinds, params = facility_params
+    kinds = kinds or DEFAULT_KINDS
     if bpe is None and facilities is None:
         raise click.UsageError("donnez la BPE (--bpe) et/ou une extraction FINESS (--facilities).")
     catchments = None
@@ -173,7 +98,7 @@ def facility_access(
         gdf = load_territory([Path(c) for c in communes], population=population).communes
     else:
         raise click.UsageError("donnez --diagnostic (un diagnostic.gpkg) ou --communes.")
-    click.echo("[1/2] Équipements et temps d'accès…", err=True)
+    info("[1/2] Équipements et temps d'accès…")
     step = run_facility_access(
         gdf,
         bpe=bpe,
@@ -185,7 +110,7 @@ def facility_access(
         catchments=catchments,
     )
     access = step.access
-    click.echo("[2/2] Écriture…", err=True)
+    info("[2/2] Écriture…")
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     out_layers = {"communes": access.communes, "equipements": step.equipment}
@@ -204,4 +129,4 @@ def facility_access(
     with atomic_path(out_dir / "difficultes_combinees.csv") as tmp:
         table.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig")
     click.echo("\n".join(facility_summary_lines(step.metadata)))
-    click.echo(f"Fichiers écrits :\n  {gpkg}\n  {out_dir / 'difficultes_combinees.csv'}")
+    written_files({"geopackage": gpkg, "tableau": out_dir / "difficultes_combinees.csv"})

@@ -9,8 +9,10 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
+
+from .._format import fr_dec
+from .._format import fr_pct as _pct
 
 __all__ = ["facility_access_metadata", "facility_access_section", "facility_summary_lines"]
 
@@ -29,14 +31,8 @@ def _e(x: object) -> str:
     return html.escape(str(x))
 
 
-def _num(x: float | None, digits: int = 0) -> str:  # TODO _format
-    if x is None or not np.isfinite(float(x)):
-        return "—"
-    return f"{float(x):,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-
-
-def _pct(x: float | None) -> str:  # TODO _format
-    return "—" if x is None or not np.isfinite(float(x)) else _num(100 * float(x), 1) + " %"
+def _num(x: float | None, digits: int = 0) -> str:
+    return fr_dec(x, digits)
 
 
 def facility_access_metadata(access, destinations) -> dict:

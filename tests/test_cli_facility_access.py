@@ -103,3 +103,26 @@ def test_diagnose_with_bpe_adds_columns_layers_map_and_report(diagnosed):
     report = (out / "rapport.html").read_text(encoding="utf-8")
     assert "Accès aux urgences, maternités, pharmacies et hôpitaux" in report
     assert "Territoires de CPTS et hôpitaux" in report and "Équipements (BPE)" in report
+
+
+def test_facility_access_on_a_diagnostic_geopackage(diagnosed, bpe, tmp_path):
+    out, _ = diagnosed
+    args = ["facility-access", "--diagnostic", str(out / "diagnostic.gpkg"), "--bpe", str(bpe),
+            "--seuil-pharmacie", "15", "--out", str(tmp_path)]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "difficultes_combinees.csv", sep=";", encoding="utf-8-sig")
+    assert len(table.loc[table["tableau"] == "combinaison"]) == 8  # APL, urgences, pharmacie: 2³ combinations
+    seuils = table.loc[table["tableau"] == "par difficulté"].set_index("difficulte")["seuil"].to_dict()
+    assert seuils == {"apl": 2.5, "urgences": 30.0, "pharmacie": 15.0}
+    catchments = gpd.read_file(tmp_path / "acces_equipements.gpkg", layer="catchments")
+    assert "urgences_plus_proche" in catchments.columns
+
+
+def test_diagnostic_options_check_the_facility_settings():
+    from territoires import DiagnosticOptions, ParameterError
+
+    with pytest.raises(ParameterError, match="FacilityAccessParameters est attendu"):
+        DiagnosticOptions(facility_params={"max_minutes": 90})
+    with pytest.raises(ParameterError, match="au moins un équipement"):
+        DiagnosticOptions(facility_kinds=())

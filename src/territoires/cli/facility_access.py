@@ -91,8 +91,12 @@ def facility_access(
         raise click.UsageError("donnez la BPE (--bpe) et/ou une extraction FINESS (--facilities).")
     catchments = None
     if diagnostic is not None:
-        layers, _ = read_diagnostic_geopackage(diagnostic)
+        from dataclasses import replace
+
+        layers, _, figures = read_diagnostic_geopackage(diagnostic)
         gdf = layers["communes"]
+        # The GP difficulty follows the APL threshold the diagnostic was run with (--seuil).
+        params = replace(params, thresholds=replace(params.thresholds, apl=figures.threshold))
         catchments = layers.get("catchments")
     elif communes:
         gdf = load_territory([Path(c) for c in communes], population=population).communes

@@ -76,7 +76,7 @@ def diagnosed(bpe, tmp_path_factory):
     args = ["diagnose", "--communes", str(paths["communes"]), "--population", str(paths["population"]),
             "--practitioners", str(paths["practitioners"]), "--facilities", str(paths["facilities"]),
             "--existing-cpts", str(paths["existing_cpts"]), "--bpe", str(bpe), "--portee", "120",
-            "--no-zones", "--out", str(out)]  # fmt: skip
+            "--resolution", "2000", "--out", str(out)]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     return out, result.output
@@ -102,6 +102,11 @@ def test_diagnose_with_bpe_adds_columns_layers_map_and_report(diagnosed):
         assert json.dumps(name)[1:-1] in page, name  # layer names and tooltips, as written in the page's script
     report = (out / "rapport.html").read_text(encoding="utf-8")
     assert "Accès aux urgences, maternités, pharmacies et hôpitaux" in report
+    import rasterio
+
+    with rasterio.open(out / "temps_maternite.tif") as src:  # the surface of time to the nearest maternity
+        minutes = src.read(1, masked=True)
+    assert 0 <= minutes.min() < 2.0 and minutes.max() < 120  # zero near the hospital, all within reach
     assert "Territoires de CPTS et hôpitaux" in report and "Équipements (BPE)" in report
 
 

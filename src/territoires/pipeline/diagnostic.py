@@ -156,6 +156,9 @@ class Diagnostic:
     metadata
         Run description: version, date, input files with checksums, parameters, counts, the key figures
         (``chiffres_cles``) and the CPTS summary (``cpts``).
+    equipment, facility_surfaces
+        With a BPE input: the facilities near the territory (``equipements`` layer) and, per kind, the raster of
+        the time to the nearest one (``temps_<kind>.tif``).
     """
 
     communes: gpd.GeoDataFrame
@@ -169,6 +172,7 @@ class Diagnostic:
     left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
     metadata: dict = field(default_factory=dict)
     equipment: gpd.GeoDataFrame | None = None
+    facility_surfaces: dict = field(default_factory=dict)
 
     def layers(self) -> dict[str, pd.DataFrame]:
         """Return the non-empty layers by GeoPackage layer name."""
@@ -341,6 +345,7 @@ def run_diagnostic(
             travel_times=inputs.travel_times,
             road_network=inputs.road_network,
             catchments=catchments,
+            surface_resolution=options.resolution if options.zones else None,
         )
         result = facility_step.access.communes
         if facility_step.access.catchments is not None:
@@ -396,6 +401,7 @@ def run_diagnostic(
         left_out=left_out,
         metadata=metadata,
         equipment=facility_step.equipment if facility_step is not None else None,
+        facility_surfaces=facility_step.surfaces if facility_step is not None else {},
     )
 
 
@@ -470,6 +476,8 @@ def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: boo
     if diagnostic.surface is not None:
         surface_path = save_surface_geotiff(out_dir / "temps_acces.tif", diagnostic.surface)
         written["raster"] = surface_path
+    for kind, surface in diagnostic.facility_surfaces.items():  # with a BPE input: time to each kind of facility
+        written[f"raster_{kind}"] = save_surface_geotiff(out_dir / f"temps_{kind}.tif", surface)
     written["geopackage"] = save_diagnostic_geopackage(
         out_dir / "diagnostic.gpkg", layers, metadata=diagnostic.metadata
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +15,8 @@ from ..analysis.facility_access import (
     facility_access,
     source_from_files,
 )
-from ..analysis.nearest import Source
+from ..analysis.nearest import Source, facility_time_surface
+from ..analysis.zones import Surface
 from ..export.facility_report import facility_access_metadata
 from ..io.facilities import destinations_from_files
 from ..schemas import left_out_table
@@ -40,12 +41,15 @@ class FacilityAccessStep:
         BPE and FINESS rows left out, with the reason.
     metadata
         The ``acces_equipements`` entry of the run metadata (formatted by the report).
+    surfaces
+        Kind → raster of the time to the nearest facility of that kind (when asked for).
     """
 
     access: FacilityAccess
     equipment: gpd.GeoDataFrame
     left_out: pd.DataFrame
     metadata: dict
+    surfaces: dict[str, Surface] = field(default_factory=dict)
 
 
 def run_facility_access(
@@ -59,6 +63,7 @@ def run_facility_access(
     travel_times: str | Path | None = None,
     road_network: str | Path | None = None,
     catchments: pd.DataFrame | None = None,
+    surface_resolution: float | None = None,
 ) -> FacilityAccessStep:
     """Read the BPE (and FINESS hospitals), compute the access to facilities and shape it for the outputs.
 
@@ -76,6 +81,9 @@ def run_facility_access(
         The travel-time source (an already built one, e.g. the road graph of the APL), or the files to build it.
     catchments
         CPTS catchments to link with hospitals.
+    surface_resolution
+        Cell size (metres) of a raster of the time to the nearest facility, one per kind (none when None; a
+        travel-time matrix gives no cell times: the straight line stands in, as for the practitioners' surface).
     """
     params = params or FacilityAccessParameters()
     destinations = destinations_from_files(
@@ -87,4 +95,14 @@ def run_facility_access(
     metadata = facility_access_metadata(access, destinations)
     metadata["equipements"] = list(kinds or DEFAULT_KINDS)
     near = destinations_near(destinations, communes, metres=params.max_minutes / 60.0 * 130_000.0)
-    return FacilityAccessStep(access=access, equipment=near, left_out=left_out_table(destinations), metadata=metadata)
+    surfaces = {}
+    if surface_resolution is not None:
+        cell_source = None if isinstance(source, pd.DataFrame) else source
+        for kind in dict.fromkeys(destinations["equipement"]):
+            of_kind = destinations.loc[destinations["equipement"] == kind]
+            surfaces[kind] = facility_time_surface(
+                communes, of_kind, source=cell_source, resolution=surface_resolution, max_minutes=params.max_minutes
+            )
+    return FacilityAccessStep(
+        access=access, equipment=near, left_out=left_out_table(destinations), metadata=metadata, surfaces=surfaces
+    )

@@ -97,6 +97,8 @@ BPE_PROFESSIONS = {
     "D232": "infirmier",
     "D233": "masseur_kinesitherapeute",
     "D301": "pharmacien",  # pharmacie
+    "D265": "medecin_generaliste",  # médecin généraliste (nomenclature from the 2021 edition)
+    "D307": "pharmacien",  # pharmacie (nomenclature from the 2021 edition)
 }
 
 
@@ -594,7 +596,7 @@ def destinations_from_bpe(
         {
             "equipement": rows["equipement"].to_numpy(dtype=object)[keep],
             "code": typequ.iloc[rows["row"].to_numpy()].to_numpy(dtype=object)[keep],
-            "identifiant": np.array([f"BPE-{n}" for n in lines], dtype=object)[keep],
+            "identifiant": ("BPE-" + pd.Series(lines[keep]).astype(str)).to_numpy(dtype=object),
             "nom": rows["equipement"].map(EQUIPMENT_LABELS).fillna(rows["equipement"]).to_numpy(dtype=object)[keep],
             "code_commune": code.astype(object).where(code.notna(), None).to_numpy()[keep],
             "localisation": localisation[keep],

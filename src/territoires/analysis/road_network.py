@@ -260,20 +260,31 @@ def bounded_searches(
     order = np.argsort(tile_key, kind="stable")
     bounds = np.flatnonzero(np.r_[True, tile_key[order][1:] != tile_key[order][:-1], True])
     target_xy = graph.nodes[targets]
+    by_x = np.argsort(graph.nodes[:, 0], kind="stable")  # nodes and targets in a box: a slice on x, then a y test
+    node_x = graph.nodes[by_x, 0]
+    target_by_x = np.argsort(target_xy[:, 0], kind="stable")
+    target_x = target_xy[target_by_x, 0]
+    position = np.full(graph.n_nodes, -1, dtype=np.int64)
+
+    def in_box(order_x, sorted_x, points, lo, hi):
+        cut = order_x[np.searchsorted(sorted_x, lo[0], "left") : np.searchsorted(sorted_x, hi[0], "right")]
+        y = points[cut, 1]
+        return np.sort(cut[(y >= lo[1]) & (y <= hi[1])])
+
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         group = order[a:b]
         lo, hi = xy[group].min(axis=0) - radius, xy[group].max(axis=0) + radius
-        local = np.flatnonzero(((graph.nodes >= lo) & (graph.nodes <= hi)).all(axis=1))
+        local = in_box(by_x, node_x, graph.nodes, lo, hi)
         sub = matrix[local][:, local]
-        position = np.full(graph.n_nodes, -1, dtype=np.int64)
         position[local] = np.arange(len(local))
-        near = np.flatnonzero(((target_xy >= lo) & (target_xy <= hi)).all(axis=1))
+        near = in_box(target_by_x, target_x, target_xy, lo, hi)
         near_local = position[targets[near]]
         for k in range(0, len(group), chunk_size):
             batch = group[k : k + chunk_size]
             dist = dijkstra(sub, directed=True, indices=position[sources[batch]], limit=limit)[:, near_local]
             r, c = np.nonzero(dist <= limit)
             yield batch[r], near[c], dist[r, c]
+        position[local] = -1
 
 
 def _ranks(counts: np.ndarray) -> np.ndarray:

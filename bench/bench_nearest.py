@@ -128,7 +128,7 @@ def real_occitanie() -> None:
     """
     import pandas as pd
 
-    from territoires.diagnostic import load_territory
+    from territoires.pipeline import load_territory
     from territoires.io.cog import resolve_codes
 
     files = sorted(p for p in (SHARED / "communes").glob("*.geojson") if p.name.split("-")[1] in OCCITANIE)

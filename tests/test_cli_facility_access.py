@@ -46,7 +46,7 @@ def test_facility_access_command_on_the_demo_communes(bpe, tmp_path):
         assert column in communes.columns
     assert communes.loc[communes["code_commune"] == "96436", "minutes_urgences"].iloc[0] < 3.0
     # The easternmost communes are nearer the maternity outside the territory.
-    assert (communes["plus_proche_maternite"] == "maternité (21001)").any()
+    assert (communes["plus_proche_maternite"] == "MATERNITE VOISINE (21001)").any()  # named by NOMRS
     table = pd.read_csv(tmp_path / "difficultes_combinees.csv", sep=";", encoding="utf-8-sig")
     combos = table.loc[table["tableau"] == "combinaison"]
     assert combos["population"].sum() == pytest.approx(communes["population"].sum())

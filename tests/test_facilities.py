@@ -201,6 +201,7 @@ def test_bpe_destinations_recent_vintage_with_epsg_column():
         dest = destinations_from_bpe(BPE_2023, kinds=["pharmacie", "D265"])
     assert dest["equipement"].tolist() == ["pharmacie", "pharmacie", "D265"]
     assert dest["code"].tolist() == ["D307", "D307", "D265"]
+    assert dest["nom"].tolist() == ["PHARMACIE DU CENTRE", "PHARMACIE DU PORT", "CABINET"]  # NOMRS
     reunion = gpd.GeoSeries([dest.geometry.iloc[1]], crs=dest.crs).to_crs("EPSG:2975").iloc[0]
     assert reunion.distance(Point(338766.0, 7690477.3)) < 0.01  # EPSG column honoured
     # The row without coordinates (09002) is reported because no communes were given to place it.

@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from .._errors import ParameterError, warn
+from .._format import fr_num
 from ..settings import DETOUR_FACTOR, ROAD_SPEED_KMH
 from .road_network import RoadGraph, bounded_searches
 from .travel_times import commune_points
@@ -81,7 +82,7 @@ def describe_source(source: Source | None) -> str:
     """French description of a travel-time source, for reports and metadata."""
     if source is None or isinstance(source, StraightLine):
         s = source or StraightLine()
-        return f"vol d'oiseau × {s.detour_factor:g} à {s.speed_kmh:g} km/h"
+        return f"vol d'oiseau × {fr_num(s.detour_factor)} à {fr_num(s.speed_kmh)} km/h"
     if isinstance(source, RoadGraph):
         return f"réseau routier ({source.source})"
     return "matrice origine-destination"

@@ -507,8 +507,9 @@ def destinations_from_bpe(
     ----------
     path
         The BPE "ensemble" file with coordinates, ``;``-separated: ``TYPEQU``, ``DEPCOM``, ``LAMBERT_X``,
-        ``LAMBERT_Y`` (and ``AN``, ``QUALITE_XY``, ``EPSG`` in recent editions; ``EPSG`` gives each row's
-        projection, else Lambert-93 in metropolitan France and the local UTM zone overseas, from ``DEPCOM``).
+        ``LAMBERT_Y`` (and ``AN``, ``NOMRS``, ``QUALITE_XY``, ``EPSG`` in recent editions; ``EPSG`` gives each
+        row's projection, else Lambert-93 in metropolitan France and the local UTM zone overseas, from ``DEPCOM``;
+        ``NOMRS``, the establishment's name, names it, else the kind of facility does).
     kinds
         Named sets (:data:`EQUIPMENT_KINDS`: ``urgences``, ``maternite``, ``pharmacie``...) and/or raw ``TYPEQU``
         codes (``D106``). A row whose code belongs to several requested kinds appears once per kind.
@@ -542,6 +543,7 @@ def destinations_from_bpe(
     x_col = require_column(raw, "LAMBERT_X", source=source, synonyms=("LAMBERT_X", "x", "coordx"))
     y_col = require_column(raw, "LAMBERT_Y", source=source, synonyms=("LAMBERT_Y", "y", "coordy"))
     epsg_col = find_column(raw.columns, "EPSG", synonyms=("EPSG",))
+    name_col = find_column(raw.columns, "NOMRS", synonyms=("NOMRS", "nom"))
     typequ = raw[type_col].astype("string").str.strip().str.upper()
     parts = []
     for kind, codes in wanted.items():
@@ -572,6 +574,11 @@ def destinations_from_bpe(
         pts = gpd.GeoSeries(gpd.points_from_xy(x.iloc[idx.to_numpy()], y.iloc[idx.to_numpy()]), crs=from_crs)
         points[idx.to_numpy()] = pts.to_crs(target).to_numpy()
     localisation = np.where(has_xy, "coordonnées", "centre de la commune").astype(object)
+    # The name of the establishment where the edition gives it (NOMRS), else the kind of facility.
+    names = rows["equipement"].map(EQUIPMENT_LABELS).fillna(rows["equipement"])
+    if name_col is not None:
+        given = table[name_col].astype("string").str.strip()
+        names = given.where(given.notna() & (given != ""), names.to_numpy()).astype(object)
     motif = pd.Series(pd.NA, index=table.index, dtype=object)
     centre = 0
     if (~has_xy).any():
@@ -597,7 +604,7 @@ def destinations_from_bpe(
             "equipement": rows["equipement"].to_numpy(dtype=object)[keep],
             "code": typequ.iloc[rows["row"].to_numpy()].to_numpy(dtype=object)[keep],
             "identifiant": ("BPE-" + pd.Series(lines[keep]).astype(str)).to_numpy(dtype=object),
-            "nom": rows["equipement"].map(EQUIPMENT_LABELS).fillna(rows["equipement"]).to_numpy(dtype=object)[keep],
+            "nom": names.to_numpy(dtype=object)[keep],
             "code_commune": code.astype(object).where(code.notna(), None).to_numpy()[keep],
             "localisation": localisation[keep],
             "source_ligne": lines[keep].astype("int64"),

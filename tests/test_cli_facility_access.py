@@ -131,3 +131,36 @@ def test_diagnostic_options_check_the_facility_settings():
         DiagnosticOptions(facility_params={"max_minutes": 90})
     with pytest.raises(ParameterError, match="au moins un équipement"):
         DiagnosticOptions(facility_kinds=())
+
+
+def test_diagnose_with_bpe_on_a_road_network(bpe, tmp_path):
+    """The road graph built for the APL also serves the facilities (OSM-like GeoParquet grid over the demo)."""
+    import numpy as np
+    import shapely
+
+    xs, ys = np.arange(640_000, 790_001, 2_000.0), np.arange(6_280_000, 6_380_001, 2_000.0)
+    gx, gy = np.meshgrid(xs, ys, indexing="ij")
+    a = np.vstack(
+        [np.column_stack([gx[:-1].ravel(), gy[:-1].ravel()]), np.column_stack([gx[:, :-1].ravel(), gy[:, :-1].ravel()])]
+    )
+    b = np.vstack(
+        [np.column_stack([gx[1:].ravel(), gy[1:].ravel()]), np.column_stack([gx[:, 1:].ravel(), gy[:, 1:].ravel()])]
+    )
+    lines = shapely.linestrings(np.stack([a, b], axis=1))
+    roads = gpd.GeoDataFrame(
+        {"highway": ["secondary"] * len(lines), "maxspeed": ["FR:rural"] * len(lines)}, geometry=lines, crs="EPSG:2154"
+    )
+    roads.to_parquet(tmp_path / "routes.parquet")
+    paths = demo_paths()
+    args = ["diagnose", "--communes", str(paths["communes"]), "--population", str(paths["population"]),
+            "--practitioners", str(paths["practitioners"]), "--bpe", str(bpe), "--road-network",
+            str(tmp_path / "routes.parquet"), "--no-cpts", "--no-zones", "--out", str(tmp_path / "out")]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "réseau routier" in result.output
+    communes = gpd.read_file(tmp_path / "out" / "diagnostic.gpkg", layer="communes").set_index("code_commune")
+    # On a grid at 80 km/h the time is at least the straight distance at 80 km/h (0.75 min/km).
+    point = communes.geometry.representative_point()
+    km = point.distance(shapely.Point(691987.0, 6331860.9)) / 1000
+    assert (communes["minutes_urgences"] >= 0.75 * km - 1e-6).all()
+    assert communes.loc["96436", "minutes_urgences"] < 5

@@ -77,7 +77,11 @@ INPUTS: dict[str, tuple[tuple[str, ...], dict]] = {
     ),
     "road_network": (
         ("--road-network", "--reseau"),
-        {"type": existing_file, "help": "Réseau routier (GeoPackage, Shapefile) avec vitesse ou classe de route."},
+        {
+            "type": existing_file,
+            "help": "Réseau routier (GeoPackage, Shapefile, GeoParquet ; IGN ou OpenStreetMap) avec vitesse "
+            "(vitesse, maxspeed) ou classe de route (highway, VOCATION, NATURE).",
+        },
     ),
     "bpe": (
         ("--bpe",),

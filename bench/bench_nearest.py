@@ -128,8 +128,8 @@ def real_occitanie() -> None:
     """
     import pandas as pd
 
-    from territoires.pipeline import load_territory
     from territoires.io.cog import resolve_codes
+    from territoires.pipeline import load_territory
 
     files = sorted(p for p in (SHARED / "communes").glob("*.geojson") if p.name.split("-")[1] in OCCITANIE)
     territory = load_territory(files, population=SHARED / "population" / "communes_cog2026_france.csv")

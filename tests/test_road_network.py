@@ -186,3 +186,17 @@ def test_road_graph_from_prepared_frame_and_graph_reuse(communes, roads):
     with pytest.warns(UserWarning):
         tt = travel_times_from_road_network(communes, graph, max_minutes=20)
     assert times(tt)[("01001", "01003")] == pytest.approx(15.0, abs=0.05)
+
+
+def test_osm_one_way_lines_are_travelled_as_drawn():
+    # A → B one way (10 km at 60 km/h = 10 min); B → A only through a slow two-way detour (20 km at 30 = 40 min).
+    roads = gpd.GeoDataFrame(
+        {"maxspeed": ["60", "30"], "oneway": [True, False]},
+        geometry=[LineString([(0, 0), (10_000, 0)]), LineString([(0, 0), (5_000, 8_660), (10_000, 0)])],
+        crs="EPSG:2154",
+    )
+    graph = road_graph(roads, crs="EPSG:2154")
+    a, b = graph.snap(np.array([[0.0, 0.0], [10_000.0, 0.0]]))[0]
+    dist = dijkstra(graph.graph, indices=[a, b])
+    assert dist[0, b] == pytest.approx(10.0)
+    assert dist[1, a] == pytest.approx(40.0, rel=1e-3)

@@ -116,9 +116,12 @@ def road_graph(
     roads = roads.to_crs(crs)
     parts = roads.geometry.explode(index_parts=False)
     lines = parts.to_numpy()
-    speed = roads["vitesse_kmh"].to_numpy(dtype=float)[pd.Index(roads.index).get_indexer(parts.index)]
+    row = pd.Index(roads.index).get_indexer(parts.index)
+    speed = roads["vitesse_kmh"].to_numpy(dtype=float)[row]
+    forward, backward = _directions(roads)
+    forward, backward = forward[row], backward[row]
     valid = ~(shapely.is_missing(lines) | shapely.is_empty(lines))
-    lines, speed = lines[valid], speed[valid]
+    lines, speed, forward, backward = lines[valid], speed[valid], forward[valid], backward[valid]
     coords, which = shapely.get_coordinates(lines, return_index=True)
     first = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
     last = np.r_[first[1:] - 1, len(which) - 1]
@@ -127,8 +130,12 @@ def road_graph(
     nodes, inverse = _merge_ends(np.vstack([start, end]))
     m = len(lines)
     a, b = inverse[:m], inverse[m:]
+    # Each line in both directions, but OpenStreetMap one-way lines only in the direction they are drawn in.
     graph = _min_parallel(
-        np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([minutes, minutes]), len(nodes)
+        np.concatenate([a[forward], b[backward]]),
+        np.concatenate([b[forward], a[backward]]),
+        np.concatenate([minutes[forward], minutes[backward]]),
+        len(nodes),
     )
     log.info("%s: %d lines, %d nodes, %d edges", source, m, len(nodes), graph.nnz)
     return RoadGraph(nodes=nodes, graph=graph, crs=crs, source=source, speeds=roads.attrs.get("vitesses", ""))
@@ -298,6 +305,24 @@ def _ranks(counts: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     starts = np.repeat(np.cumsum(counts) - counts, counts)
     return np.arange(total) - starts
+
+
+def _directions(roads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each line may be travelled as drawn (forward) and backward: OpenStreetMap ``oneway``.
+
+    ``yes``/``true``/``1`` (osmnx writes booleans): forward only; ``-1``/``reverse``: backward only; anything else
+    (``no``, missing, ``alternating``…): both ways.
+
+    >>> [d.tolist() for d in _directions(pd.DataFrame({"oneway": ["yes", "-1", None, False]}))]
+    [[True, False, True, True], [False, True, True, True]]
+    """
+    n = len(roads)
+    if "oneway" not in roads.columns:
+        return np.ones(n, dtype=bool), np.ones(n, dtype=bool)
+    value = roads["oneway"].astype("string").str.strip().str.lower().fillna("")
+    one_way = value.isin(["yes", "true", "1"]).to_numpy()
+    reverse = value.isin(["-1", "reverse"]).to_numpy()
+    return ~reverse, ~one_way
 
 
 def _merge_ends(ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

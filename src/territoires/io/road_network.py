@@ -15,6 +15,9 @@ found:
 2. a road-class column: ``highway`` of OpenStreetMap (:data:`OSM_HIGHWAY_SPEEDS`), ``VOCATION`` of ROUTE 500
    or ``NATURE`` of BD TOPO (:data:`ROAD_CLASS_SPEEDS`);
 3. a uniform default speed (warned about).
+
+OpenStreetMap ``oneway`` (``yes``/``True``: as drawn; ``-1``: against) is honoured when the graph is built
+(:func:`territoires.analysis.road_network.road_graph`); other lines are two-way.
 """
 
 from __future__ import annotations

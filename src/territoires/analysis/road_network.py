@@ -1,13 +1,14 @@
 """Travel times on a road network: shortest paths with :mod:`scipy.sparse.csgraph`.
 
 The network (read and given speeds by :mod:`territoires.io.road_network`) becomes a :class:`RoadGraph`: line ends
-merged at 1 m are the nodes, each line an edge in both directions weighted by its travel time (minutes). Places
-(communes, facilities, raster cells) join the network at their nearest node; the straight line to that node is
-travelled at :data:`ACCESS_SPEED_KMH`.
+merged at 1 m are the nodes, each line an edge in both directions (one way for OpenStreetMap ``oneway`` lines)
+weighted by its travel time (minutes). Places (communes, facilities, raster cells) join the network at their
+nearest node; the straight line to that node is travelled at :data:`ACCESS_SPEED_KMH`.
 
-Memory stays proportional to what is within reach: commune-to-commune times are searched a few origins at a time
-(``chunk_size`` × nodes floats of work space) and only the pairs within ``max_minutes`` are kept; the nearest
-facility of every node comes from one multi-source search (``min_only=True``), not one search per facility.
+Memory stays proportional to what is within reach: commune-to-commune times are searched a few origins at a time on
+the subgraph around them (``chunk_size`` × local nodes floats of work space, :func:`bounded_searches`) and only the
+pairs within ``max_minutes`` are kept; the nearest facility of every node comes from one multi-source search
+(``min_only=True``), not one search per facility.
 """
 
 from __future__ import annotations

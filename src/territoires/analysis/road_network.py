@@ -169,8 +169,8 @@ def travel_times_from_road_network(
     max_snap_m
         Communes farther than this from any network node are reported and reach only themselves.
     chunk_size
-        Origins searched at once: the work space is ``chunk_size × nodes`` floats (64 × 231,000 nodes ≈ 120 MB);
-        only pairs within reach are kept.
+        Origins searched at once, on the subgraph within reach of their tile: the work space is
+        ``chunk_size × local nodes`` floats; only pairs within reach are kept.
 
     Returns
     -------

@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from . import Command, info, progress
-from .options import APL_SETTINGS, CATCHMENT_SETTINGS, diagnosis_options, out_dir_opt, tiles_opt, written_files
+from .options import (
+    APL_SETTINGS,
+    CATCHMENT_SETTINGS,
+    FACILITY_SETTINGS,
+    diagnosis_options,
+    out_dir_opt,
+    tiles_opt,
+    written_files,
+)
 
 
 def _finish(diagnostic, out: str, *, tiles: bool) -> None:
@@ -41,9 +49,9 @@ def demo(out: str, tiles: bool) -> None:
 @click.command(cls=Command)
 @diagnosis_options(
     ("communes", "population", "practitioners", "facilities", "existing_cpts", "flows", "travel_times",
-     "road_network", "iris"),
+     "road_network", "iris", "bpe"),
     required=("communes", "practitioners"),
-    settings=(*APL_SETTINGS, "no_cpts", *CATCHMENT_SETTINGS, "no_zones", "resolution"),
+    settings=(*APL_SETTINGS, "no_cpts", *CATCHMENT_SETTINGS, "no_zones", "resolution", *FACILITY_SETTINGS),
     zones=True,
     catchments=True,
 )  # fmt: skip

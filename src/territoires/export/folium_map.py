@@ -29,13 +29,14 @@ from folium.template import Template
 
 from .._atomic import atomic_path
 from .._errors import InputError
-from .._format import fr_dec, fr_int, fr_num
+from .._format import fr_dec, fr_int, fr_num, fr_pct
 from ..analysis.key_figures import KeyFigures, figures_of
 from ..analysis.tiers import TIER_COLORS
 from ..schemas import FACILITY_TYPES, PROFESSIONS
 from ..settings import CRS_WEB
 from ._classes import APL_COLORS, apl_breaks, apl_classes, class_labels
 from ._offline import inline_assets
+from .facility_map import add_facility_access
 from .geopackage import read_diagnostic_geopackage
 from .qgis_style import CATCHMENT_COLORS
 
@@ -546,6 +547,8 @@ def make_map(
     if facilities is not None and len(facilities):
         legends.append(_add_facilities(m, display_geometries(facilities, tolerance=0)))
 
+    add_facility_access(m, communes, layers, metadata=metadata)  # diagnose --bpe: difficulties, equipment
+
     # Département outlines on top of every fill, in their own pane that lets the mouse through.
     folium.map.CustomPane("departements", z_index=450, pointer_events=False).add_to(m)
     outlines = _departements(communes)
@@ -634,6 +637,13 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame) -> tuple[folium
         "alerte": column("alerte", "").fillna("").astype(str),
     }
     existing, proposed = CATCHMENT_COLORS["existante"], CATCHMENT_COLORS["proposée"]
+    tooltip_fields = {"nom": "CPTS", "statut": "Statut", "pop": "Population", "apl": "APL moyenne", "alerte": "Alerte"}
+    for kind, label in (("hopital", "hôpital"), ("urgences", "urgences")):  # diagnose --bpe: CPTS ↔ hospital
+        if f"{kind}_plus_proche" in catchments:
+            props[f"{kind}_pp"] = column(f"{kind}_plus_proche", "").fillna("—").astype(str)
+            props[f"{kind}_au_dela"] = column(f"part_pop_{kind}_au_dela", np.nan).map(fr_pct)
+            tooltip_fields[f"{kind}_pp"] = f"Plus proche ({label})"
+            tooltip_fields[f"{kind}_au_dela"] = f"Population au-delà du seuil ({label})"
     group = folium.FeatureGroup(name="Territoires de CPTS").add_to(m)
     # Drawn as lines, not unfilled polygons: on a canvas Leaflet still finds an unfilled polygon under the pointer.
     outlines = gpd.GeoDataFrame(geometry=catchments.geometry.boundary.to_numpy(), crs=CRS_WEB)
@@ -644,13 +654,7 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame) -> tuple[folium
             'function(f) { var e = f.properties.statut === "existante"; return {'
             f'color: e ? "{existing}" : "{proposed}", weight: 2.5, dashArray: e ? null : "6 4"}}; }}'
         ),
-        tooltip_fields={
-            "nom": "CPTS",
-            "statut": "Statut",
-            "pop": "Population",
-            "apl": "APL moyenne",
-            "alerte": "Alerte",
-        },  # fmt: skip
+        tooltip_fields=tooltip_fields,
     ).add_to(group)
     points = gpd.GeoSeries(shapely.point_on_surface(catchments.geometry.to_numpy()), crs=CRS_WEB)
     rank = column("population", 0.0).fillna(0.0).to_numpy(dtype=float)

@@ -35,6 +35,7 @@ from ..analysis.tiers import TIER_COLORS
 from ..schemas import PROFESSIONS
 from ..settings import CPTS_MAX_POP, CPTS_MIN_POP
 from ._classes import APL_COLORS, apl_breaks, apl_classes, class_labels
+from .facility_report import facility_access_section
 from .qgis_style import CATCHMENT_COLORS
 
 #: Columns of the communes layer the report cannot do without.
@@ -59,6 +60,7 @@ _ROLES = {
     "flows": "Flux de patientèle",
     "travel_times": "Temps de trajet",
     "road_network": "Réseau routier",
+    "bpe": "Équipements (BPE)",
 }
 
 
@@ -503,6 +505,10 @@ def report_html(
                 add(f'<p class="note">⚠ {_e(name)} : {_e(alert)}</p>')
     else:
         add("<p>Non calculés : les territoires de CPTS n'ont pas été calculés pour ce diagnostic.</p>")
+
+    section = facility_access_section(layers, metadata)  # empty unless diagnose --bpe
+    if section:
+        add(section)
 
     add(f"<h2>Les {N_WORST} communes les moins bien desservies</h2>")
     worst = most_underserved(communes, tier_labels=fig.tier_labels)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import Command, progress
-from .options import APL_SETTINGS, diagnosis_options, existing_file, offline_opt, out_dir_opt, written_files
+from .options import APL_SETTINGS, diagnosis_options, existing_file, out_dir_opt, tiles_opt, written_files
 
 #: Input files of the decision commands.
 SCENARIO_INPUTS = ("communes", "population", "practitioners", "travel_times", "road_network")
@@ -54,9 +54,9 @@ margin_opt = click.option(
     help="La marge est une fraction du seuil (0,05 : ± 5 %) plutôt qu'un nombre de points d'APL.",
 )
 @out_dir_opt()
-@offline_opt
+@tiles_opt
 def scenario(inputs, options, changes, retirement_age, horizon, reference_year, margin, relative_margin, out,
-             offline) -> None:  # fmt: skip
+             tiles) -> None:  # fmt: skip
     """Scénario : APL avant/après de nouveaux praticiens, de départs ou de départs à la retraite."""
     from ..export.decision import save_scenario
     from ..pipeline.scenario import run_scenario
@@ -77,6 +77,6 @@ def scenario(inputs, options, changes, retirement_age, horizon, reference_year, 
         relative_margin=relative_margin,
     )
     progress(2, 2, "Écriture du GeoPackage, des tables, de la carte et du rapport")
-    written = save_scenario(result, out, offline=offline)
+    written = save_scenario(result, out, tiles=tiles)
     click.echo(result.summary_text())
     written_files(written)

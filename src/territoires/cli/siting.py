@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import Command, progress
-from .options import APL_SETTINGS, diagnosis_options, existing_file, offline_opt, out_dir_opt, written_files
+from .options import APL_SETTINGS, diagnosis_options, existing_file, out_dir_opt, tiles_opt, written_files
 from .scenario import SCENARIO_INPUTS, margin_opt
 
 
@@ -33,34 +33,34 @@ def _siting_options(func):
                      show_default=True, help="Temps maximal du solveur exact (secondes)."),
         margin_opt,
         out_dir_opt(),
-        offline_opt,
+        tiles_opt,
     ]  # fmt: skip
     for decorate in reversed(decorators):
         func = decorate(func)
     return func
 
 
-def _run(inputs, options, out, offline, **kwargs) -> None:
+def _run(inputs, options, out, tiles, **kwargs) -> None:
     from ..export.decision import save_siting
     from ..pipeline.scenario import run_siting
 
     progress(1, 2, "Chargement, APL et choix des sites")
     result = run_siting(inputs, options, **kwargs)
     progress(2, 2, "Écriture des sites, du GeoPackage, de la carte et du rapport")
-    written = save_siting(result, out, offline=offline)
+    written = save_siting(result, out, tiles=tiles)
     click.echo(result.summary_text())
     written_files(written)
 
 
 @click.command(cls=Command)
 @_siting_options
-def siting(inputs, options, out, offline, **kwargs) -> None:
+def siting(inputs, options, out, tiles, **kwargs) -> None:
     """Où installer K sites de F ETP pour relever l'APL : choix glouton exact, échanges, solution exacte."""
-    _run(inputs, options, out, offline, **kwargs)
+    _run(inputs, options, out, tiles, **kwargs)
 
 
 @click.command(name="implantation", cls=Command)
 @_siting_options
-def implantation(inputs, options, out, offline, **kwargs) -> None:
+def implantation(inputs, options, out, tiles, **kwargs) -> None:
     """Alias français de « siting » : où installer K sites de F ETP pour relever l'APL."""
-    _run(inputs, options, out, offline, **kwargs)
+    _run(inputs, options, out, tiles, **kwargs)

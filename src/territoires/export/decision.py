@@ -50,19 +50,19 @@ def scenario_map(
     sites: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
     thresholds: tuple[float, float] = (2.5, 4.0),
-    offline: bool = False,
+    tiles: bool = False,
 ) -> folium.Map:
     """Return a map with three commune layers (tier before, tier after, APL change) and the ranked sites.
 
     ``communes`` is the table of :class:`territoires.decision.ScenarioResult`; ``sites`` the sites of a siting
     study (numbered markers); ``facilities`` existing MSP and centres (context); ``thresholds`` name the tiers in
-    the legend.
+    the legend; ``tiles`` adds the OpenStreetMap background (loaded from the Internet when the page opens).
     """
     labels = tier_labels(*thresholds)
     shown = display_geometries(communes, tolerance=50.0).to_crs(CRS_WEB)
     shown = shown.loc[~shown.geometry.is_empty]
     minx, miny, maxx, maxy = shown.total_bounds
-    m = folium.Map(tiles=None if offline else "OpenStreetMap", control_scale=True)
+    m = folium.Map(tiles="OpenStreetMap" if tiles else None, control_scale=True)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     fmt = shown.copy()
     fmt["apl_avant_txt"] = fmt["apl_avant"].map(lambda v: _fr(v, 2))
@@ -290,7 +290,7 @@ def siting_report_html(result) -> str:
     return _page("Où installer de nouveaux praticiens — territoires", "".join(parts))
 
 
-def save_scenario(result, out_dir: str | Path, *, offline: bool = False) -> dict[str, Path]:
+def save_scenario(result, out_dir: str | Path, *, tiles: bool = False) -> dict[str, Path]:
     """Write the outputs of a scenario into ``out_dir``.
 
     ``scenario.gpkg`` (layers ``communes``, ``resume``, ``changements``, ``left_out``), ``scenario.csv``,
@@ -308,13 +308,13 @@ def save_scenario(result, out_dir: str | Path, *, offline: bool = False) -> dict
     written = {"geopackage": save_diagnostic_geopackage(out / "scenario.gpkg", layers, metadata=result.metadata)}
     written["csv"] = _save_csv(result.communes, out / "scenario.csv")
     written["resume"] = _save_csv(result.summary, out / "resume_scenario.csv")
-    page = map_html(scenario_map(result.communes, thresholds=_thresholds(result), offline=offline), offline=offline)
+    page = map_html(scenario_map(result.communes, thresholds=_thresholds(result), tiles=tiles))
     written["carte"] = _write_text(out / "carte_scenario.html", page)
     written["rapport"] = _write_text(out / "rapport_scenario.html", scenario_report_html(result))
     return written
 
 
-def save_siting(result, out_dir: str | Path, *, offline: bool = False) -> dict[str, Path]:
+def save_siting(result, out_dir: str | Path, *, tiles: bool = False) -> dict[str, Path]:
     """Write the outputs of a siting study into ``out_dir``.
 
     ``sites.csv``, ``changements.csv`` (the sites as scenario changes), ``implantation.gpkg`` (layers
@@ -342,9 +342,9 @@ def save_siting(result, out_dir: str | Path, *, offline: bool = False) -> dict[s
         sites=result.sites,
         facilities=result.facilities,
         thresholds=_thresholds(result),
-        offline=offline,
+        tiles=tiles,
     )
-    written["carte"] = _write_text(out / "carte_implantation.html", map_html(m, offline=offline))
+    written["carte"] = _write_text(out / "carte_implantation.html", map_html(m))
     written["rapport"] = _write_text(out / "rapport_implantation.html", siting_report_html(result))
     return written
 

@@ -131,6 +131,7 @@ _LAZY = {
     "greedy_siting": "analysis.siting",
     "save_scenario": "export.decision",
     "save_siting": "export.decision",
+    "scenario_map": "export.decision",
     "candidates_from_file": "io.changes",
     "changes_from_file": "io.changes",
     "ScenarioResult": "pipeline.scenario",

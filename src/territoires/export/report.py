@@ -450,6 +450,14 @@ def report_html(
     if threshold is not None:
         kpis.append(_kpi(_num(fig.population_below), f"habitants sous le seuil de {_num(threshold, 1)}"))
         kpis.append(_kpi(_pct(fig.share_below), "de la population sous le seuil"))
+        if fig.near_threshold_population is not None:
+            kpis.append(
+                _kpi(
+                    _num(fig.near_threshold_population),
+                    f"habitants dans une commune à ± {_num(fig.near_threshold_margin, 1)} d'un seuil "
+                    f"({_num(fig.near_threshold_communes)} communes)",
+                )
+            )
     if has_cpts:
         before = "non renseigné" if fig.coverage_before is None else _pct(fig.coverage_before)
         kpis.append(_kpi(before, "de la population couverte par une CPTS existante"))

@@ -213,6 +213,11 @@ class Diagnostic:
                     f"Population sous le seuil de {fr_dec(f.threshold, 1)} : {fr_int(f.population_below)} habitants "
                     f"({fr_pct(f.share_below)})"
                 )
+            if f.near_threshold_communes is not None:
+                lines.append(
+                    f"Communes proches d'un seuil (± {fr_dec(f.near_threshold_margin, 1)} point d'APL) : "
+                    f"{fr_int(f.near_threshold_communes)} ({fr_int(f.near_threshold_population)} habitants)"
+                )
         if f.catchments is not None:
             before = "non renseignée" if f.coverage_before is None else fr_pct(f.coverage_before)
             lines.append(

@@ -97,6 +97,9 @@ class CatchmentParameters:
     gravity_max_minutes: float = 30.0
     gravity_decay_minutes: float = 10.0
     pole_weight: float = 2.0
+    structure: str | None = "epci"
+    structure_weight: float = 1.0
+    floor_balance: float = 2.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -115,6 +118,8 @@ class CatchmentParameters:
             low, high = (per, per) if isinstance(per, int) else per
             if not 1 <= low <= high:
                 raise ParameterError(f"nombre par département invalide : {per} (attendu n ≥ 1 ou (min, max)).")
+        if self.structure_weight < 1:
+            raise ParameterError(f"poids des limites souples invalide : {self.structure_weight} (attendu ≥ 1).")
         if self.gravity_max_minutes <= 0 or self.gravity_decay_minutes <= 0 or self.pole_weight < 0:
             raise ParameterError("paramètres du modèle gravitaire invalides (temps > 0, poids des pôles ≥ 0).")
 
@@ -298,6 +303,7 @@ def care_basins(
     free: np.ndarray,
     population: np.ndarray,
     ceiling: float,
+    units: np.ndarray | None = None,
 ) -> np.ndarray:
     """Group communes by the care pole they depend on (dominant flows), in contiguous pieces under the ceiling.
 
@@ -316,6 +322,8 @@ def care_basins(
         Communes to group (others keep a basin of their own).
     population, ceiling
         Populations (inhabitants) and the ceiling of a catchment.
+    units
+        Borders a basin does not cross (an integer code per commune: EPCI, département), if any.
 
     Returns
     -------
@@ -333,6 +341,8 @@ def care_basins(
     _, basin = connected_components(pointer, directed=False)
     adj = adjacency.tocoo()
     inside = free[adj.row] & free[adj.col] & (basin[adj.row] == basin[adj.col])
+    if units is not None:
+        inside &= units[adj.row] == units[adj.col]
     links = sparse.csr_array((np.ones(int(inside.sum())), (adj.row[inside], adj.col[inside])), shape=(n, n))
     _, piece = connected_components(links, directed=False)
     too_big = np.bincount(piece, weights=population, minlength=n)[piece] > ceiling
@@ -354,8 +364,19 @@ class _Agglomeration:
         group_of_region: np.ndarray,
         *,
         seed: int,
+        soft_borders: list[np.ndarray] | None = None,
+        structure_weight: float = 1.0,
     ) -> None:
         self._population, self._flows, self._adjacency = population, flows, adjacency
+        # Soft borders (EPCI, département): commune × unit matrices of inhabitants; merges inside a unit score higher.
+        n = labels.size
+        self._structure = [
+            sparse.csr_array((population + 1e-9, (np.arange(n), codes)), shape=(n, int(codes.max()) + 1))
+            for codes in (soft_borders or [])
+            if structure_weight != 1.0
+        ]
+        self.structure: list[sparse.csr_array] = []
+        self.structure_weight = structure_weight
         self.frozen = frozen_regions.astype(bool)
         self.group = group_of_region
         rng = np.random.default_rng(seed)
@@ -373,6 +394,7 @@ class _Agglomeration:
         onehot = sparse.csr_array((np.ones(n), (np.arange(n), labels)), shape=(n, self.k))
         self.pop = np.bincount(labels, weights=self._population, minlength=self.k)
         self.flows = sparse.csr_array(onehot.T @ self._flows @ onehot)
+        self.structure = [sparse.csr_array(onehot.T @ m) for m in self._structure]
         adj = sparse.csr_array(onehot.T @ self._adjacency @ onehot)
         adj.setdiag(0)
         adj.eliminate_zeros()
@@ -420,6 +442,7 @@ class _Agglomeration:
         mt = mapping.T
         self.pop = mt @ self.pop
         self.flows = sparse.csr_array(mt @ self.flows @ mapping)
+        self.structure = [sparse.csr_array(mt @ m) for m in self.structure]
         adj = sparse.csr_array(mt @ self.adj @ mapping)
         adj.setdiag(0)
         adj.eliminate_zeros()
@@ -438,6 +461,7 @@ class _Agglomeration:
         coo = self.adj.tocoo()
         a, b = coo.row, coo.col
         ok = ~self.frozen[a] & ~self.frozen[b] & (self.pop[a] + self.pop[b] <= ceiling)
+        ok &= self.group[a] == self.group[b]
         a, b = a[ok], b[ok]
         out = np.asarray(self.flows.sum(axis=1)).ravel()
         inn = np.asarray(self.flows.sum(axis=0)).ravel()
@@ -450,12 +474,30 @@ class _Agglomeration:
         # seeded, symmetric tie-break.
         fallback = 1e-9 / (self.pop[a] + self.pop[b] + 1.0)
         tie = 1e-15 * (self.jitter[a] + self.jitter[b])
-        return a, b, intramax + fallback + tie
+        return a, b, (intramax + fallback + tie) * self._affinity(a, b)
 
-    def grow_to_floor(self, floor: float, ceiling: float) -> None:
-        """Merge regions below the floor with their best neighbour until none can move."""
+    def _affinity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Score multiplier of merging ``a`` and ``b``: the product over soft borders of ``weight ** s``, ``s`` the
+        share of their inhabitants' pairs in the same unit (1 inside one EPCI, 0 across EPCI borders)."""
+        factor = np.ones(a.size)
+        for matrix in self.structure if a.size else []:
+            sa, sb = matrix[a], matrix[b]
+            na = np.asarray(sa.sum(axis=1)).ravel()
+            nb = np.asarray(sb.sum(axis=1)).ravel()
+            same = np.asarray(sa.multiply(sb).sum(axis=1)).ravel()
+            share = np.divide(same, na * nb, out=np.zeros(a.size), where=(na * nb) > 0)
+            factor *= self.structure_weight ** np.clip(share, 0.0, 1.0)
+        return factor
+
+    def grow_to_floor(self, floor: float, ceiling: float, *, balance: float = 0.0) -> None:
+        """Merge regions below the floor with their best neighbour until none can move.
+
+        Scores are divided by the union's population to the power ``balance`` (0: flows alone).
+        """
         while True:
             a, b, score = self._candidate_pairs(ceiling)
+            if balance:
+                score = score / (self.pop[a] + self.pop[b] + 1.0) ** balance
             small = self.pop < floor
             src = small[a]
             if not src.any():
@@ -554,6 +596,31 @@ def _group_column(communes: gpd.GeoDataFrame, params: CatchmentParameters) -> np
     return pd.factorize(values, sort=True)[0]
 
 
+def _structure_codes(communes: gpd.GeoDataFrame, params: CatchmentParameters) -> np.ndarray | None:
+    """Soft-border unit of each commune (integer codes), or None when there is none to follow.
+
+    A commune with no unit (missing EPCI) is a unit of its own: it has no border to prefer.
+    """
+    column = params.structure
+    if column is None or column not in communes.columns:
+        return None
+    values = communes[column].astype("string")
+    if values.isna().all():
+        return None
+    own = "_" + communes["code_commune"].astype(str)
+    values = values.where(values.notna(), own).astype(str)
+    return pd.factorize(values, sort=True)[0]
+
+
+def _soft_borders(communes: gpd.GeoDataFrame, structure: np.ndarray | None) -> list[np.ndarray]:
+    """Units whose borders merges prefer not to cross: the structure (EPCI) and the département."""
+    from ..io.communes import departement_of
+
+    departement = communes["departement"] if "departement" in communes else departement_of(communes["code_commune"])
+    units = [pd.factorize(departement.astype(str), sort=True)[0]]
+    return ([structure] if structure is not None else []) + units
+
+
 def _practitioner_counts(practitioners: pd.DataFrame, codes: pd.Index) -> np.ndarray:
     """Head count of practitioners (``nombre`` where given) in each commune of ``codes``."""
     weight = practitioners["nombre"] if "nombre" in practitioners else pd.Series(1.0, index=practitioners.index)
@@ -613,8 +680,14 @@ def _existing_labels(existing: pd.DataFrame | None, codes: pd.Index) -> tuple[np
     return label, table
 
 
-def _targets(params: CatchmentParameters, group: np.ndarray, pop: np.ndarray, free: np.ndarray) -> dict | None:
-    """Target number of proposed catchments per group (None: stop at the floor)."""
+def _targets(
+    params: CatchmentParameters, group: np.ndarray, pop: np.ndarray, free: np.ndarray, *, structured: bool = False
+) -> dict | None:
+    """Target number of proposed catchments per group (None: stop at the floor).
+
+    With soft borders (``structured``), the target size has already been applied inside each unit: only an
+    explicit number of catchments (``n_catchments``, ``per_departement``) still sets a count.
+    """
     free_pop = pd.Series(pop[free]).groupby(group[free]).sum()
     if params.per_departement is not None:
         per = params.per_departement
@@ -626,7 +699,7 @@ def _targets(params: CatchmentParameters, group: np.ndarray, pop: np.ndarray, fr
             share = free_pop / free_pop.sum() * params.n_catchments
             return {g: max(1, round(v)) for g, v in share.items()}
         return {g: params.n_catchments for g in free_pop.index}
-    if params.target_population is None:
+    if params.target_population is None or structured:
         return None
     return {g: max(1, round(p / params.target_population)) for g, p in free_pop.items()}
 
@@ -766,19 +839,43 @@ def mesh_catchments(
     n_ex = len(ex_table)
     labels[in_existing] = ex_label[in_existing]
     others = np.flatnonzero(~in_existing)
-    basins = care_basins(flow_mat, adj, free=free, population=pop, ceiling=ceiling)
+    # Soft borders (EPCI by default): the first pass keeps inside them, the second crosses them where needed.
+    structure = _structure_codes(gdf, params)
+    soft = _soft_borders(gdf, structure)
+    inner = group if structure is None else pd.factorize(pd.MultiIndex.from_arrays([group, *soft]))[0]
+    basins = care_basins(flow_mat, adj, free=free, population=pop, ceiling=ceiling, units=inner)
     first_labels, uniques = pd.factorize(basins[others], sort=True)
     labels[others] = n_ex + first_labels
     frozen_regions = np.zeros(n_ex + len(uniques), dtype=bool)
     frozen_regions[:n_ex] = True
     frozen_regions[labels[big]] = True
     group_of_region = np.zeros(frozen_regions.size, dtype=int)
-    group_of_region[labels] = group
+    group_of_region[labels] = inner
 
     # 4. Agglomeration.
-    agg = _Agglomeration(labels, pop, flow_mat, adj, frozen_regions, group_of_region, seed=params.seed)
+    agg = _Agglomeration(
+        labels,
+        pop,
+        flow_mat,
+        adj,
+        frozen_regions,
+        group_of_region,
+        seed=params.seed,
+        soft_borders=soft,
+        structure_weight=params.structure_weight,
+    )
     agg.grow_to_floor(floor, ceiling)
-    targets = _targets(params, group, pop, free)
+    if structure is not None:
+        # Inside each unit, the target size splits the large ones (a métropole into several territories); the
+        # floor and an explicit number of territories are then met across unit borders, same-unit merges first.
+        if params.target_population is not None:
+            unit_pop = pd.Series(pop[free]).groupby(inner[free]).sum()
+            agg.merge_to_targets({g: max(1, round(p / params.target_population)) for g, p in unit_pop.items()}, ceiling)
+        outer = np.zeros(agg.k, dtype=int)
+        outer[agg.labels] = group
+        agg.group = outer
+        agg.grow_to_floor(floor, ceiling, balance=params.floor_balance)
+    targets = _targets(params, group, pop, free, structured=structure is not None)
     missed = {}
     if targets:
         agg.merge_to_targets(targets, ceiling)

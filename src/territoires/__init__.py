@@ -22,6 +22,7 @@ from __future__ import annotations
 from ._errors import DownloadError, InputError, ParameterError, TerritoiresError, TerritoiresWarning
 from ._version import __version__
 from .analysis.apl import APLParameters, compute_apl, practitioner_supply
+from .analysis.catchment_comparison import CatchmentComparison, adjusted_rand_index, compare_catchments
 from .analysis.catchments import CatchmentParameters, CatchmentResult, gravity_flows, mesh_catchments, split_communes
 from .analysis.fca import (
     FCAMethod,
@@ -54,6 +55,7 @@ from .export.report import save_report_html
 from .io.cog import former_codes_from_table, reconcile_vintages
 from .io.communes import communes_from_file, communes_from_files
 from .io.cpts import (
+    cpts_perimeters_from_file,
     existing_cpts_from_file,
     existing_cpts_from_frame,
     flows_from_file,
@@ -71,6 +73,7 @@ from .io.practitioners import (
 
 __all__ = [
     "APLParameters",
+    "CatchmentComparison",
     "CatchmentParameters",
     "CatchmentResult",
     "Diagnostic",
@@ -107,6 +110,9 @@ __all__ = [
     "locate_in_communes",
     "make_map",
     "mesh_catchments",
+    "compare_catchments",
+    "adjusted_rand_index",
+    "cpts_perimeters_from_file",
     "population_by_tier",
     "populations_from_csv",
     "practitioner_supply",

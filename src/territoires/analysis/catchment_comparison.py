@@ -65,7 +65,7 @@ def _comb2(x: np.ndarray) -> float:
 
 
 def adjusted_rand_index(contingency: np.ndarray | sparse.sparray) -> float:
-    """Adjusted Rand index of two partitions from their contingency table (Hubert & Arabie 1985).
+    """Compute the adjusted Rand index of two partitions from their contingency table (Hubert & Arabie 1985).
 
     Parameters
     ----------
@@ -203,7 +203,6 @@ def compare_catchments(
     cells["meilleur_territoire"] = np.asarray(p_ids)[best[r_idx]]
     cells["concordante"] = cells["cpts_id_prop"].to_numpy() == cells["meilleur_territoire"].to_numpy()
     differ = cells.loc[~cells["concordante"]]
-    n_commune_ref = np.asarray(by_commune.sum(axis=1)).ravel()
     differ_communes = differ.groupby(pd.Categorical(differ["cpts_id_ref"], categories=r_ids))["code_commune"].nunique()
     differ_pop = differ.groupby(pd.Categorical(differ["cpts_id_ref"], categories=r_ids), observed=False)[
         "population"

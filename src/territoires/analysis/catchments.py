@@ -477,8 +477,11 @@ class _Agglomeration:
         return a, b, (intramax + fallback + tie) * self._affinity(a, b)
 
     def _affinity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Score multiplier of merging ``a`` and ``b``: the product over soft borders of ``weight ** s``, ``s`` the
-        share of their inhabitants' pairs in the same unit (1 inside one EPCI, 0 across EPCI borders)."""
+        """Score multiplier of merging ``a`` and ``b``.
+
+        The product over soft borders of ``weight ** s``, ``s`` the share of their inhabitants' pairs in the same
+        unit (1 inside one EPCI, 0 across EPCI borders).
+        """
         factor = np.ones(a.size)
         for matrix in self.structure if a.size else []:
             sa, sb = matrix[a], matrix[b]

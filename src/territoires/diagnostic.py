@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -660,9 +660,12 @@ def run_catchments(
 CATCHMENT_CSV_COLUMNS = ("code_commune", "nom", "population", "cpts_id", "cpts_nom", "cpts_statut")
 
 
-def save_catchments(diagnostic: Diagnostic, path: str | Path) -> dict[str, Path]:
+def save_catchments(
+    diagnostic: Diagnostic, path: str | Path, *, extra_layers: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, Path]:
     """Write the catchments GeoPackage (``catchments`` and ``communes`` layers) and a commune → catchment CSV.
 
+    ``extra_layers`` are written too (e.g. ``comparison``, from :func:`territoires.compare_catchments`).
     The CSV (``;``-separated, UTF-8 with BOM for spreadsheets) sits beside the GeoPackage with the same name.
     Both files are written to a temporary file and renamed.
     """
@@ -676,6 +679,7 @@ def save_catchments(diagnostic: Diagnostic, path: str | Path) -> dict[str, Path]
     layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
     if len(diagnostic.left_out):
         layers["left_out"] = diagnostic.left_out
+    layers.update(extra_layers or {})
     written = {"geopackage": save_diagnostic_geopackage(path, layers, metadata=diagnostic.metadata)}
     csv_path = path.with_suffix(".csv")
     table = pd.DataFrame(diagnostic.communes)[[c for c in CATCHMENT_CSV_COLUMNS if c in diagnostic.communes]].copy()

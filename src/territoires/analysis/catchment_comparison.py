@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from .._errors import InputError
 
-__all__ = ["CatchmentComparison", "adjusted_rand_index", "compare_catchments"]
+__all__ = ["CatchmentComparison", "adjusted_rand_index", "compare_catchments", "comparison_layer"]
 
 
 @dataclass
@@ -285,3 +286,30 @@ def _population(population, proposal, reference) -> pd.Series:
     pop = pd.to_numeric(pd.Series(population), errors="coerce").fillna(0.0)
     pop.index = pop.index.astype(str)
     return pop[~pop.index.duplicated()]
+
+
+def comparison_layer(comparison: CatchmentComparison, communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Draw the reference territories as polygons (their communes dissolved) with their scores, for a GeoPackage.
+
+    Parameters
+    ----------
+    comparison
+        Result of :func:`compare_catchments`.
+    communes
+        Commune polygons with ``code_commune`` (a commune shared by several reference territories is drawn whole
+        in each).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The rows of ``comparison.territories`` with the dissolved polygons, in the communes' CRS.
+    """
+    pairs = comparison.communes[["code_commune", "reference"]].drop_duplicates()
+    geometry = communes[["code_commune", "geometry"]].assign(code_commune=lambda d: d["code_commune"].astype(str))
+    shapes = geometry.merge(pairs, on="code_commune").dissolve("reference")
+    table = comparison.territories
+    return gpd.GeoDataFrame(
+        table.reset_index(drop=True),
+        geometry=shapes.geometry.reindex(table["cpts_id"]).to_numpy(),
+        crs=communes.crs,
+    )

@@ -976,6 +976,38 @@ def _assemble(gdf, *, agg, n_existing, ex_label, ex_table, big, supply, flow_mat
     )
     table["classe_taille"] = _size_class(table["population"])
     table["alerte"] = _alerts(table, agg=agg, big=big, labels=labels, floor=floor, ceiling=ceiling)
+    # A city above the ceiling (no infra-communal units given): how many territories it would need.
+    big_region = np.zeros(agg.k, dtype=bool)
+    big_region[labels[big]] = True
+    size = params.target_population or CPTS_MEAN_POP
+    minimum = np.ceil(pop_r / ceiling)
+    table["territoires_necessaires_min"] = np.where(big_region, minimum, 0).astype(np.int64)
+    table["territoires_necessaires_cible"] = np.where(
+        big_region, np.maximum(minimum, np.round(pop_r / size)), 0
+    ).astype(np.int64)
+    cities = table.loc[
+        big_region, ["nom", "population", "territoires_necessaires_min", "territoires_necessaires_cible"]
+    ]
+    to_split = [
+        {
+            "commune": str(r.nom),
+            "population": int(r.population),
+            "minimum": int(r.territoires_necessaires_min),
+            "cible": int(r.territoires_necessaires_cible),
+        }
+        for r in cities.itertuples(index=False)
+    ]
+    if to_split:
+        detail = ", ".join(
+            f"{c['commune']} ({_fr_int(c['population'])} hab. : au moins {c['minimum']}, {c['cible']} à "
+            f"{_fr_int(size)} hab.)"
+            for c in to_split[:5]
+        )
+        warn(
+            f"territoires de CPTS : {len(to_split)} commune(s) au-dessus du plafond de {_fr_int(ceiling)} habitants "
+            f"restent entières faute d'unités infra-communales ; territoires nécessaires : {detail}. Donnez les IRIS "
+            "(--iris) pour les découper."
+        )
 
     # Dissolve (a coverage union: communes tile the territory), compactness.
     parts = gpd.GeoDataFrame({"_r": labels}, geometry=gdf.geometry.values, crs=gdf.crs)
@@ -1005,6 +1037,7 @@ def _assemble(gdf, *, agg, n_existing, ex_label, ex_table, big, supply, flow_mat
         "n_flagged": int(table["alerte"].ne("").sum()),
         "min_population": floor,
         "max_population": ceiling,
+        "villes_a_decouper": to_split,
         **summary_extra,
     }
     log.info(
@@ -1015,6 +1048,11 @@ def _assemble(gdf, *, agg, n_existing, ex_label, ex_table, big, supply, flow_mat
         summary["n_flagged"],
     )
     return CatchmentResult(communes=out, catchments=catchments, summary=summary)
+
+
+def _fr_int(x: float) -> str:
+    """French integer with narrow no-break spaces (TODO _format: use territoires._format.fr_int)."""
+    return f"{x:,.0f}".replace(",", "\u202f")
 
 
 def _alerts(table, *, agg, big, labels, floor, ceiling) -> pd.Series:

@@ -172,29 +172,35 @@ def _join_cut_off_groups(
     links: list[dict] = []
     geoms = communes.geometry.values
     codes = communes["code_commune"].to_numpy()
-    # One pass per cut-off component (islands and exclaves: a handful), never per commune.
-    for _ in range(len(communes)):
+    n = len(communes)
+    # Each pass links every cut-off component below the floor to its nearest commune outside (same group), all
+    # at once; a component linked to another small one is joined again in the next pass. The links are added to
+    # the adjacency once per pass (a sparse sum), never one by one.
+    for _ in range(n):
         n_comp, comp = connected_components(adj, directed=False)
         comp_pop = np.bincount(comp, weights=population, minlength=n_comp)
-        candidates = [c for c in np.argsort(comp_pop) if comp_pop[c] < floor]
-        todo = None
-        for c in candidates:
+        small = np.flatnonzero(comp_pop < floor)
+        if small.size == 0:
+            break
+        comp_group = np.zeros(n_comp, dtype=int)
+        comp_group[comp] = groups
+        group_size = np.bincount(comp_group, minlength=int(groups.max()) + 1)
+        small = small[group_size[comp_group[small]] > 1]  # a group of one component has nowhere to go
+        new_a, new_b = [], []
+        for c in small[np.argsort(comp_pop[small], kind="stable")]:  # islands and exclaves: a handful
             members = np.flatnonzero(comp == c)
             others = np.flatnonzero((comp != c) & (groups == groups[members[0]]))
-            if len(others):
-                todo = (members, others)
-                break
-        if todo is None:
+            tree = shapely.STRtree(geoms[others])
+            (src, dst), dist = tree.query_nearest(geoms[members], return_distance=True, all_matches=False)
+            best = int(np.argmin(dist))
+            a, b = int(members[src[best]]), int(others[dst[best]])
+            new_a.append(a)
+            new_b.append(b)
+            links.append({"commune": codes[a], "rattachee_a": codes[b], "distance_m": float(dist[best])})
+        if not new_a:
             break
-        members, others = todo
-        tree = shapely.STRtree(geoms[others])
-        (src, dst), dist = tree.query_nearest(geoms[members], return_distance=True, all_matches=False)
-        best = int(np.argmin(dist))
-        a, b = int(members[src[best]]), int(others[dst[best]])
-        adj = adj.tolil()
-        adj[a, b] = adj[b, a] = 1.0
-        adj = sparse.csr_array(adj)
-        links.append({"commune": codes[a], "rattachee_a": codes[b], "distance_m": float(dist[best])})
+        extra = sparse.csr_array((np.ones(len(new_a)), (new_a, new_b)), shape=(n, n))
+        adj = sparse.csr_array(((adj + extra + extra.T) > 0).astype(float))
     return adj, links
 
 

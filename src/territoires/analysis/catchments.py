@@ -100,6 +100,12 @@ class CatchmentParameters:
     structure: str | None = "epci"
     structure_weight: float = 1.0
     floor_balance: float = 2.0
+    target_everywhere: bool = True
+    shape_rounds: int = 30
+    shape_min_gain: float = 0.0
+    shape_flow_ratio: float = 0.5
+    shape_keep_structure: bool = False
+    shape_max_containment_loss: float = 0.01
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -574,6 +580,166 @@ class _Agglomeration:
         return False
 
 
+def _self_containment(labels: np.ndarray, k: int, flows: sparse.csr_array) -> np.ndarray:
+    """Share of each region's residents' flows that stay inside it."""
+    n = labels.size
+    onehot = sparse.csr_array((np.ones(n), (np.arange(n), labels)), shape=(n, k))
+    inside = (onehot.T @ flows @ onehot).diagonal()
+    out = np.bincount(labels, weights=np.asarray(flows.sum(axis=1)).ravel(), minlength=k)
+    return np.divide(inside, out, out=np.full(k, np.nan), where=out > 0)
+
+
+def _shared_borders(geoms: np.ndarray, adjacency: sparse.csr_array) -> sparse.csr_array:
+    """Length of the border shared by each pair of neighbouring communes (metres; 0 for island links)."""
+    coo = sparse.triu(adjacency, k=1).tocoo()
+    boundaries = shapely.boundary(geoms)
+    length = np.asarray(shapely.length(shapely.intersection(boundaries[coo.row], boundaries[coo.col])))
+    n = adjacency.shape[0]
+    upper = sparse.csr_array((length, (coo.row, coo.col)), shape=(n, n))
+    return sparse.csr_array(upper + upper.T)
+
+
+def _improve_shape(
+    agg: _Agglomeration,
+    communes: gpd.GeoDataFrame,
+    *,
+    floor: float,
+    ceiling: float,
+    structure: np.ndarray | None,
+    params: CatchmentParameters,
+) -> dict:
+    """Move border communes to a neighbouring territory whose centre is nearer, to make territories rounder.
+
+    Each round, every commune on the border of two proposed territories is a candidate to move to the neighbour
+    whose (area-weighted) centroid is nearer than its own territory's, by at least ``shape_min_gain`` of the
+    territory's radius. A move is kept only when both territories stay within the bounds (or do not get further
+    from them), the commune exchanges at least ``shape_flow_ratio`` times as much care flow with its new territory
+    as with the rest of its own, it does not leave most of its EPCI behind, and its territory stays in one piece.
+    Each territory gives or receives at most one commune a round (moves never conflict). The whole pass is undone if
+    the median self-containment falls by more than ``shape_max_containment_loss``.
+
+    Returns
+    -------
+    dict
+        ``communes_deplacees``, ``tours``, ``compacite_proxy_avant``/``apres`` (mean normalised distance of the
+        communes to their territory's centroid), ``autonomie_mediane_avant``/``apres``.
+    """
+    report = {"communes_deplacees": 0, "tours": 0}
+    if params.shape_rounds <= 0 or agg.k < 2:
+        return report
+    n = agg.labels.size
+    geom = communes.geometry.values
+    area = np.asarray(shapely.area(geom))
+    pop = agg._population
+    flows = agg._flows
+    sym = sparse.csr_array(flows + flows.T)
+    adj = agg._adjacency.tocoo()
+    labels = agg.labels.copy()
+    k = agg.k
+    movable_region = ~agg.frozen
+    start = labels.copy()
+    before_containment = float(np.nanmedian(_self_containment(labels, k, flows)))
+
+    shared = _shared_borders(geom, agg._adjacency)
+    perimeter = np.asarray(shapely.length(geom))
+
+    def polsby_popper(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray, sparse.csr_array]:
+        onehot = sparse.csr_array((np.ones(n), (np.arange(n), lab)), shape=(n, k))
+        towards = sparse.csr_array(shared @ onehot)  # border length of each commune with each territory
+        inner = np.bincount(lab, weights=np.asarray(towards[np.arange(n), lab]).ravel(), minlength=k)
+        per = np.bincount(lab, weights=perimeter, minlength=k) - inner
+        return np.bincount(lab, weights=area, minlength=k), per, towards
+
+    def pp(a: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return np.divide(4 * np.pi * a, p**2, out=np.zeros_like(a), where=p > 0)
+
+    a_reg, p_reg_len, _ = polsby_popper(labels)
+    if not movable_region.any():
+        return report
+    report["compacite_mediane_avant"] = float(np.median(pp(a_reg, p_reg_len)[movable_region]))
+    moved_total = 0
+    for round_ in range(params.shape_rounds):
+        a_reg, per_reg, towards = polsby_popper(labels)
+        p_reg = np.bincount(labels, weights=pop, minlength=k)
+        size = np.bincount(labels, minlength=k)
+        own, other = labels[adj.row], labels[adj.col]
+        cand = (own != other) & movable_region[own] & movable_region[other] & (size[own] > 1)
+        i, src, dst = adj.row[cand], own[cand], other[cand]
+        if i.size == 0:
+            break
+        # Polsby-Popper of both territories after the move: the commune's border with its old territory becomes
+        # outer border there, its border with the new one becomes inner.
+        s_src = np.asarray(towards[i, src], dtype=float).ravel()
+        s_dst = np.asarray(towards[i, dst], dtype=float).ravel()
+        new_src = pp(a_reg[src] - area[i], per_reg[src] - perimeter[i] + 2 * s_src)
+        new_dst = pp(a_reg[dst] + area[i], per_reg[dst] + perimeter[i] - 2 * s_dst)
+        gain = new_src + new_dst - pp(a_reg[src], per_reg[src]) - pp(a_reg[dst], per_reg[dst])
+        # Flows: the commune's exchanges with its new territory against those with the rest of its own.
+        onehot = sparse.csr_array((np.ones(n), (np.arange(n), labels)), shape=(n, k))
+        moving, pos = np.unique(i, return_inverse=True)
+        ties = sparse.csr_array(sym[moving] @ onehot)
+        to_dst = np.asarray(ties[pos, dst]).ravel()
+        to_src = np.maximum(np.asarray(ties[pos, src]).ravel() - 2 * flows.diagonal()[i], 0.0)
+        ok = (gain > params.shape_min_gain) & (to_dst >= params.shape_flow_ratio * to_src)
+        # Bounds: both stay within them, or get no further from them.
+        new_src, new_dst = p_reg[src] - pop[i], p_reg[dst] + pop[i]
+        ok &= (new_src >= floor) | (new_src >= p_reg[src])
+        ok &= (new_dst <= ceiling) | (new_dst <= p_reg[dst])
+        if structure is not None and params.shape_keep_structure:
+            units = sparse.csr_array((np.ones(n), (labels, structure)), shape=(k, int(structure.max()) + 1))
+            mates_dst = np.asarray(units[dst, structure[i]]).ravel()
+            mates_src = np.asarray(units[src, structure[i]]).ravel() - 1
+            ok &= mates_dst >= mates_src
+        i, src, dst, gain = i[ok], src[ok], dst[ok], gain[ok]
+        if i.size == 0:
+            break
+        # At most one move per territory (giving or receiving), best gains first.
+        order = np.argsort(-gain, kind="stable")
+        i, src, dst = i[order], src[order], dst[order]
+        best = np.unique(src, return_index=True)[1]  # the best move out of each territory
+        best = best[np.argsort(best)]  # still by decreasing gain
+        i, src, dst = i[best], src[best], dst[best]
+        used = np.zeros(k, dtype=bool)
+        take = np.zeros(i.size, dtype=bool)
+        for m in range(i.size):  # one candidate per territory: a loop over territories, not communes
+            if not used[src[m]] and not used[dst[m]]:
+                used[src[m]] = used[dst[m]] = True
+                take[m] = True
+        i, src, dst = i[take], src[take], dst[take]
+        trial = labels.copy()
+        trial[i] = dst
+        # Contiguity: a territory that gave a commune must stay in one piece.
+        inside = trial[adj.row] == trial[adj.col]
+        links = sparse.csr_array((np.ones(int(inside.sum())), (adj.row[inside], adj.col[inside])), shape=(n, n))
+        _, piece = connected_components(links, directed=False)
+        pieces = np.bincount(trial, minlength=k)
+        distinct = pd.Series(piece).groupby(trial).nunique().reindex(range(k), fill_value=0).to_numpy()
+        broken = (distinct > 1) & (pieces > 0)
+        undo = broken[src]
+        trial[i[undo]] = src[undo]
+        moved = int((~undo).sum())
+        labels = trial
+        report["tours"] = round_ + 1
+        moved_total += moved
+        if moved == 0:
+            break
+    after_containment = float(np.nanmedian(_self_containment(labels, k, flows)))
+    if before_containment - after_containment > params.shape_max_containment_loss:
+        labels, moved_total = start, 0
+        after_containment = before_containment
+        report["annule"] = True
+    report.update(
+        communes_deplacees=moved_total,
+        compacite_mediane_apres=float(np.median(pp(*polsby_popper(labels)[:2])[movable_region])),
+        autonomie_mediane_avant=before_containment,
+        autonomie_mediane_apres=after_containment,
+    )
+    if moved_total:
+        agg._rebuild(labels)
+    log.info("forme : %d commune(s) déplacée(s) en %d tours", moved_total, report["tours"])
+    return report
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Main entry point
 # --------------------------------------------------------------------------------------------------------------
@@ -884,7 +1050,7 @@ def mesh_catchments(
         outer[agg.labels] = group
         agg.group = outer
         agg.grow_to_floor(floor, ceiling, balance=params.floor_balance)
-    targets = _targets(params, group, pop, free, structured=structure is not None)
+    targets = _targets(params, group, pop, free, structured=structure is not None and not params.target_everywhere)
     missed = {}
     if targets:
         agg.merge_to_targets(targets, ceiling)
@@ -899,6 +1065,7 @@ def mesh_catchments(
                 + ") ; relevez --max-pop ou le nombre visé."
             )
     log.info("agglomération : %d tours, %d territoires", agg.rounds, agg.k)
+    shape = _improve_shape(agg, gdf, floor=floor, ceiling=ceiling, structure=structure, params=params)
 
     return _assemble(
         gdf,
@@ -915,6 +1082,7 @@ def mesh_catchments(
             **flow_report,
             "iles_rattachees": links,
             "tours": agg.rounds,
+            "forme": shape,
             "cibles": {str(k): int(v) for k, v in _named_targets(targets, gdf, params, group).items()},
             "cibles_non_atteintes": missed,
         },

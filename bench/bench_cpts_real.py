@@ -44,8 +44,8 @@ CEILING = 152_000
 
 #: The parameters searched in each rotation (the rest at their defaults).
 GRID = [
-    {"target_population": t, "floor_balance": b, "structure_weight": w}
-    for t, b, w in itertools.product((82_000, 60_000), (0.0, 1.0, 2.0), (1.0, 10.0))
+    {"target_population": t, "target_everywhere": e, "floor_balance": b, "structure_weight": w}
+    for t, e, b, w in itertools.product((82_000, 60_000), (True, False), (0.0, 2.0), (1.0, 10.0))
 ]
 
 
@@ -135,14 +135,12 @@ def main() -> None:
     for i, params in enumerate(GRID):
         result, elapsed = mesh(communes, params=dict(params))
         runs[i] = (result, elapsed, {d: scores(result.communes, reference, d) for d in DEPARTEMENTS})
+    old = {"structure": None, "floor_balance": 0.0, "target_everywhere": True, "shape_rounds": 0}
     references = {
-        "ancien défaut (sans limites souples)": {"structure": None, "floor_balance": 0.0},
-        "limites EPCI strictes (--limites epci, ancien défaut)": {
-            "structure": None,
-            "floor_balance": 0.0,
-            "within": "epci",
-        },
+        "ancien défaut (sans limites souples)": old,
+        "limites EPCI strictes (--limites epci, ancien défaut)": {**old, "within": "epci"},
         "nouveau défaut": {},
+        "nouveau défaut sans passe de forme": {"shape_rounds": 0},
     }
     fixed = {}
     for label, params in references.items():

@@ -15,7 +15,9 @@ The scores are those used to judge a meshing against the CPTS that professionals
 Only the communes present in both partitions are compared (a reference that covers part of the territory is
 judged where it exists); the others are counted in the summary. A commune listed in several territories of one
 partition (a city shared by several CPTS below the commune level, such as Nice) counts for an equal share in each,
-unless a ``part`` column gives the shares.
+unless a ``part`` column gives the shares; the shares of the two partitions are taken as independent (where no
+finer units tell how they overlap), so a partition with shared communes compared with itself scores a little
+below 1.
 """
 
 from __future__ import annotations

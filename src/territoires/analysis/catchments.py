@@ -193,21 +193,46 @@ def _join_cut_off_groups(
         group_size = np.bincount(comp_group, minlength=int(groups.max()) + 1)
         small = small[group_size[comp_group[small]] > 1]  # a group of one component has nowhere to go
         new_a, new_b = [], []
+        tree = shapely.STRtree(geoms)  # one tree a pass, queried within growing distances
         for c in small[np.argsort(comp_pop[small], kind="stable")]:  # islands and exclaves: a handful
             members = np.flatnonzero(comp == c)
-            others = np.flatnonzero((comp != c) & (groups == groups[members[0]]))
-            tree = shapely.STRtree(geoms[others])
-            (src, dst), dist = tree.query_nearest(geoms[members], return_distance=True, all_matches=False)
-            best = int(np.argmin(dist))
-            a, b = int(members[src[best]]), int(others[dst[best]])
+            found = _nearest_outside(tree, geoms, members, (comp != c) & (groups == groups[members[0]]))
+            if found is None:
+                continue
+            a, b, distance = found
             new_a.append(a)
             new_b.append(b)
-            links.append({"commune": codes[a], "rattachee_a": codes[b], "distance_m": float(dist[best])})
+            links.append({"commune": codes[a], "rattachee_a": codes[b], "distance_m": distance})
         if not new_a:
             break
         extra = sparse.csr_array((np.ones(len(new_a)), (new_a, new_b)), shape=(n, n))
         adj = sparse.csr_array(((adj + extra + extra.T) > 0).astype(float))
     return adj, links
+
+
+def _nearest_outside(
+    tree: shapely.STRtree, geoms: np.ndarray, members: np.ndarray, allowed: np.ndarray
+) -> tuple[int, int, float] | None:
+    """Closest pair (member, allowed commune) by polygon distance (metres), or None when none is allowed.
+
+    The tree of all communes is queried within 2 km, then 5 times farther each time, so that the search stays
+    local; the candidates found are measured exactly.
+    """
+    if not allowed.any():
+        return None
+    distance = 2_000.0
+    while True:
+        src, dst = tree.query(geoms[members], predicate="dwithin", distance=distance)
+        ok = allowed[dst]
+        if ok.any() or distance > 5e6:
+            break
+        distance *= 5
+    if not ok.any():
+        return None
+    src, dst = members[src[ok]], dst[ok]
+    gaps = shapely.distance(geoms[src], geoms[dst])
+    best = int(np.lexsort((dst, src, gaps))[0])
+    return int(src[best]), int(dst[best]), float(gaps[best])
 
 
 def gravity_flows(

@@ -31,7 +31,7 @@ CENTRE_VAL_DE_LOIRE = ["18", "28", "36", "37", "41", "45"]
 
 
 def load_region(departements: list[str]):
-    from territoires.diagnostic import load_territory
+    from territoires.pipeline import load_territory
 
     files = sorted(p for p in (SHARED / "communes").glob("*.geojson") if p.name.split("-")[1] in departements)
     with warnings.catch_warnings():

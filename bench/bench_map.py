@@ -43,9 +43,9 @@ def main() -> None:
         return
     from _browser import find_chromium, open_page, screenshot_stats
 
-    from territoires.diagnostic import run_diagnostic
     from territoires.export.folium_map import save_map_html
     from territoires.export.raster import save_surface_geotiff
+    from territoires.pipeline import DiagnosticInputs, DiagnosticOptions, run_diagnostic
 
     files = sorted(p for p in (SHARED / "communes").glob("*.geojson") if p.name.split("-")[1] in OCCITANIE)
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,13 +53,12 @@ def main() -> None:
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            d = run_diagnostic(
-                files,
+            inputs = DiagnosticInputs(
+                communes=files,
                 population=SHARED / "population" / "communes_cog2026_france.csv",
                 practitioners=sirene_table(tmp),
-                catchments=False,
-                zones=True,
             )
+            d = run_diagnostic(inputs, DiagnosticOptions(catchments=False, zones=True))
         print(f"diagnostic (APL, tiers, surface, zones): {time.perf_counter() - t0:.1f} s")
         layers = d.layers()
         surface = save_surface_geotiff(tmp / "temps_acces.tif", d.surface) if d.surface is not None else None

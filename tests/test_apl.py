@@ -5,7 +5,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from territoires import InputError
-from territoires.analysis.apl import APLParameters, compute_apl, practitioner_supply
+from territoires.analysis.apl import APLParameters, compute_apl, describe_supply, practitioner_supply
 from territoires.analysis.tiers import aggregate_apl, classify_access, population_by_tier
 
 
@@ -60,7 +60,8 @@ def test_apl_hand_computed_with_a_travel_matrix(three_communes):
     assert out["praticiens"].tolist() == [0, 2, 1]
     assert out["minutes_praticien_proche"].tolist() == [12, 0, 0]
     assert out["niveau_acces"].tolist() == classify_access(out["apl"]).tolist()
-    assert "activité plafonnée (règles DREES) : 2" in out.attrs["apl_supply_method"]
+    assert "activité plafonnée (règles DREES) : 2" in describe_supply(pr)
+    assert "ETP × 5\u202f400 consultations : 1" in describe_supply(pr)
     assert "apl" not in three_communes.columns  # the input is not modified
 
 

@@ -10,7 +10,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from territoires.analysis.catchments import ALERT_ABOVE_CEILING, CatchmentParameters, contiguity, mesh_catchments
-from territoires.diagnostic import load_territory
+from territoires.pipeline import load_territory
 
 pytestmark = [requires_shared, pytest.mark.shared]
 

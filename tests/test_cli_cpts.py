@@ -18,7 +18,7 @@ DEMO_POPULATION = 740_903  # total of the demo's populations.csv
 def base_args(with_practitioners: bool = True) -> list[str]:
     p = demo_paths()
     args = ["cpts", "--communes", str(p["communes"]), "--population", str(p["population"]),
-            "--existing", str(p["existing_cpts"])]  # fmt: skip
+            "--cpts-existantes", str(p["existing_cpts"])]  # fmt: skip
     if with_practitioners:
         args += ["--practitioners", str(p["practitioners"]), "--facilities", str(p["facilities"])]
     return args
@@ -27,7 +27,7 @@ def base_args(with_practitioners: bool = True) -> list[str]:
 @pytest.fixture(scope="module")
 def meshed(tmp_path_factory):
     out = tmp_path_factory.mktemp("cpts") / "cpts.gpkg"
-    result = CliRunner().invoke(cli, [*base_args(), "--out", str(out)])
+    result = CliRunner().invoke(cli, [*base_args(), "--out", str(out.parent)])
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -73,10 +73,10 @@ def test_csv_for_spreadsheets(meshed):
 def test_same_seed_same_csv_and_targets_per_departement(tmp_path):
     runner = CliRunner()
     args = [*base_args(with_practitioners=False), "--par-departement", "3-4", "--graine", "5"]
-    assert runner.invoke(cli, [*args, "--out", str(tmp_path / "a.gpkg")]).exit_code == 0
-    assert runner.invoke(cli, [*args, "--out", str(tmp_path / "b.gpkg")]).exit_code == 0
-    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
-    communes = pd.read_csv(tmp_path / "a.csv", sep=";", dtype=str)
+    assert runner.invoke(cli, [*args, "--out", str(tmp_path / "a")]).exit_code == 0
+    assert runner.invoke(cli, [*args, "--out", str(tmp_path / "b")]).exit_code == 0
+    assert (tmp_path / "a" / "cpts.csv").read_bytes() == (tmp_path / "b" / "cpts.csv").read_bytes()
+    communes = pd.read_csv(tmp_path / "a" / "cpts.csv", sep=";", dtype=str, encoding="utf-8-sig")
     proposed = communes[communes["cpts_statut"] == "proposée"]
     per_dep = proposed.groupby(proposed["code_commune"].str[:2])["cpts_id"].nunique()
     # Département 96 also holds the city above the ceiling, its own catchment outside the target.
@@ -88,10 +88,10 @@ def test_same_seed_same_csv_and_targets_per_departement(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--min-pop", "200000", "--max-pop", "100000", "--out", "x.gpkg"], "plancher"),
-        (["--par-departement", "quatre", "--out", "x.gpkg"], "intervalle"),
-        (["--out", "x.csv"], ".gpkg"),
-        (["--limites", "canton", "--out", "x.gpkg"], "canton"),
+        (["--min-pop", "200000", "--max-pop", "100000", "--out", "x.d"], "plancher"),
+        (["--par-departement", "quatre", "--out", "x.d"], "intervalle"),
+        (["--limites", "canton", "--out", "x.d"], "canton"),
+        (["--out", "x.d", "--nombre", "0"], "x>=1"),
     ],
 )
 def test_bad_options_exit_2_without_output(tmp_path, extra, message):
@@ -108,31 +108,42 @@ IRIS = Path(__file__).resolve().parent / "data" / "iris_bellerive.geojson"
 def test_city_split_into_iris_from_the_cli(tmp_path):
     # The demo city (183,412 inhabitants) in 4 IRIS (IGN CONTOURS-IRIS columns, 2021 populations: 182,667).
     out = tmp_path / "cpts.gpkg"
-    result = CliRunner().invoke(cli, [*base_args(), "--iris", str(IRIS), "--out", str(out)])
+    result = CliRunner().invoke(cli, [*base_args(), "--iris", str(IRIS), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     catchments = pyogrio.read_dataframe(out, layer="catchments")
     assert (catchments["alerte"] == "").all()
     assert catchments["population"].between(12_000, 152_000).all()
     # The city's 183,412 shared among its IRIS by their 2021 weights: each catchment's total rounded to a person.
     assert catchments["population"].sum() == pytest.approx(DEMO_POPULATION, abs=len(catchments) / 2)
-    city = pd.read_csv(out.with_suffix(".csv"), sep=";", dtype=str).set_index("code_commune").loc["96436"]
+    city = (
+        pd.read_csv(out.with_suffix(".csv"), sep=";", dtype=str, encoding="utf-8-sig")
+        .set_index("code_commune")
+        .loc["96436"]
+    )
     assert ", " in city["cpts_id"]  # in two catchments at least: 183,412 > 152,000
 
 
 def test_bad_iris_file_is_reported(tmp_path):
     bad = tmp_path / "iris.geojson"
     bad.write_text(IRIS.read_text().replace("P21_POP", "HABITANTS"))
-    result = CliRunner().invoke(cli, [*base_args(False), "--iris", str(bad), "--out", str(tmp_path / "c.gpkg")])
+    result = CliRunner().invoke(cli, [*base_args(False), "--iris", str(bad), "--out", str(tmp_path / "c")])
     assert result.exit_code == 2
     assert "population" in result.output and str(bad) in result.output
-    assert not (tmp_path / "c.gpkg").exists()
+    assert not (tmp_path / "c").exists()
 
 
 def test_compare_writes_layer_style_and_summary(tmp_path):
     # The proposal compared with the demo's existing CPTS, which it keeps as they are: a perfect match.
-    out = tmp_path / "cmp.gpkg"
+    out = tmp_path / "cpts.gpkg"
     result = CliRunner().invoke(
-        cli, [*base_args(with_practitioners=False), "--comparer", str(demo_paths()["existing_cpts"]), "--out", str(out)]
+        cli,
+        [
+            *base_args(with_practitioners=False),
+            "--comparer",
+            str(demo_paths()["existing_cpts"]),
+            "--out",
+            str(tmp_path),
+        ],
     )
     assert result.exit_code == 0, result.output
     layer = pyogrio.read_dataframe(out, layer="comparison")

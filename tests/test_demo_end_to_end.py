@@ -42,7 +42,7 @@ def test_demo_summary_reports_counts(demo_run):
 
 def test_metadata_round_trip(demo_run):
     out, _ = demo_run
-    layers, meta = read_diagnostic_geopackage(out / "diagnostic.gpkg")
+    layers, meta, _ = read_diagnostic_geopackage(out / "diagnostic.gpkg")
     assert meta["outil"] == "territoires"
     assert meta["comptes"]["communes"] == 347
     assert any(e["role"] == "practitioners" and len(e["sha256"]) == 64 for e in meta["entrees"])

@@ -127,7 +127,9 @@ def grid_gpkg(tmp_path):
 
 def test_cli_map_rebuilds_offline_map(grid_gpkg, tmp_path):
     out = tmp_path / "carte.html"
-    result = CliRunner().invoke(cli, ["map", str(grid_gpkg), "--out", str(out), "--offline", "--title", "Hérault"])
+    result = CliRunner().invoke(
+        cli, ["map", str(grid_gpkg), "--out", str(out.parent), "--offline", "--title", "Hérault"]
+    )
     assert result.exit_code == 0, result.output
     assert "Carte écrite" in result.output and "hors ligne" in result.output
     page = out.read_text(encoding="utf-8")
@@ -138,13 +140,13 @@ def test_cli_map_rebuilds_offline_map(grid_gpkg, tmp_path):
 def test_cli_map_errors(tmp_path, grid_gpkg):
     not_gpkg = tmp_path / "faux.gpkg"
     not_gpkg.write_text("pas un geopackage")
-    result = CliRunner().invoke(cli, ["map", str(not_gpkg), "--out", str(tmp_path / "c.html")])
+    result = CliRunner().invoke(cli, ["map", str(not_gpkg), "--out", str(tmp_path / "c")])
     assert result.exit_code == 2
     assert "ce n'est pas un GeoPackage lisible" in result.output
 
     no_apl = tmp_path / "sans_apl.gpkg"
     save_diagnostic_geopackage(no_apl, {"communes": wiggly_grid().drop(columns="apl")})
-    result = CliRunner().invoke(cli, ["map", str(no_apl), "--out", str(tmp_path / "c.html")])
+    result = CliRunner().invoke(cli, ["map", str(no_apl), "--out", str(tmp_path / "c")])
     assert result.exit_code == 2
     assert "sans colonne 'apl'" in result.output
     assert not (tmp_path / "c.html").exists()

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from _report_demo import demo_diagnostic, layers_with_catchments
 
 from territoires.export import geopackage, qgis_style
-from territoires.export.folium_map import APL_BREAKS, APL_COLORS, apl_classes, class_labels
+from territoires.export._classes import APL_BREAKS, APL_COLORS, apl_classes, class_labels
 from territoires.export.geopackage import read_diagnostic_geopackage, save_diagnostic_geopackage
 
 QGIS_COLUMNS = [
@@ -38,9 +37,9 @@ def _hex(rgba: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def gpkg(tmp_path_factory):
+def gpkg(tmp_path_factory, demo_diagnostic, demo_layers_with_catchments):
     path = tmp_path_factory.mktemp("styles") / "diagnostic.gpkg"
-    return save_diagnostic_geopackage(path, layers_with_catchments(), metadata=demo_diagnostic().metadata)
+    return save_diagnostic_geopackage(path, demo_layers_with_catchments, metadata=demo_diagnostic.metadata)
 
 
 def _styles(path) -> pd.DataFrame:
@@ -77,7 +76,7 @@ def test_layer_styles_table_has_the_qgis_schema_and_one_default_per_layer(gpkg):
         assert geometry[table] == column
 
 
-def test_communes_style_has_the_classes_and_colours_of_the_html_map(gpkg):
+def test_communes_style_has_the_classes_and_colours_of_the_html_map(gpkg, demo_diagnostic):
     root = _default_qml(gpkg, "communes")
     renderer = root.find("renderer-v2")
     assert renderer.get("type") == "graduatedSymbol" and renderer.get("attr") == "apl"
@@ -87,7 +86,7 @@ def test_communes_style_has_the_classes_and_colours_of_the_html_map(gpkg):
     assert len(ranges) == len(APL_BREAKS) + 1 == len(APL_COLORS)
     np.testing.assert_allclose(upper[:-1], APL_BREAKS, atol=1e-8)  # 2.5 is a class bound
     np.testing.assert_array_equal(lower[1:], upper[:-1])  # contiguous classes
-    apl = demo_diagnostic().communes["apl"].to_numpy()
+    apl = demo_diagnostic.communes["apl"].to_numpy()
     assert lower[0] <= apl.min() and upper[-1] >= apl.max()
     assert [r.get("label") for r in ranges] == class_labels()
     symbols = {s.get("name"): s for s in renderer.findall("symbols/symbol")}
@@ -100,12 +99,12 @@ def test_communes_style_has_the_classes_and_colours_of_the_html_map(gpkg):
     assert colours == list(APL_COLORS)
 
 
-def test_qgis_classes_put_every_commune_in_the_class_of_the_map(gpkg):
+def test_qgis_classes_put_every_commune_in_the_class_of_the_map(gpkg, demo_diagnostic):
     """QGIS takes the first range with lower <= v <= upper; the map uses apl_classes: same class, bounds included."""
     ranges = _default_qml(gpkg, "communes").findall("renderer-v2/ranges/range")
     lower = np.array([float(r.get("lower")) for r in ranges])
     upper = np.array([float(r.get("upper")) for r in ranges])
-    values = np.concatenate([demo_diagnostic().communes["apl"].to_numpy(), APL_BREAKS, [0.0, 2.4999, 2.5001]])
+    values = np.concatenate([demo_diagnostic.communes["apl"].to_numpy(), APL_BREAKS, [0.0, 2.4999, 2.5001]])
     inside = (values[:, None] >= lower[None, :]) & (values[:, None] <= upper[None, :])
     qgis = inside.argmax(axis=1)
     assert inside.any(axis=1).all()
@@ -128,9 +127,9 @@ def test_catchments_style_outlines_existing_solid_and_proposed_dashed(gpkg):
     assert root.find("labeling/settings/text-style").get("fieldName") == "nom"
 
 
-def test_access_zones_style_has_one_category_per_zone_in_time_order(gpkg):
+def test_access_zones_style_has_one_category_per_zone_in_time_order(gpkg, demo_diagnostic):
     renderer = _default_qml(gpkg, "access_zones").find("renderer-v2")
-    zones = demo_diagnostic().access_zones.sort_values("minutes_min")
+    zones = demo_diagnostic.access_zones.sort_values("minutes_min")
     assert [c.get("value") for c in renderer.findall("categories/category")] == zones["classe_minutes"].tolist()
 
 
@@ -143,30 +142,30 @@ def test_tiers_style_is_a_second_non_default_style_of_communes(gpkg):
     assert values == ["ZIP", "ZAC", "HZ"]
 
 
-def test_styles_are_replaced_not_duplicated(gpkg, tmp_path):
+def test_styles_are_replaced_not_duplicated(gpkg, tmp_path, demo_diagnostic, demo_layers_with_catchments):
     copy = tmp_path / "copie.gpkg"
     copy.write_bytes(gpkg.read_bytes())
-    n = qgis_style.save_qgis_styles(copy, layers_with_catchments(), metadata=demo_diagnostic().metadata)
+    n = qgis_style.save_qgis_styles(copy, demo_layers_with_catchments, metadata=demo_diagnostic.metadata)
     assert n == 4
     assert len(_styles(copy)) == 4
 
 
 def test_layer_styles_is_not_read_back_as_a_layer(gpkg):
     assert "layer_styles" in [name for name, _ in pyogrio.list_layers(gpkg)]
-    layers, _ = read_diagnostic_geopackage(gpkg)
+    layers, _, _ = read_diagnostic_geopackage(gpkg)
     assert "layer_styles" not in layers and "communes" in layers
 
 
-def test_failed_styles_leave_no_geopackage(tmp_path, monkeypatch):
+def test_failed_styles_leave_no_geopackage(tmp_path, monkeypatch, demo_diagnostic):
     target = tmp_path / "diagnostic.gpkg"
     target.write_bytes(b"ancien")
 
     def boom(*args, **kwargs):
         raise RuntimeError("échec simulé")
 
-    monkeypatch.setattr(qgis_style, "save_qgis_styles", boom)
+    monkeypatch.setattr(geopackage, "save_qgis_styles", boom)
     with pytest.raises(RuntimeError, match="échec simulé"):
-        geopackage.save_diagnostic_geopackage(target, demo_diagnostic().layers(), metadata={})
+        geopackage.save_diagnostic_geopackage(target, demo_diagnostic.layers(), metadata={})
     assert target.read_bytes() == b"ancien"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["diagnostic.gpkg"]
 

@@ -9,24 +9,25 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from _report_demo import EXISTING_EPCI, NO_CPTS_EPCI, demo_diagnostic, layers_with_catchments
 from click.testing import CliRunner
 from matplotlib import image as mpimg
 
 from territoires._errors import InputError
+from territoires._provenance import file_checksum
+from territoires.analysis.key_figures import KeyFigures, compute_key_figures
 from territoires.cli import cli
 from territoires.demo.generate import demo_paths
-from territoires.diagnostic import file_checksum, population_below, run_diagnostic
 from territoires.export.geopackage import read_diagnostic_geopackage, read_run_metadata, save_diagnostic_geopackage
-from territoires.export.report import key_figures, most_underserved, report_html, save_report_html
+from territoires.export.report import most_underserved, report_html, save_report_html
+from territoires.pipeline import DiagnosticOptions, run_diagnostic
 
 NNBSP = "\u202f"
 PNG_RE = re.compile(r'<img alt="([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
 
 
 @pytest.fixture(scope="module")
-def diag():
-    return demo_diagnostic()
+def diag(demo_diagnostic):
+    return demo_diagnostic
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,10 @@ def html_plain(diag):
 
 
 @pytest.fixture(scope="module")
-def html_cpts(diag):
-    return report_html(layers_with_catchments(), metadata=diag.metadata)
+def html_cpts(diag, demo_layers_with_catchments):
+    return report_html(
+        demo_layers_with_catchments, metadata={k: v for k, v in diag.metadata.items() if k != "chiffres_cles"}
+    )
 
 
 def _text(page: str) -> str:
@@ -46,23 +49,26 @@ def _text(page: str) -> str:
 
 
 def test_key_figures_equal_independent_computations(diag):
-    fig = key_figures(diag.layers(), metadata=diag.metadata)
+    fig = diag.figures
     communes = diag.communes
     # Population of the demo: 740,903 inhabitants in 347 communes (sum of the populations file).
     pops = pd.read_csv(demo_paths()["population"], sep=";", encoding="latin-1", dtype={"CODGEO": str})
-    assert fig["population"] == 740_903 == pops["PMUN"].sum()
-    assert fig["communes"] == 347
-    assert fig["praticiens"] == diag.metadata["comptes"]["praticiens"] == 708
-    # Mean APL: the diagnostic's own weighted mean (another implementation) and a direct numpy average.
-    assert fig["apl_moyenne"] == pytest.approx(diag.metadata["comptes"]["apl_moyenne"], rel=1e-12)
-    assert fig["apl_moyenne"] == pytest.approx(
+    assert fig.population == 740_903 == pops["PMUN"].sum()
+    assert fig.communes == 347
+    # Practitioners are people: the head counts of the practitioners layer (1/k on each of k sites).
+    assert fig.practitioners == pytest.approx(diag.practitioners["nombre"].sum()) == pytest.approx(708)
+    # Mean APL: a direct numpy average weighted by the standardised population.
+    assert fig.apl_mean == pytest.approx(
         np.average(communes["apl"], weights=communes["population_standardisee"]), rel=1e-12
     )
-    below, share = population_below(communes, threshold=2.5)
-    zip_tier = next(t for t in diag.metadata["population_par_niveau"] if t["niveau_acces"] == "ZIP")
-    assert fig["population_sous_seuil"] == below == zip_tier["population"] == 73_211
-    assert fig["part_sous_seuil"] == pytest.approx(share) == pytest.approx(73_211 / 740_903)
-    assert fig["cpts"] is None and np.isnan(fig["couverture_cpts_apres"])
+    below = communes.loc[communes["apl"] < 2.5, "population"].sum()
+    zip_tier = next(t for t in fig.tiers if t.code == "ZIP")
+    assert fig.population_below == below == zip_tier.population == 73_211
+    assert fig.share_below == pytest.approx(73_211 / 740_903)
+    assert sum(t.population for t in fig.tiers) == 740_903
+    assert fig.catchments is None and fig.coverage_after is None and fig.coverage_before is None
+    # Written into the run metadata and read back unchanged.
+    assert KeyFigures.from_dict(diag.metadata["chiffres_cles"]) == fig
 
 
 def test_key_figures_are_printed_in_the_report(html_plain):
@@ -79,17 +85,17 @@ def test_cpts_absent_is_said(html_plain):
     assert "couverte par une CPTS" not in _text(html_plain)
 
 
-def test_cpts_coverage_before_and_after(html_cpts):
-    layers = layers_with_catchments()
+def test_cpts_coverage_before_and_after(html_cpts, demo_layers_with_catchments, cpts_epci):
+    layers = demo_layers_with_catchments
     communes = layers["communes"]
-    fig = key_figures(layers, metadata={})
+    fig = compute_key_figures(communes, threshold=2.5, zac_threshold=4.0, catchments=layers["catchments"])
     # Hand count from the demo's EPCI populations: existing CPTS on EPCI 200000000-2 (416,440 + 27,055 + 34,552),
     # none on EPCI 200000015-16 (16,949 + 16,615).
     by_epci = communes.groupby("epci")["population"].sum()
-    assert by_epci[list(EXISTING_EPCI)].sum() == 416_440 + 27_055 + 34_552
-    assert fig["couverture_cpts_avant"] == pytest.approx(478_047 / 740_903)
-    assert fig["couverture_cpts_apres"] == pytest.approx((740_903 - by_epci[list(NO_CPTS_EPCI)].sum()) / 740_903)
-    assert fig["cpts"] == 15
+    assert by_epci[list(cpts_epci.existing)].sum() == 416_440 + 27_055 + 34_552
+    assert fig.coverage_before == pytest.approx(478_047 / 740_903)
+    assert fig.coverage_after == pytest.approx((740_903 - by_epci[list(cpts_epci.none)].sum()) / 740_903)
+    assert fig.catchments == 15 and fig.existing_catchments == 3
     text = _text(html_cpts)
     assert "64,5\u00a0%" in text and "95,5\u00a0%" in text
     assert "3 existant(s), 12 proposé(s)" in text
@@ -121,7 +127,7 @@ def test_report_is_deterministic(diag, html_plain):
 
 
 def test_most_underserved_lists_the_fifteen_lowest_apl(diag, html_plain):
-    worst = most_underserved(diag.communes)
+    worst = most_underserved(diag.communes, tier_labels=diag.figures.tier_labels)
     assert len(worst) == 15
     expected = np.sort(diag.communes["apl"].to_numpy())[:15]
     np.testing.assert_allclose(worst["APL"].to_numpy(), expected)
@@ -157,9 +163,10 @@ def test_communes_without_apl_raise_input_error(diag):
 
 
 def test_other_profession_has_its_unit_and_no_threshold(diag):
-    meta = dict(diag.metadata, seuil_apl=None, comptes=dict(diag.metadata["comptes"], unite="etp"))
+    meta = dict(diag.metadata)
     meta["parametres"] = dict(meta["parametres"], profession="infirmier")
-    text = _text(report_html(diag.layers(), metadata=meta))
+    figures = compute_key_figures(diag.communes, unit="etp", threshold=None)
+    text = _text(report_html(diag.layers(), metadata=meta, figures=figures))
     assert "ETP pour 100 000 habitants" in text and "infirmiers" in text
     assert "sous le seuil" not in text
 
@@ -185,15 +192,12 @@ def test_run_metadata_records_the_run(gpkg, diag):
     assert {"python", "numpy", "pandas", "geopandas", "gdal"} <= set(meta["environnement"])
 
 
-def test_same_inputs_give_the_same_layers(tmp_path, gpkg):
-    p = demo_paths()
-    again = run_diagnostic(
-        p["communes"], practitioners=p["practitioners"], population=p["population"], facilities=p["facilities"],
-        catchments=False,
-    )  # fmt: skip
+def test_same_inputs_give_the_same_layers(tmp_path, gpkg, demo_inputs):
+    again = run_diagnostic(demo_inputs, DiagnosticOptions(catchments=False))
     second = save_diagnostic_geopackage(tmp_path / "bis.gpkg", again.layers(), metadata=again.metadata)
-    layers1, meta1 = read_diagnostic_geopackage(gpkg)
-    layers2, meta2 = read_diagnostic_geopackage(second)
+    layers1, meta1, figures1 = read_diagnostic_geopackage(gpkg)
+    layers2, meta2, figures2 = read_diagnostic_geopackage(second)
+    assert figures1 == figures2 == again.figures
     assert sorted(layers1) == sorted(layers2)
     for name in layers1:
         a, b = layers1[name], layers2[name]
@@ -203,9 +207,7 @@ def test_same_inputs_give_the_same_layers(tmp_path, gpkg):
         if "geometry" in a:
             assert a.geometry.geom_equals_exact(b.geometry, tolerance=0).all(), name
     meta1.pop("date"), meta2.pop("date")
-    c1, c2 = meta1.pop("comptes"), meta2.pop("comptes")  # compared apart: NaN (CPTS not computed) != NaN
     assert meta1 == meta2
-    assert {k: v for k, v in c1.items() if v == v} == {k: v for k, v in c2.items() if v == v}
 
 
 # --- CLI ----------------------------------------------------------------------------------------------------------
@@ -213,7 +215,7 @@ def test_same_inputs_give_the_same_layers(tmp_path, gpkg):
 
 def test_cli_report_rebuilds_the_report_from_the_geopackage(gpkg, tmp_path, diag):
     out = tmp_path / "rapport.html"
-    result = CliRunner().invoke(cli, ["report", str(gpkg), "--out", str(out)])
+    result = CliRunner().invoke(cli, ["report", str(gpkg), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "Rapport écrit" in result.output
     page = out.read_text(encoding="utf-8")
@@ -234,16 +236,16 @@ def test_cli_report_default_output_is_beside_the_geopackage(gpkg, tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "fichier introuvable"), (b"pas un geopackage", "pas un GeoPackage lisible")],
+    [(None, "introuvable"), (b"pas un geopackage", "pas un GeoPackage lisible")],
 )
 def test_cli_report_bad_file_exit_2(tmp_path, content, message):
     path = tmp_path / "diagnostic.gpkg"
     if content is not None:
         path.write_bytes(content)
-    result = CliRunner().invoke(cli, ["report", str(path), "--out", str(tmp_path / "r.html")])
+    result = CliRunner().invoke(cli, ["report", str(path), "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
     assert message in result.output
-    assert not (tmp_path / "r.html").exists()
+    assert not (tmp_path / "r" / "rapport.html").exists()
 
 
 def test_cli_report_geopackage_without_communes_exit_2(tmp_path, diag):
@@ -260,7 +262,7 @@ def test_save_report_html_returns_the_path(tmp_path, diag):
 
 def test_report_rebuilt_from_the_geopackage_is_identical_to_the_run_report(gpkg, tmp_path, diag, html_plain):
     """What ``diagnose`` writes and what ``territoires report`` rebuilds from its GeoPackage: the same bytes."""
-    out = tmp_path / "refait.html"
-    result = CliRunner().invoke(cli, ["report", str(gpkg), "--out", str(out)])
+    out = tmp_path / "refait" / "rapport.html"
+    result = CliRunner().invoke(cli, ["report", str(gpkg), "-o", str(out.parent)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == html_plain

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _report_demo import demo_diagnostic, layers_with_catchments
 from matplotlib import image as mpimg
 
 from territoires.export.report import save_report_html
@@ -41,9 +40,9 @@ def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
+def report(tmp_path_factory, demo_diagnostic, demo_layers_with_catchments) -> Path:
     out = tmp_path_factory.mktemp("navigateur") / "rapport.html"
-    return save_report_html(out, layers_with_catchments(), metadata=demo_diagnostic().metadata)
+    return save_report_html(out, demo_layers_with_catchments, metadata=demo_diagnostic.metadata)
 
 
 def test_report_images_are_decoded_by_the_browser(report, tmp_path):

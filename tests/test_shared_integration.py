@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from conftest import SHARED_DATA, requires_shared
 
-from territoires.diagnostic import load_territory
+from territoires.pipeline import DiagnosticInputs, DiagnosticOptions, load_territory, run_diagnostic
 
 pytestmark = [requires_shared, pytest.mark.shared]
 
@@ -74,18 +74,18 @@ def sirene_practitioners(tmp_path_factory):
 
 
 def test_occitanie_diagnostic_with_the_sirene_proxy(sirene_practitioners):
-    from territoires.diagnostic import run_diagnostic
     from territoires.io.cog import resolve_codes
     from territoires.io.communes import departement_of
 
     path, table = sirene_practitioners
     with pytest.warns(Warning):
         d = run_diagnostic(
-            occitanie_files(),
-            population=SHARED_DATA / "population" / "communes_cog2026_france.csv",
-            practitioners=path,
-            catchments=False,
-            zones=False,
+            DiagnosticInputs(
+                communes=occitanie_files(),
+                population=SHARED_DATA / "population" / "communes_cog2026_france.csv",
+                practitioners=path,
+            ),
+            DiagnosticOptions(catchments=False, zones=False),
         )
     communes = d.communes
     assert len(communes) == 4446
@@ -97,11 +97,11 @@ def test_occitanie_diagnostic_with_the_sirene_proxy(sirene_practitioners):
         pops = populations_from_csv(SHARED_DATA / "population" / "communes_cog2026_france.csv")
     current = resolve_codes(table["code_commune"], former_codes_from_table(pops))
     expected = table.loc[departement_of(current).isin(OCCITANIE).to_numpy(), "nombre"].sum()
-    assert d.metadata["comptes"]["praticiens"] == pytest.approx(expected)
+    assert d.figures.practitioners == pytest.approx(expected)
     assert communes["praticiens"].sum() == pytest.approx(expected)
     # Supply is conserved by the E2SFCA (each commune reaches itself): Σ APL × demand = Σ supply = 5,400 × heads.
     reached = (communes["apl"] * communes["population_standardisee"]).sum()
     assert reached == pytest.approx(5400 * expected, rel=1e-9)
     # The proxy over-counts GPs about twofold (shared/data/README.md), so the mean APL is about twice the ~3.4
     # published by the DREES for 2021.
-    assert 6.0 < d.metadata["comptes"]["apl_moyenne"] < 10.0
+    assert 6.0 < d.figures.apl_mean < 10.0

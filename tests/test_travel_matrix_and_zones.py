@@ -4,9 +4,9 @@ import pytest
 from shapely.geometry import Point, box
 
 from territoires import InputError, TerritoiresWarning
-from territoires.analysis.travel_times import travel_times_from_matrix
 from territoires.analysis.zones import travel_time_surface, zones_from_surface
 from territoires.export.raster import save_surface_geotiff
+from territoires.io.travel_times import travel_times_from_matrix
 
 
 @pytest.fixture

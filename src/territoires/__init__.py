@@ -10,134 +10,121 @@ their own catchments) and keep the rest::
 
     import territoires as tt
 
+    diagnostic = tt.run_diagnostic(tt.DiagnosticInputs(communes="communes.gpkg", population="populations.csv",
+                                                       practitioners="PS_LibreAcces_Personne_activite.txt"))
+    print(diagnostic.figures.apl_mean, diagnostic.figures.share_below)
+
     territory = tt.load_territory("communes.gpkg", population="populations.csv")
     doctors = tt.practitioners_from_file("PS_LibreAcces_Personne_activite.txt", communes=territory.communes)
     apl = tt.compute_apl(territory.communes, doctors, travel_times=my_matrix)
     cpts = tt.mesh_catchments(apl, params=tt.CatchmentParameters(per_departement=(4, 5)))
     tt.save_map_html("carte.html", {"communes": cpts.communes, "practitioners": doctors, "catchments": cpts.catchments})
+
+The names are loaded on first use (``import territoires`` stays light: the map and report libraries load only
+when a map or a report is made).
 """
 
 from __future__ import annotations
 
-from ._errors import DownloadError, InputError, ParameterError, TerritoiresError, TerritoiresWarning
-from ._version import __version__
-from .analysis.apl import APLParameters, compute_apl, practitioner_supply
-from .analysis.catchment_comparison import CatchmentComparison, adjusted_rand_index, compare_catchments
-from .analysis.catchments import CatchmentParameters, CatchmentResult, gravity_flows, mesh_catchments, split_communes
-from .analysis.fca import (
-    FCAMethod,
-    binary_weights,
-    cost_matrix,
-    enhanced_two_step_fca,
-    gaussian_weights,
-    step_weights,
-    three_step_fca,
-    two_step_fca,
-)
-from .analysis.road_network import travel_times_from_road_network
-from .analysis.tiers import TIER_LABELS, aggregate_apl, classify_access, population_by_tier
-from .analysis.travel_times import straight_line_times, travel_times_from_matrix
-from .analysis.zones import Surface, travel_time_surface, zones_from_surface
-from .diagnostic import (
-    Diagnostic,
-    Territory,
-    load_territory,
-    run_catchments,
-    run_diagnostic,
-    save_catchments,
-    save_diagnostic,
-)
-from .export.folium_map import make_map, save_map_html, save_map_html_from_geopackage
-from .export.geopackage import read_diagnostic_geopackage, save_diagnostic_geopackage
-from .export.qgis_style import save_qgis_styles
-from .export.raster import save_surface_geotiff
-from .export.report import save_report_html
-from .io.cog import former_codes_from_table, reconcile_vintages
-from .io.communes import communes_from_file, communes_from_files
-from .io.cpts import (
-    cpts_perimeters_from_file,
-    existing_cpts_from_file,
-    existing_cpts_from_frame,
-    flows_from_file,
-    flows_from_frame,
-    infra_units_from_file,
-)
-from .io.facilities import facilities_from_bpe, facilities_from_finess
-from .io.populations import join_populations, populations_from_csv
-from .io.practitioners import (
-    locate_in_communes,
-    practitioners_from_file,
-    practitioners_from_rpps,
-    practitioners_from_table,
+import importlib
+
+from ._errors import DownloadError as DownloadError
+from ._errors import InputError as InputError
+from ._errors import ParameterError as ParameterError
+from ._errors import TerritoiresError as TerritoiresError
+from ._errors import TerritoiresWarning as TerritoiresWarning
+from ._version import __version__ as __version__
+
+#: Public name → module that defines it (imported on first use).
+_LAZY = {
+    "APLParameters": "analysis.apl",
+    "compute_apl": "analysis.apl",
+    "describe_supply": "analysis.apl",
+    "practitioner_supply": "analysis.apl",
+    "CatchmentComparison": "analysis.catchment_comparison",
+    "adjusted_rand_index": "analysis.catchment_comparison",
+    "compare_catchments": "analysis.catchment_comparison",
+    "comparison_layer": "analysis.catchment_comparison",
+    "CatchmentParameters": "analysis.catchments",
+    "CatchmentResult": "analysis.catchments",
+    "gravity_flows": "analysis.catchments",
+    "mesh_catchments": "analysis.catchments",
+    "split_communes": "analysis.catchments",
+    "FCAMethod": "analysis.fca",
+    "binary_weights": "analysis.fca",
+    "cost_matrix": "analysis.fca",
+    "enhanced_two_step_fca": "analysis.fca",
+    "gaussian_weights": "analysis.fca",
+    "step_weights": "analysis.fca",
+    "three_step_fca": "analysis.fca",
+    "two_step_fca": "analysis.fca",
+    "KeyFigures": "analysis.key_figures",
+    "TierFigures": "analysis.key_figures",
+    "compute_key_figures": "analysis.key_figures",
+    "travel_times_from_road_network": "analysis.road_network",
+    "TIER_LABELS": "analysis.tiers",
+    "aggregate_apl": "analysis.tiers",
+    "classify_access": "analysis.tiers",
+    "population_by_tier": "analysis.tiers",
+    "straight_line_times": "analysis.travel_times",
+    "Surface": "analysis.zones",
+    "travel_time_surface": "analysis.zones",
+    "zones_from_surface": "analysis.zones",
+    "make_map": "export.folium_map",
+    "save_map_html": "export.folium_map",
+    "save_map_html_from_geopackage": "export.folium_map",
+    "read_diagnostic_geopackage": "export.geopackage",
+    "save_diagnostic_geopackage": "export.geopackage",
+    "save_qgis_styles": "export.qgis_style",
+    "save_surface_geotiff": "export.raster",
+    "save_report_html": "export.report",
+    "save_table": "export.tables",
+    "former_codes_from_table": "io.cog",
+    "reconcile_vintages": "io.cog",
+    "communes_from_file": "io.communes",
+    "communes_from_files": "io.communes",
+    "cpts_perimeters_from_file": "io.cpts",
+    "existing_cpts_from_file": "io.cpts",
+    "existing_cpts_from_frame": "io.cpts",
+    "flows_from_file": "io.cpts",
+    "flows_from_frame": "io.cpts",
+    "infra_units_from_file": "io.cpts",
+    "facilities_from_bpe": "io.facilities",
+    "facilities_from_finess": "io.facilities",
+    "join_populations": "io.populations",
+    "populations_from_csv": "io.populations",
+    "locate_in_communes": "io.practitioners",
+    "practitioners_from_file": "io.practitioners",
+    "practitioners_from_rpps": "io.practitioners",
+    "practitioners_from_table": "io.practitioners",
+    "travel_times_from_matrix": "io.travel_times",
+    "Diagnostic": "pipeline.diagnostic",
+    "Territory": "pipeline.diagnostic",
+    "catchments_summary": "pipeline.diagnostic",
+    "load_territory": "pipeline.diagnostic",
+    "run_catchments": "pipeline.diagnostic",
+    "run_diagnostic": "pipeline.diagnostic",
+    "save_catchments": "pipeline.diagnostic",
+    "save_diagnostic": "pipeline.diagnostic",
+    "DiagnosticInputs": "pipeline.inputs",
+    "DiagnosticOptions": "pipeline.inputs",
+}
+
+__all__ = sorted(
+    ["DownloadError", "InputError", "ParameterError", "TerritoiresError", "TerritoiresWarning", "__version__"]
+    + list(_LAZY)
 )
 
-__all__ = [
-    "APLParameters",
-    "CatchmentComparison",
-    "CatchmentParameters",
-    "CatchmentResult",
-    "Diagnostic",
-    "DownloadError",
-    "FCAMethod",
-    "InputError",
-    "ParameterError",
-    "Surface",
-    "TIER_LABELS",
-    "TerritoiresError",
-    "TerritoiresWarning",
-    "Territory",
-    "__version__",
-    "aggregate_apl",
-    "binary_weights",
-    "classify_access",
-    "communes_from_file",
-    "communes_from_files",
-    "compute_apl",
-    "cost_matrix",
-    "enhanced_two_step_fca",
-    "existing_cpts_from_file",
-    "existing_cpts_from_frame",
-    "facilities_from_bpe",
-    "facilities_from_finess",
-    "flows_from_file",
-    "flows_from_frame",
-    "former_codes_from_table",
-    "gaussian_weights",
-    "gravity_flows",
-    "infra_units_from_file",
-    "join_populations",
-    "load_territory",
-    "locate_in_communes",
-    "make_map",
-    "mesh_catchments",
-    "compare_catchments",
-    "adjusted_rand_index",
-    "cpts_perimeters_from_file",
-    "population_by_tier",
-    "populations_from_csv",
-    "practitioner_supply",
-    "practitioners_from_file",
-    "practitioners_from_rpps",
-    "practitioners_from_table",
-    "read_diagnostic_geopackage",
-    "reconcile_vintages",
-    "run_catchments",
-    "run_diagnostic",
-    "save_catchments",
-    "save_diagnostic",
-    "save_diagnostic_geopackage",
-    "save_map_html",
-    "save_map_html_from_geopackage",
-    "save_qgis_styles",
-    "save_report_html",
-    "save_surface_geotiff",
-    "split_communes",
-    "step_weights",
-    "straight_line_times",
-    "three_step_fca",
-    "travel_time_surface",
-    "travel_times_from_matrix",
-    "travel_times_from_road_network",
-    "two_step_fca",
-    "zones_from_surface",
-]
+
+def __getattr__(name: str):
+    """Import a public name's module on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'territoires' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

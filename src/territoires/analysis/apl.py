@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .._errors import InputError, ParameterError, warn
+from .._format import fr_int, fr_num
 from ..settings import (
     ACTIVITY_FLOOR,
     ACTIVITY_HIGH,
@@ -149,9 +150,9 @@ def practitioner_supply(practitioners: pd.DataFrame, params: APLParameters) -> t
 
 _METHOD_LABELS = {
     "activite": "activité plafonnée (règles DREES)",
-    "etp": "ETP × 5 400 consultations",
-    "effectif": "effectif × 5 400 consultations (activité et ETP inconnus)",
-    "nouvel_installe": "nouvel installé : 5 400 consultations",
+    "etp": f"ETP × {fr_int(CONSULTATIONS_PER_FTE)} consultations",
+    "effectif": f"effectif × {fr_int(CONSULTATIONS_PER_FTE)} consultations (activité et ETP inconnus)",
+    "nouvel_installe": f"nouvel installé : {fr_int(NEW_GP_ACTIVITY)} consultations",
 }
 
 
@@ -199,7 +200,7 @@ def compute_apl(
         A copy of ``communes`` with ``praticiens`` (head count), ``etp``, ``offre_consultations`` (yearly supply
         located in the commune), ``apl`` (consultations/year/standardised inhabitant, or FTE per 100,000 for
         ``unit="etp"``), ``minutes_praticien_proche`` (time to the nearest practitioner) and ``niveau_acces``.
-        ``attrs["apl_supply_method"]`` says how the supply was counted.
+        :func:`describe_supply` says how the supply was counted.
     """
     params = params or APLParameters()
     if params.steps != tuple(sorted(params.steps)) or any(w < 0 for _, w in params.steps):
@@ -255,11 +256,21 @@ def compute_apl(
         zac = params.zac_threshold if params.zac_threshold is not None else params.threshold
         out["niveau_acces"] = classify_access(apl, threshold=params.threshold, zac_threshold=zac)
         out["libelle_niveau"] = out["niveau_acces"].map(tier_labels(params.threshold, zac))
-    counts = method.value_counts()
-    out.attrs = dict(communes.attrs)
-    out.attrs["apl_supply_method"] = "; ".join(f"{_METHOD_LABELS.get(k, k)} : {v}" for k, v in counts.items())
-    out.attrs["apl_parameters"] = params.describe()
     return out
+
+
+def describe_supply(practitioners: pd.DataFrame, params: APLParameters | None = None) -> str:
+    """Say in French how the supply was counted: practitioners (people, not rows) by rule of the DREES.
+
+    >>> describe_supply(pd.DataFrame({"etp": [1.0, float("nan")], "nombre": [0.5, 1.0]})).replace("\u202f", " ")
+    'ETP × 5 400 consultations : 0,5 ; effectif × 5 400 consultations (activité et ETP inconnus) : 1'
+    """
+    params = params or APLParameters()
+    chosen = select_practitioners(practitioners, params)
+    _, method = practitioner_supply(chosen, params)
+    count = chosen["nombre"].to_numpy(dtype=float) if "nombre" in chosen else np.ones(len(chosen))
+    people = pd.Series(count, index=method.index).groupby(method.to_numpy(), sort=False).sum()
+    return " ; ".join(f"{_METHOD_LABELS.get(k, k)} : {fr_num(round(v, 1))}" for k, v in people.items())
 
 
 def _nearest_minutes(communes, practitioners, costs, supply, params, *, straight_line: bool) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""``territoires apl``: the APL of every commune, written as CSV, GeoPackage or Parquet."""
+"""``territoires apl``: the APL of every commune, as a table for spreadsheets (CSV, Excel) or GIS."""
 
 from __future__ import annotations
 
@@ -6,79 +6,39 @@ from pathlib import Path
 
 import click
 
-from . import options
+from . import Command, progress
+from .options import APL_SETTINGS, diagnosis_options, out_dir_opt, written_files
 
-OUTPUT_COLUMNS = [
-    "code_commune", "nom", "departement", "population", "population_standardisee", "praticiens", "etp",
-    "offre_consultations", "apl", "niveau_acces", "libelle_niveau", "minutes_praticien_proche",
-]  # fmt: skip
+FORMATS = ("csv", "xlsx", "gpkg", "parquet")
 
 
-def save_commune_table(frame, path: Path) -> Path:
-    """Write one row per commune to ``.csv`` (``;``, UTF-8), ``.gpkg`` or ``.parquet`` by extension, atomically."""
-    from .._atomic import atomic_path
-
-    suffix = path.suffix.lower()
-    if suffix not in {".csv", ".gpkg", ".parquet"}:
-        raise click.BadParameter(
-            f"extension {suffix or '(aucune)'} : .csv, .gpkg ou .parquet attendu.", param_hint="--out"
-        )
-    columns = [c for c in OUTPUT_COLUMNS if c in frame.columns]
-    with atomic_path(path) as tmp:
-        if suffix == ".gpkg":
-            frame[columns + ["geometry"]].to_file(tmp, layer="communes", driver="GPKG", engine="pyogrio")
-        elif suffix == ".parquet":
-            frame[columns].to_parquet(tmp, index=False)
-        else:
-            frame[columns].to_csv(tmp, sep=";", index=False, encoding="utf-8")
-    return path
-
-
-@click.command()
-@options.communes_opt
-@options.population_opt
-@options.practitioners_opt
-@options.travel_times_opt
-@options.road_network_opt
-@options.profession_opt
-@options.max_age_opt
-@options.thresholds_options
-@click.option("--departement", "departements", multiple=True, help="Limite le calcul à ce département (répétable).")
-@click.option("--out", type=click.Path(dir_okay=False), required=True,
-              help="Fichier de sortie : .csv (séparateur ;), .gpkg ou .parquet.")  # fmt: skip
-def apl(
-    communes,
-    population,
-    practitioners,
-    travel_times,
-    road_network,
-    profession,
-    max_age,
-    thresholds,
-    departements,
-    out,
-):
+@click.command(cls=Command)
+@diagnosis_options(
+    ("communes", "population", "practitioners", "travel_times", "road_network"),
+    required=("communes", "practitioners"),
+    settings=APL_SETTINGS,
+)
+@out_dir_opt(help="Dossier de sortie (créé au besoin) : apl.csv, ou apl.xlsx, apl.gpkg… selon --format.")
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(FORMATS),
+    multiple=True,
+    default=("csv",),
+    show_default=True,
+    help="Format de la table (répétable) : csv (tableur français : « ; », virgule décimale, UTF-8 avec BOM), "
+    "xlsx (Excel), gpkg (SIG, avec les contours), parquet (précision complète).",
+)
+def apl(inputs, options, out, formats) -> None:
     """APL (accessibilité potentielle localisée, DREES) de chaque commune, une ligne par commune."""
-    from ..diagnostic import run_diagnostic
+    from ..export.tables import APL_COLUMNS, save_table
+    from ..pipeline import run_diagnostic
 
-    out = Path(out)
-    if out.suffix.lower() not in {".csv", ".gpkg", ".parquet"}:
-        raise click.BadParameter(f"extension {out.suffix or '(aucune)'} : .csv, .gpkg ou .parquet attendu.",
-                                 param_hint="--out")  # fmt: skip
-    diagnostic = run_diagnostic(
-        [Path(c) for c in communes],
-        population=population,
-        practitioners=practitioners,
-        travel_times=travel_times,
-        road_network=road_network,
-        profession=profession,
-        max_age=max_age,
-        thresholds=thresholds,
-        departements=list(departements) or None,
-        catchments=False,
-        zones=False,
-        progress=lambda step, steps, text: click.echo(f"[{step}/{steps}] {text}…", err=True),
-    )
-    save_commune_table(diagnostic.communes, out)
+    diagnostic = run_diagnostic(inputs, options, progress=progress)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {
+        f: save_table(diagnostic.communes, folder / f"apl.{f}", columns=APL_COLUMNS) for f in dict.fromkeys(formats)
+    }
     click.echo(diagnostic.summary())
-    click.echo(f"Fichier écrit : {out}")
+    written_files(written)

@@ -5,13 +5,8 @@ from __future__ import annotations
 import click
 
 from ..io.fetch import DATASETS, cache_directory, fetch_datasets, load_catalogue
-
-cache_dir_opt = click.option(
-    "--cache-dir",
-    "cache_dir",
-    type=click.Path(file_okay=False),
-    help="Dossier du cache (par défaut : variable TERRITOIRES_CACHE, sinon le cache utilisateur).",
-)
+from . import Command
+from .options import cache_dir_opt
 
 
 def _show_catalogue() -> None:
@@ -27,7 +22,7 @@ def _show_catalogue() -> None:
             click.echo(f"  {scope}, {entry.get('format', '')}, adresse {entry.get('status', '')} : {entry['url']}")
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("datasets", nargs=-1, type=click.Choice(DATASETS))
 @click.option("--departement", "departements", multiple=True, help="Département à télécharger (répétable), ex. 34.")
 @click.option("--region", "regions", multiple=True, help="Région (code COG 2024, répétable), ex. 76 pour l'Occitanie.")

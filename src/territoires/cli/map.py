@@ -6,19 +6,13 @@ from pathlib import Path
 
 import click
 
-from . import options
+from . import Command
+from .options import existing_file, offline_opt, out_dir_opt
 
 
-@click.command(name="map")
-@click.argument("geopackage", type=options.existing_file)
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(dir_okay=False),
-    default="carte.html",
-    show_default=True,
-    help="Fichier HTML à écrire.",
-)
+@click.command(cls=Command, name="map")
+@click.argument("geopackage", type=existing_file)
+@out_dir_opt(default="", help="Dossier où écrire carte.html (par défaut : celui du GeoPackage).")
 @click.option(
     "--title",
     "--titre",
@@ -27,11 +21,14 @@ from . import options
     show_default=True,
     help="Titre affiché en haut de la carte.",
 )
-@options.offline_opt
+@offline_opt
 def map_command(geopackage: str, out: str, title: str, offline: bool) -> None:
     """Carte interactive (carte.html) à partir d'un diagnostic.gpkg (et de temps_acces.tif s'il est à côté)."""
+    from .._format import fr_dec
     from ..export.folium_map import save_map_html_from_geopackage
 
-    written = save_map_html_from_geopackage(Path(geopackage), Path(out), title=title, offline=offline)
+    folder = Path(out) if out else Path(geopackage).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    written = save_map_html_from_geopackage(Path(geopackage), folder / "carte.html", title=title, offline=offline)
     size = written.stat().st_size / 1e6
-    click.echo(f"Carte écrite : {written} ({size:.1f} Mo{', hors ligne' if offline else ''})")
+    click.echo(f"Carte écrite : {written} ({fr_dec(size, 1)} Mo{', hors ligne' if offline else ''})")

@@ -1,74 +1,109 @@
-"""Options shared by several commands (the inputs of a diagnosis)."""
+"""The options shared by the commands, in one place: the input files, the territory, the run settings, the output.
+
+:func:`diagnosis_options` declares the options of the input files a command reads (the roles of
+:class:`territoires.pipeline.DiagnosticInputs`), of the territory (``--departement``, ``--region``) and of the run
+settings, and hands the command two built, validated objects: ``inputs`` (:class:`DiagnosticInputs`) and
+``options`` (:class:`DiagnosticOptions`). The library is imported when a command runs, not for ``--help``.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
 import click
 
+from ..io.fetch import cached_inputs, departements_of
 from ..schemas import PROFESSIONS
 
 existing_file = click.Path(exists=True, dir_okay=False, readable=True)
 existing_path = click.Path(exists=True, readable=True)
 
-communes_opt = click.option(
-    "--communes",
-    "communes",
-    type=existing_path,
-    multiple=True,
-    required=True,
-    help="Contours des communes (GeoJSON, GeoPackage, Shapefile, GeoParquet) ; un dossier ou l'option répétée "
-    "pour plusieurs fichiers (un par département).",
-)
-population_opt = click.option(
-    "--population",
-    type=existing_file,
-    help="Populations par commune (CSV INSEE, ';' ou ',') ; tranches d'âge facultatives ; colonne anciens_codes "
-    "pour rattacher les communes fusionnées.",
-)
-practitioners_opt = click.option(
-    "--practitioners",
-    "--praticiens",
-    "practitioners",
-    type=existing_file,
-    required=True,
-    help="Praticiens : extraction Annuaire Santé (PS_LibreAcces) ou table générique (CSV, GeoJSON, GeoPackage).",
-)
-facilities_opt = click.option(
-    "--facilities", "--etablissements", "facilities", type=existing_file, help="Extraction FINESS (MSP, centres…)."
-)
-travel_times_opt = click.option(
-    "--travel-times",
-    "--temps",
-    "travel_times",
-    type=existing_file,
-    help="Matrice origine-destination (CSV ou Parquet : origin, destination, minutes), ex. distancier Metric.",
-)
-road_network_opt = click.option(
-    "--road-network",
-    "--reseau",
-    "road_network",
-    type=existing_file,
-    help="Réseau routier (GeoPackage, Shapefile) avec vitesse ou classe de route.",
-)
-profession_opt = click.option(
-    "--profession",
-    type=click.Choice(sorted(PROFESSIONS)),
-    default="medecin_generaliste",
-    show_default=True,
-    help="Profession dont on mesure l'accessibilité.",
-)
-max_age_opt = click.option(
-    "--max-age",
-    "--age-max",
-    "max_age",
-    type=click.FloatRange(min=20),
-    help="Exclut de l'offre les praticiens plus âgés.",
-)
-out_dir_opt = click.option(
-    "--out", "out", type=click.Path(file_okay=False), required=True, help="Dossier de sortie (créé au besoin)."
+#: Every input file option: role (field of DiagnosticInputs) → (option names, click settings). The one list.
+INPUTS: dict[str, tuple[tuple[str, ...], dict]] = {
+    "communes": (
+        ("--communes",),
+        {
+            "type": existing_path,
+            "multiple": True,
+            "help": "Contours des communes (GeoJSON, GeoPackage, Shapefile, GeoParquet) ; un dossier ou l'option "
+            "répétée pour plusieurs fichiers (un par département). Sans --communes, les données téléchargées par "
+            "« territoires fetch » pour --departement / --region sont utilisées.",
+        },
+    ),
+    "population": (
+        ("--population",),
+        {
+            "type": existing_file,
+            "help": "Populations par commune (CSV INSEE, ';' ou ',') ; tranches d'âge facultatives ; colonne "
+            "anciens_codes pour rattacher les communes fusionnées.",
+        },
+    ),
+    "practitioners": (
+        ("--practitioners", "--praticiens"),
+        {
+            "type": existing_file,
+            "help": "Praticiens : extraction Annuaire Santé (PS_LibreAcces) ou table générique (CSV, GeoJSON, "
+            "GeoPackage).",
+        },
+    ),
+    "facilities": (
+        ("--facilities", "--etablissements"),
+        {"type": existing_file, "help": "Extraction FINESS (MSP, centres de santé, CPTS, hôpitaux)."},
+    ),
+    "existing_cpts": (
+        ("--existing-cpts", "--cpts-existantes"),
+        {
+            "type": existing_file,
+            "help": "CPTS existantes, gardées telles quelles : CSV (cpts, code_commune) ou polygones.",
+        },
+    ),
+    "flows": (
+        ("--flows", "--flux"),
+        {
+            "type": existing_file,
+            "help": "Flux de patients commune → commune du praticien (CSV ou Parquet : origin, destination, flux) ; "
+            "estimés par un modèle gravitaire sinon.",
+        },
+    ),
+    "travel_times": (
+        ("--travel-times", "--temps"),
+        {
+            "type": existing_file,
+            "help": "Matrice origine-destination (CSV ou Parquet : origin, destination, minutes), ex. distancier "
+            "Metric ; temps à vol d'oiseau sinon.",
+        },
+    ),
+    "road_network": (
+        ("--road-network", "--reseau"),
+        {"type": existing_file, "help": "Réseau routier (GeoPackage, Shapefile) avec vitesse ou classe de route."},
+    ),
+    "iris": (
+        ("--iris",),
+        {
+            "type": existing_file,
+            "help": "Unités infra-communales (IRIS : contours avec population) pour découper les communes "
+            "au-dessus du plafond des CPTS.",
+        },
+    ),
+}
+
+cache_dir_opt = click.option(
+    "--cache-dir",
+    "cache_dir",
+    type=click.Path(file_okay=False),
+    help="Dossier du cache (par défaut : variable TERRITOIRES_CACHE, sinon le cache utilisateur).",
 )
 offline_opt = click.option(
     "--offline", is_flag=True, help="Carte utilisable sans réseau : bibliothèques intégrées, pas de fond de carte."
 )
+
+
+def out_dir_opt(default: str | None = None, help: str = "Dossier de sortie (créé au besoin)."):  # noqa: A002
+    """``--out`` / ``-o``: always the folder the command writes into (required when no default is given)."""
+    settings = {"required": True} if default is None else {"default": default, "show_default": bool(default)}
+    return click.option("-o", "--out", "--sortie", "out", type=click.Path(file_okay=False), help=help, **settings)
 
 
 def _split_range(value: str | None) -> int | tuple[int, int] | None:
@@ -86,140 +121,225 @@ def _split_range(value: str | None) -> int | tuple[int, int] | None:
     raise click.BadParameter(f"attendu un nombre (« 4 ») ou un intervalle croissant (« 4-5 »), reçu « {value} ».")
 
 
-def catchment_options(func):
-    """Options of the CPTS meshing (bounds, targets, borders, seed), shared by ``cpts`` and ``diagnose``."""
-    decorators = [
-        click.option(
-            "--min-pop",
-            "--pop-min",
-            "min_pop",
-            type=click.FloatRange(min=1),
-            default=12_000,
-            show_default=True,
-            help="Population minimale d'un territoire de CPTS.",
-        ),
-        click.option(
-            "--max-pop",
-            "--pop-max",
-            "max_pop",
-            type=click.FloatRange(min=1),
-            default=152_000,
-            show_default=True,
-            help="Population maximale d'un territoire de CPTS.",
-        ),
-        click.option(
-            "--taille-cible",
-            "--target-pop",
-            "target_pop",
-            type=click.FloatRange(min=0),
-            default=82_000,
-            show_default=True,
-            help="Population moyenne visée des territoires proposés (moyenne nationale des CPTS en 2024) ; 0 : "
-            "s'arrêter dès que tous dépassent le plancher.",
-        ),
-        click.option(
-            "--nombre",
-            "--n-catchments",
-            "n_catchments",
-            type=click.IntRange(min=1),
-            help="Nombre de territoires à proposer (au total).",
-        ),
-        click.option(
-            "--par-departement",
-            "--per-departement",
-            "per_departement",
-            help="Nombre de territoires par département : « 4 » ou « 4-5 » (implique --limites departement).",
-        ),
-        click.option(
-            "--limites",
-            "--within",
-            "within",
-            help="Garder les territoires à l'intérieur des départements (« departement »), des EPCI (« epci ») "
-            "ou de toute colonne des communes.",
-        ),
-        click.option(
-            "--graine",
-            "--seed",
-            "seed",
-            type=int,
-            default=0,
-            show_default=True,
-            help="Graine du départage des égalités (résultat identique pour une même graine).",
-        ),
-    ]
-    return _gathered(func, decorators, "catchment_params", catchment_params_from)
+#: Settings of a run: name → click option; each command picks those it offers (see :func:`diagnosis_options`).
+SETTINGS: dict[str, Callable] = {
+    "profession": click.option(
+        "--profession",
+        type=click.Choice(sorted(PROFESSIONS)),
+        default="medecin_generaliste",
+        show_default=True,
+        help="Profession dont on mesure l'accessibilité.",
+    ),
+    "max_age": click.option(
+        "--max-age",
+        "--age-max",
+        "max_age",
+        type=click.FloatRange(min=20),
+        help="Exclut de l'offre les praticiens plus âgés (ans).",
+    ),  # fmt: skip
+    "threshold": click.option(
+        "--seuil",
+        "--threshold",
+        "threshold",
+        type=click.FloatRange(min=0),
+        help="Seuil de sous-densité (type ZIP) : APL en dessous (2,5 par défaut pour les généralistes ; pour les "
+        "autres professions, aucun niveau sans seuil).",
+    ),
+    "zac_threshold": click.option(
+        "--seuil-zac",
+        "--zac-threshold",
+        "zac_threshold",
+        type=click.FloatRange(min=0),
+        help="Seuil du niveau « fragile » (type ZAC) : APL en dessous (4 par défaut pour les généralistes).",
+    ),
+    "min_pop": click.option(
+        "--min-pop",
+        "--pop-min",
+        "min_pop",
+        type=click.FloatRange(min=1),
+        default=12_000,
+        show_default=True,
+        help="Population minimale d'un territoire de CPTS.",
+    ),  # fmt: skip
+    "max_pop": click.option(
+        "--max-pop",
+        "--pop-max",
+        "max_pop",
+        type=click.FloatRange(min=1),
+        default=152_000,
+        show_default=True,
+        help="Population maximale d'un territoire de CPTS.",
+    ),  # fmt: skip
+    "target_pop": click.option(
+        "--taille-cible",
+        "--target-pop",
+        "target_pop",
+        type=click.FloatRange(min=0),
+        default=82_000,
+        show_default=True,
+        help="Population moyenne visée des territoires proposés (moyenne nationale des CPTS en 2024) ; 0 : "
+        "s'arrêter dès que tous dépassent le plancher.",
+    ),
+    "n_catchments": click.option(
+        "--nombre",
+        "--n-catchments",
+        "n_catchments",
+        type=click.IntRange(min=1),
+        help="Nombre de territoires à proposer (au total).",
+    ),  # fmt: skip
+    "per_departement": click.option(
+        "--par-departement",
+        "--per-departement",
+        "per_departement",
+        help="Nombre de territoires par département : « 4 » ou « 4-5 » (implique --limites departement).",
+    ),
+    "within": click.option(
+        "--limites",
+        "--within",
+        "within",
+        help="Garder les territoires à l'intérieur des départements (« departement »), des EPCI (« epci ») ou de "
+        "toute colonne des communes.",
+    ),
+    "seed": click.option(
+        "--graine",
+        "--seed",
+        "seed",
+        type=int,
+        default=0,
+        show_default=True,
+        help="Graine du départage des égalités (résultat identique pour une même graine).",
+    ),  # fmt: skip
+    "no_cpts": click.option(
+        "--no-cpts", "--sans-cpts", "no_cpts", is_flag=True, help="Ne calcule pas les territoires de CPTS."
+    ),  # fmt: skip
+    "no_zones": click.option(
+        "--no-zones", "--sans-zones", "no_zones", is_flag=True, help="Ne calcule pas la surface des temps d'accès."
+    ),  # fmt: skip
+    "resolution": click.option(
+        "--resolution",
+        type=click.FloatRange(min=50),
+        default=500.0,
+        show_default=True,
+        help="Taille des cellules de la surface des temps d'accès (mètres).",
+    ),
+}
+#: Groups of settings, as commands offer them.
+APL_SETTINGS = ("profession", "max_age", "threshold", "zac_threshold")
+CATCHMENT_SETTINGS = ("min_pop", "max_pop", "target_pop", "n_catchments", "per_departement", "within", "seed")
+_TERRITORY = ("departements", "regions", "cache_dir")
 
 
-def _gathered(func, decorators, name: str, build):
-    """Apply click options to ``func`` and hand it one keyword ``name`` built from their values by ``build``."""
-    import functools
-    import inspect
-
-    names = list(inspect.signature(build).parameters)
-
-    @functools.wraps(func)
-    def wrapper(**kwargs):
-        kwargs[name] = build(**{n: kwargs.pop(n) for n in names})
-        return func(**kwargs)
-
-    for decorate in reversed(decorators):
-        wrapper = decorate(wrapper)
-    return wrapper
+def _option_name(role: str) -> str:
+    return INPUTS[role][0][0]
 
 
-def catchment_params_from(min_pop, max_pop, target_pop, n_catchments, per_departement, within, seed):
-    """Build :class:`CatchmentParameters` from the values of :func:`catchment_options`."""
+def diagnosis_options(
+    roles: Sequence[str],
+    *,
+    required: Sequence[str] = (),
+    settings: Sequence[str] = (),
+    apl: bool = True,
+    zones: bool = False,
+    catchments: bool = False,
+):
+    """Declare the input, territory and settings options of a command; hand it ``inputs`` and ``options``.
+
+    Parameters
+    ----------
+    roles
+        Input files the command reads (keys of :data:`INPUTS`).
+    required
+        Roles that must be given (``communes`` may come from the cache of ``territoires fetch`` instead).
+    settings
+        Run settings the command offers (keys of :data:`SETTINGS`); the others keep their defaults.
+    apl, zones, catchments
+        What the command computes (``--no-cpts`` and ``--no-zones`` switch the last two off).
+    """
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(**kwargs):
+            from ..pipeline.inputs import DiagnosticInputs, DiagnosticOptions
+
+            paths = {role: kwargs.pop(role) for role in roles}
+            legacy = kwargs.pop("existing_legacy", None)
+            if legacy and not paths.get("existing_cpts"):
+                paths["existing_cpts"] = legacy
+            territory = {name: kwargs.pop(name) for name in _TERRITORY}
+            values = {name: kwargs.pop(name) for name in settings}
+            deps = departements_of(list(territory["departements"]) or None, list(territory["regions"]) or None)
+            if not paths.get("communes"):
+                if not deps:
+                    raise click.UsageError(
+                        "donnez les fichiers (--communes, --practitioners…) ou un territoire déjà téléchargé "
+                        "(--departement 34 ou --region 76, après « territoires fetch »)."
+                    )
+                cached = cached_inputs(departement=deps, cache_dir=territory["cache_dir"])
+                click.echo(f"Données du cache : départements {', '.join(deps)}.", err=True)
+                for role, value in cached.items():
+                    if role in paths and not paths[role]:
+                        paths[role] = value
+            missing = [_option_name(r) for r in required if r != "communes" and not paths.get(r)]
+            if missing:
+                raise click.UsageError(f"option(s) obligatoire(s) manquante(s) : {', '.join(missing)}.")
+            kwargs["inputs"] = DiagnosticInputs(**{k: v for k, v in paths.items() if v})
+            kwargs["options"] = DiagnosticOptions(
+                apl=apl,
+                zones=zones and not values.get("no_zones", False),
+                catchments=catchments and not values.get("no_cpts", False),
+                departements=tuple(deps) or None,
+                **_settings_values(values),
+            )
+            return func(**kwargs)
+
+        wrapped = wrapper
+        for name in reversed(list(settings)):
+            wrapped = SETTINGS[name](wrapped)
+        wrapped = cache_dir_opt(wrapped)
+        wrapped = click.option(
+            "--region", "regions", multiple=True, help="Limite aux départements de cette région (code COG, répétable)."
+        )(wrapped)
+        wrapped = click.option(
+            "--departement", "departements", multiple=True, help="Limite à ce département (répétable), ex. 34."
+        )(wrapped)
+        if "existing_cpts" in roles:
+            wrapped = click.option("--existing", "existing_legacy", type=existing_file, hidden=True)(wrapped)
+        for role in reversed(list(roles)):
+            names, settings_ = INPUTS[role]
+            wrapped = click.option(*names, role, **settings_)(wrapped)
+        return wrapped
+
+    return decorate
+
+
+def _settings_values(values: dict) -> dict:
+    """Turn the raw option values into :class:`DiagnosticOptions` keywords."""
     from ..analysis.catchments import CatchmentParameters
 
-    return CatchmentParameters(
-        min_population=min_pop,
-        max_population=max_pop,
-        target_population=target_pop or None,
-        n_catchments=n_catchments,
-        per_departement=_split_range(per_departement),
-        within=within,
-        seed=seed,
-    )
+    out = {k: values[k] for k in ("profession", "max_age", "resolution") if values.get(k) is not None}
+    threshold, zac = values.get("threshold"), values.get("zac_threshold")
+    if threshold is not None or zac is not None:
+        if threshold is None:
+            raise click.UsageError("--seuil-zac demande aussi --seuil.")
+        zac = zac if zac is not None else threshold
+        if zac < threshold:
+            raise click.UsageError(f"--seuil-zac ({zac:g}) doit être supérieur ou égal à --seuil ({threshold:g}).")
+        out["thresholds"] = (threshold, zac)
+    if any(k in values for k in CATCHMENT_SETTINGS):
+        out["catchment_params"] = CatchmentParameters(
+            min_population=values["min_pop"],
+            max_population=values["max_pop"],
+            target_population=values["target_pop"] or None,
+            n_catchments=values["n_catchments"],
+            per_departement=_split_range(values["per_departement"]),
+            within=values["within"],
+            seed=values["seed"],
+        )
+    return out
 
 
-iris_opt = click.option(
-    "--iris",
-    "iris",
-    type=existing_file,
-    help="Unités infra-communales (IRIS : contours avec population, ex. CONTOURS-IRIS + population INSEE) pour "
-    "découper les communes au-dessus du plafond.",
-)
-
-
-def thresholds_options(func):
-    """``--seuil`` and ``--seuil-zac``, handed to the command as one ``thresholds`` pair (or None: defaults)."""
-    decorators = [
-        click.option(
-            "--seuil",
-            "--threshold",
-            "threshold",
-            type=click.FloatRange(min=0),
-            help="Seuil de sous-densité (type ZIP) : APL en dessous (2,5 par défaut pour les généralistes ; pour "
-            "les autres professions, aucun niveau sans seuil).",
-        ),
-        click.option(
-            "--seuil-zac",
-            "--zac-threshold",
-            "zac_threshold",
-            type=click.FloatRange(min=0),
-            help="Seuil du niveau « fragile » (type ZAC) : APL en dessous (4 par défaut pour les généralistes).",
-        ),
-    ]
-    return _gathered(func, decorators, "thresholds", thresholds_from)
-
-
-def thresholds_from(threshold: float | None, zac_threshold: float | None) -> tuple[float, float] | None:
-    """Return the (threshold, zac_threshold) pair given on the command line, or None for the defaults."""
-    if threshold is None and zac_threshold is None:
-        return None
-    if threshold is None:
-        raise click.UsageError("--seuil-zac demande aussi --seuil.")
-    zac = zac_threshold if zac_threshold is not None else threshold
-    if zac < threshold:
-        raise click.UsageError(f"--seuil-zac ({zac}) doit être supérieur ou égal à --seuil ({threshold}).")
-    return (threshold, zac)
+def written_files(paths: dict[str, Path]) -> None:
+    """Print the files a command wrote."""
+    click.echo("Fichiers écrits :")
+    for path in paths.values():
+        click.echo(f"  {path}")

@@ -6,16 +6,14 @@ from pathlib import Path
 
 import click
 
+from . import Command
+from .options import existing_file, out_dir_opt
 
-@click.command()
-@click.argument("gpkg", type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Fichier HTML du rapport (par défaut : rapport.html à côté du GeoPackage).",
-)
-def report(gpkg: str, out: str | None) -> None:
+
+@click.command(cls=Command)
+@click.argument("gpkg", type=existing_file)
+@out_dir_opt(default="", help="Dossier où écrire rapport.html (par défaut : celui du GeoPackage).")
+def report(gpkg: str, out: str) -> None:
     """Rédige le rapport de diagnostic (rapport.html) à partir d'un GeoPackage écrit par « territoires diagnose ».
 
     Les paramètres, les sources et leurs sommes de contrôle sont relus dans la table run_metadata du GeoPackage.
@@ -23,7 +21,8 @@ def report(gpkg: str, out: str | None) -> None:
     from ..export.geopackage import read_diagnostic_geopackage
     from ..export.report import save_report_html
 
-    layers, metadata = read_diagnostic_geopackage(gpkg)
-    target = Path(out) if out else Path(gpkg).with_name("rapport.html")
-    written = save_report_html(target, layers, metadata=metadata)
+    layers, metadata, figures = read_diagnostic_geopackage(gpkg)
+    folder = Path(out) if out else Path(gpkg).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    written = save_report_html(folder / "rapport.html", layers, metadata=metadata, figures=figures)
     click.echo(f"Rapport écrit : {written}")

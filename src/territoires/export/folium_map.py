@@ -26,15 +26,18 @@ from folium import plugins
 from folium.template import Template
 
 from .._atomic import atomic_path
-from ..analysis.tiers import TIER_COLORS, tier_labels_of
+from .._errors import InputError
+from .._format import fr_dec, fr_int, fr_num
+from ..analysis.key_figures import KeyFigures, figures_of
+from ..analysis.tiers import TIER_COLORS
 from ..schemas import FACILITY_TYPES, PROFESSIONS
-from ..settings import APL_THRESHOLD, CRS_WEB
+from ..settings import CRS_WEB
+from ._classes import APL_COLORS, apl_breaks, apl_classes, class_labels
+from ._offline import inline_assets
+from .geopackage import read_diagnostic_geopackage
 
 logger = logging.getLogger(__name__)
 
-#: APL classes (consultations/year/inhabitant): the 2.5 threshold is always a class bound.
-APL_BREAKS = (1.5, 2.5, 3.5, 4.5, 6.0)
-APL_COLORS = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac")
 #: Facility type → (Font Awesome icon, awesome-markers colour, badge letter, badge colour) for the markers.
 FACILITY_ICONS = {
     "msp": ("plus-square", "green", "M", "#2e7d32"),
@@ -48,31 +51,6 @@ SIMPLIFY_M = 150.0
 #: Decimals kept in WGS84 coordinates (5 decimals ≈ 1 m).
 DECIMALS = 5
 _COMMUNES_VAR = "territoires_communes"
-
-
-def apl_classes(values: pd.Series, *, breaks: tuple[float, ...] = APL_BREAKS) -> np.ndarray:
-    """Return the class index (0 … len(breaks)) of each APL value, with :mod:`mapclassify` user-defined bounds.
-
-    >>> apl_classes(pd.Series([0.5, 2.5, 7.0])).tolist()
-    [0, 2, 5]
-    """
-    import mapclassify
-
-    upper = list(breaks) + [max(float(np.nanmax(values)) if len(values) else 0.0, breaks[-1]) + 1.0]
-    # UserDefined bins are closed on the right (x ≤ bound); nudging values up makes them [low, high), as the tiers.
-    return mapclassify.UserDefined(np.nan_to_num(values.to_numpy(dtype=float)) + 1e-9, upper).yb
-
-
-def class_labels(breaks: tuple[float, ...] = APL_BREAKS) -> list[str]:
-    """Return the French labels of the APL classes (``"moins de 1,5"``, ``"1,5 à 2,5"`` … ``"6 ou plus"``)."""
-
-    def fr(x: float) -> str:
-        return f"{x:g}".replace(".", ",")
-
-    labels = [f"moins de {fr(breaks[0])}"]
-    labels += [f"{fr(a)} à {fr(b)}" for a, b in zip(breaks[:-1], breaks[1:], strict=True)]
-    labels.append(f"{fr(breaks[-1])} ou plus")
-    return labels
 
 
 def display_geometries(
@@ -112,12 +90,6 @@ def _feature_collection(gdf: gpd.GeoDataFrame, properties: Mapping[str, pd.Serie
         {name: values.to_numpy() for name, values in properties.items()}, geometry=gdf.geometry.to_numpy(), crs=None
     )
     return json.loads(frame.to_json(drop_id=True, na="null"))
-
-
-def _fmt(x, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and np.isnan(x)):
-        return "—"
-    return f"{x:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
 
 
 class _GeoJsonLayer(folium.GeoJson):
@@ -279,22 +251,23 @@ def _departements(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"departement": list(groups.groups)}, geometry=outlines, crs=communes.crs)
 
 
-def _communes_properties(communes: gpd.GeoDataFrame, breaks: tuple[float, ...]) -> dict[str, pd.Series]:
+def _communes_properties(
+    communes: gpd.GeoDataFrame, breaks: tuple[float, ...], labels: Mapping[str, str]
+) -> dict[str, pd.Series]:
     """Return the properties of the commune features: tooltip figures pre-formatted in French, class and tier codes."""
     idx = communes.index
     props = {
         "nom": communes["nom"].fillna("").astype(str),
         "code": communes["code_commune"].astype(str),
-        "pop": communes["population"].map(_fmt),
-        "apl": communes["apl"].map(lambda v: _fmt(v, 2)),
+        "pop": communes["population"].map(fr_int),
+        "apl": communes["apl"].map(fr_dec),
     }
     if "niveau_acces" in communes:
         tier = communes["niveau_acces"].fillna("")
-        labels = tier_labels_of(communes)
         props["niv"] = tier.map(lambda t: labels.get(t, "—"))
         props["t"] = tier.astype(str)
     if "minutes_praticien_proche" in communes:
-        props["min"] = communes["minutes_praticien_proche"].map(lambda v: _fmt(v, 0) + " min" if v == v else "—")
+        props["min"] = communes["minutes_praticien_proche"].map(lambda v: fr_int(v) + " min" if v == v else "—")
     if "cpts_nom" in communes:
         props["cpts"] = communes["cpts_nom"].fillna("—").astype(str)
     props["c"] = pd.Series(apl_classes(communes["apl"], breaks=breaks).astype(int), index=idx)
@@ -320,6 +293,7 @@ def make_map(
     surface_path: str | Path | None = None,
     offline: bool = False,
     simplify: float = SIMPLIFY_M,
+    figures: KeyFigures | None = None,
 ) -> folium.Map:
     """Build the interactive diagnostic map from the diagnostic layers.
 
@@ -339,8 +313,12 @@ def make_map(
         facilities are drawn as lettered badges. :func:`save_map_html` also inlines every script and stylesheet.
     simplify
         Display simplification of polygons, in metres (see :func:`display_geometries`).
+    figures
+        Key figures of the run (threshold, tier labels, unit); by default those of ``metadata``, else computed
+        from the layers (:func:`territoires.analysis.key_figures.figures_of`).
     """
     metadata = dict(metadata or {})
+    figures = figures or figures_of(layers, metadata)
     communes = display_geometries(layers["communes"], tolerance=simplify)
     bounds = communes.total_bounds
     m = folium.Map(
@@ -351,16 +329,10 @@ def make_map(
         prefer_canvas=True,
     )
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    threshold = metadata.get("seuil_apl", APL_THRESHOLD)
-    consultations = metadata.get("comptes", {}).get("unite", "consultations") == "consultations"
-    if consultations:
-        breaks = APL_BREAKS
-    else:  # other professions (FTE per 100,000): quantile classes of the values themselves
-        import mapclassify
+    threshold = figures.threshold
+    breaks = apl_breaks(communes["apl"], metadata={"chiffres_cles": {"unit": figures.unit}})
 
-        breaks = tuple(round(float(b), 1) for b in mapclassify.Quantiles(communes["apl"].to_numpy(), k=6).bins[:-1])
-
-    props = _communes_properties(communes, breaks)
+    props = _communes_properties(communes, breaks, figures.tier_labels)
     data = _feature_collection(communes, props)
     m.add_child(_GeoJsonData(_COMMUNES_VAR, data))
     fields = [f for f in _COMMUNE_ALIASES if f in props]
@@ -372,7 +344,7 @@ def make_map(
     apl_layer = _GeoJsonLayer(
         data,
         data_var=_COMMUNES_VAR,
-        name="APL (consultations/an/habitant)" if consultations else "APL (ETP pour 100 000 habitants)",
+        name=f"APL ({figures.unit_label})",
         style=(
             f"function(f) {{ return {{fillColor: {json.dumps(list(APL_COLORS))}[f.properties.c], "
             'color: "#666", weight: 0.4, fillOpacity: 0.75}; }'
@@ -449,10 +421,9 @@ def make_map(
     labels = class_labels(breaks)
     items = list(zip(APL_COLORS, labels, strict=True))
     note = (
-        f"Seuil de sous-densité : {str(threshold).replace('.', ',')} (limite des classes). " if threshold else ""
+        f"Seuil de sous-densité : {fr_num(threshold)} (limite des classes). " if threshold else ""
     ) + f"Source : territoires {metadata.get('version', '')}, calcul du {str(metadata.get('date', ''))[:10]}."
-    unit = "consultations/an/habitant" if consultations else "ETP pour 100 000 habitants"
-    m.get_root().add_child(_legend(f"APL — {unit}", items, note=note))
+    m.get_root().add_child(_legend(f"APL — {figures.unit_label}", items, note=note))
     title_html = (
         '<div class="territoires-title" style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
         f'padding:6px 12px;border-radius:4px;font:bold 16px sans-serif;box-shadow:0 1px 4px #888">'
@@ -478,7 +449,7 @@ def _add_zones(m: folium.Map, zones: gpd.GeoDataFrame) -> None:
     palette = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d", "#67000d"]
     order = zones.sort_values("minutes_min")["classe_minutes"].drop_duplicates().tolist()
     colors = {c: palette[min(i, len(palette) - 1)] for i, c in enumerate(order)}
-    props = {"classe": zones["classe_minutes"].astype(str), "pop": zones["population"].map(_fmt)}
+    props = {"classe": zones["classe_minutes"].astype(str), "pop": zones["population"].map(fr_int)}
     _GeoJsonLayer(
         _feature_collection(zones, props),
         name="Zones de temps d'accès",
@@ -500,8 +471,8 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame) -> None:
     props = {
         "nom": column("nom", "").fillna("").astype(str),
         "statut": column("statut", "").fillna("").astype(str),
-        "pop": column("population", np.nan).map(_fmt),
-        "apl": column("apl_moyen", np.nan).map(lambda v: _fmt(v, 2)),
+        "pop": column("population", np.nan).map(fr_int),
+        "apl": column("apl_moyen", np.nan).map(fr_dec),
         "alerte": column("alerte", "").fillna("").astype(str),
     }
     group = folium.FeatureGroup(name="Territoires de CPTS").add_to(m)
@@ -591,8 +562,6 @@ def map_html(m: folium.Map, *, offline: bool = False) -> str:
     """Render the map to a complete HTML page; with ``offline``, every script and stylesheet is inlined."""
     page = m.get_root().render()
     if offline:
-        from ._offline import inline_assets
-
         page = inline_assets(page)
     return page
 
@@ -605,10 +574,11 @@ def save_map_html(
     metadata: Mapping | None = None,
     surface_path: str | Path | None = None,
     offline: bool = False,
+    figures: KeyFigures | None = None,
 ) -> Path:
     """Write the map to an HTML file atomically (see :func:`make_map`); offline maps are self-contained."""
     path = Path(path)
-    m = make_map(layers, title=title, metadata=metadata, surface_path=surface_path, offline=offline)
+    m = make_map(layers, title=title, metadata=metadata, surface_path=surface_path, offline=offline, figures=figures)
     page = map_html(m, offline=offline)
     with atomic_path(path) as tmp:
         Path(tmp).write_text(page, encoding="utf-8")
@@ -645,11 +615,8 @@ def save_map_html_from_geopackage(
         If the file is not a readable GeoPackage, has no ``communes`` layer, or that layer lacks a column the map
         needs (``apl``, ``code_commune``, ``nom``, ``population``) or has no geometry.
     """
-    from .._errors import InputError
-    from .geopackage import read_diagnostic_geopackage
-
     geopackage = Path(geopackage)
-    layers, metadata = read_diagnostic_geopackage(geopackage)
+    layers, metadata, figures = read_diagnostic_geopackage(geopackage)
     communes = layers["communes"]
     missing = [c for c in ("apl", "code_commune", "nom", "population") if c not in communes.columns]
     if missing:
@@ -665,4 +632,6 @@ def save_map_html_from_geopackage(
         beside = geopackage.with_name("temps_acces.tif")
         surface_path = beside if beside.exists() else None
     map_layers = {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
-    return save_map_html(out, map_layers, title=title, metadata=metadata, surface_path=surface_path, offline=offline)
+    return save_map_html(
+        out, map_layers, title=title, metadata=metadata, surface_path=surface_path, offline=offline, figures=figures
+    )

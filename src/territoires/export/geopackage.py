@@ -13,8 +13,10 @@ import pyogrio
 
 from .._atomic import atomic_path
 from .._errors import InputError
+from .._provenance import environment, now_utc
 from .._version import __version__
-from ..diagnostic import environment, now_utc
+from ..analysis.key_figures import KeyFigures, figures_of
+from .qgis_style import save_qgis_styles
 
 METADATA_TABLE = "run_metadata"
 #: Tables of the GeoPackage that are not diagnostic layers.
@@ -34,6 +36,7 @@ def save_diagnostic_geopackage(
     layers: Mapping[str, pd.DataFrame],
     *,
     metadata: Mapping | None = None,
+    figures: KeyFigures | None = None,
 ) -> Path:
     """Write the diagnostic layers and the run metadata to a GeoPackage, atomically.
 
@@ -49,6 +52,9 @@ def save_diagnostic_geopackage(
         JSON in the ``run_metadata`` table, with the versions of Python and the main libraries
         (``environnement``). QGIS styles for the main layers are written into the ``layer_styles`` table
         (:mod:`territoires.export.qgis_style`) before the file is renamed.
+    figures
+        Key figures of the run, stored as ``chiffres_cles`` (default: those of ``metadata``, else computed from
+        the layers by :func:`territoires.analysis.key_figures.figures_of`).
 
     Returns
     -------
@@ -56,8 +62,6 @@ def save_diagnostic_geopackage(
         The written file.
     """
     path = Path(path)
-    from .qgis_style import save_qgis_styles
-
     meta = {
         "outil": "territoires",
         "version": __version__,
@@ -65,6 +69,10 @@ def save_diagnostic_geopackage(
         "environnement": environment(),
         **dict(metadata or {}),
     }
+    if figures is not None:
+        meta["chiffres_cles"] = figures.to_dict()
+    elif "chiffres_cles" not in meta and layers.get("communes") is not None:
+        meta["chiffres_cles"] = figures_of(layers, meta).to_dict()
     with atomic_path(path) as tmp:
         for name, frame in layers.items():
             if frame is None or len(frame) == 0:
@@ -95,8 +103,14 @@ def read_run_metadata(path: str | Path) -> dict:
     return {k: json.loads(v) for k, v in rows}
 
 
-def read_diagnostic_geopackage(path: str | Path) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Read back every layer of a diagnostic GeoPackage and its run metadata.
+def read_diagnostic_geopackage(path: str | Path) -> tuple[dict[str, pd.DataFrame], dict, KeyFigures]:
+    """Read back every layer of a diagnostic GeoPackage, its run metadata and its key figures.
+
+    Returns
+    -------
+    (dict, dict, KeyFigures)
+        Layer name → (Geo)DataFrame; the ``run_metadata`` table as a dict; the key figures written with the run
+        (computed from the layers for a file written before they were stored).
 
     Raises
     ------
@@ -118,4 +132,5 @@ def read_diagnostic_geopackage(path: str | Path) -> tuple[dict[str, pd.DataFrame
         if name in _NOT_LAYERS:
             continue
         layers[name] = gpd.read_file(path, layer=name, engine="pyogrio")
-    return layers, read_run_metadata(path)
+    metadata = read_run_metadata(path)
+    return layers, metadata, figures_of(layers, metadata)

@@ -10,6 +10,7 @@ import base64
 import html
 import io
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,10 +25,13 @@ from matplotlib.ticker import FuncFormatter
 
 from .._atomic import atomic_path
 from .._errors import InputError
-from ..analysis.tiers import TIER_COLORS, tier_labels_of
+from .._format import fr_dec
+from .._format import fr_pct as _pct
+from ..analysis.key_figures import KeyFigures, figures_of
+from ..analysis.tiers import TIER_COLORS
 from ..schemas import PROFESSIONS
-from ..settings import APL_THRESHOLD, CPTS_MAX_POP, CPTS_MIN_POP
-from ._classes import APL_COLORS, apl_breaks, apl_classes, class_labels, is_consultations, unit_label
+from ..settings import CPTS_MAX_POP, CPTS_MIN_POP
+from ._classes import APL_COLORS, apl_breaks, apl_classes, class_labels
 from .qgis_style import CATCHMENT_COLORS
 
 #: Columns of the communes layer the report cannot do without.
@@ -59,25 +63,7 @@ _ROLES = {
 
 
 def _num(x: float | None, digits: int = 0) -> str:
-    """Format a number the French way (narrow no-break space for thousands, decimal comma).
-
-    >>> _num(12345.678, 1)
-    '12\u202f345,7'
-    """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    return f"{x:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-
-
-def _pct(share: float | None) -> str:
-    r"""Format a share (0–1) as a French percentage with one decimal.
-
-    >>> _pct(0.0988)
-    '9,9\xa0%'
-    """
-    if share is None or (isinstance(share, float) and math.isnan(share)):
-        return "—"
-    return f"{100 * share:.1f}\u00a0%".replace(".", ",")
+    return fr_dec(x, digits)
 
 
 def _plural(label: str) -> str:
@@ -86,8 +72,6 @@ def _plural(label: str) -> str:
     >>> _plural("médecin généraliste"), _plural("sage-femme")
     ('médecins généralistes', 'sages-femmes')
     """
-    import re
-
     return re.sub(r"([^\s-]+)", lambda m: m.group(1) if m.group(1).endswith(("s", "x")) else m.group(1) + "s", label)
 
 
@@ -114,62 +98,9 @@ def _finite(x: object) -> bool:
 # --- figures ------------------------------------------------------------------------------------------------------
 
 
-def key_figures(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None = None) -> dict:
-    """Return the key figures of the report, computed from the layers (metadata only where layers lack them).
-
-    Returns
-    -------
-    dict
-        ``communes``; ``population`` (inhabitants); ``praticiens`` (head count); ``apl_moyenne`` (weighted by the
-        standardised population, in the indicator's unit); ``seuil`` (None for indicators without one);
-        ``population_sous_seuil`` (inhabitants of communes whose APL is below the threshold) and
-        ``part_sous_seuil`` (0–1); ``cpts`` (number of CPTS territories, None when not computed);
-        ``couverture_cpts_avant`` / ``couverture_cpts_apres`` (share of the population in an existing CPTS /
-        in any CPTS, existing or proposed, 0–1).
-    """
-    metadata = dict(metadata or {})
-    counts = metadata.get("comptes", {}) or {}
-    communes = layers["communes"]
-    pop = communes["population"].to_numpy(dtype=float)
-    apl = communes["apl"].to_numpy(dtype=float)
-    total = float(pop.sum())
-    weights = communes.get("population_standardisee", communes["population"]).to_numpy(dtype=float)
-    ok = ~np.isnan(apl)
-    mean = float((apl[ok] * weights[ok]).sum() / weights[ok].sum()) if weights[ok].sum() else float("nan")
-    threshold = metadata.get("seuil_apl", APL_THRESHOLD) if "seuil_apl" in metadata else APL_THRESHOLD
-    below = float(pop[apl < threshold].sum()) if threshold is not None else float("nan")
-    practitioners = layers.get("practitioners")
-    if practitioners is not None and len(practitioners):
-        n_pract = float(practitioners["nombre"].sum()) if "nombre" in practitioners else float(len(practitioners))
-    else:
-        n_pract = float(counts.get("praticiens", float("nan")))
-    catchments = layers.get("catchments")
-    figures = {
-        "communes": len(communes),
-        "population": total,
-        "praticiens": n_pract,
-        "apl_moyenne": mean,
-        "seuil": threshold,
-        "population_sous_seuil": below,
-        "part_sous_seuil": below / total if total and threshold is not None else float("nan"),
-        "cpts": None,
-        "couverture_cpts_avant": float("nan"),
-        "couverture_cpts_apres": float("nan"),
-    }
-    if catchments is not None and len(catchments):
-        figures["cpts"] = len(catchments)
-        if "cpts_id" in communes.columns and total:
-            in_any = communes["cpts_id"].notna() & (communes["cpts_id"].astype(str) != "")
-            existing = in_any & (communes.get("cpts_statut", pd.Series("", index=communes.index)) == "existante")
-            figures["couverture_cpts_avant"] = float(pop[existing.to_numpy()].sum()) / total
-            figures["couverture_cpts_apres"] = float(pop[in_any.to_numpy()].sum()) / total
-        else:
-            figures["couverture_cpts_avant"] = float(counts.get("couverture_cpts_avant", float("nan")))
-            figures["couverture_cpts_apres"] = float(counts.get("couverture_cpts_apres", float("nan")))
-    return figures
-
-
-def most_underserved(communes: pd.DataFrame, *, n: int = N_WORST) -> pd.DataFrame:
+def most_underserved(
+    communes: pd.DataFrame, *, n: int = N_WORST, tier_labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Return the ``n`` communes with the lowest APL (ties: larger population first, then commune code).
 
     Returns
@@ -190,9 +121,8 @@ def most_underserved(communes: pd.DataFrame, *, n: int = N_WORST) -> pd.DataFram
             "APL": top["apl"].to_numpy(dtype=float),
         }
     )
-    if "niveau_acces" in top.columns:
-        labels = tier_labels_of(top)
-        out["Niveau d'accès"] = [labels.get(t, "—") for t in top["niveau_acces"]]
+    if "niveau_acces" in top.columns and tier_labels:
+        out["Niveau d'accès"] = [tier_labels.get(t, "—") for t in top["niveau_acces"]]
     if "minutes_praticien_proche" in top.columns:
         out["Généraliste le plus proche (min)"] = top["minutes_praticien_proche"].to_numpy(dtype=float)
     if "cpts_nom" in top.columns:
@@ -211,7 +141,7 @@ def _thousands(x: float, _pos: object = None) -> str:
     return _num(x)
 
 
-def _map_png(layers: Mapping[str, pd.DataFrame], breaks: tuple[float, ...], metadata: Mapping) -> str:
+def _map_png(layers: Mapping[str, pd.DataFrame], breaks: tuple[float, ...], unit: str) -> str:
     communes = layers["communes"]
     simplified = communes.geometry.simplify(50.0, preserve_topology=True) if communes.crs.is_projected else None
     view = gpd.GeoDataFrame(
@@ -244,7 +174,7 @@ def _map_png(layers: Mapping[str, pd.DataFrame], breaks: tuple[float, ...], meta
                 )  # fmt: skip
     ax.set_axis_off()
     ax.set_aspect("equal")
-    ax.legend(handles=handles, title=f"APL ({unit_label(metadata)})", loc="upper left", bbox_to_anchor=(1.0, 1.0),
+    ax.legend(handles=handles, title=f"APL ({unit})", loc="upper left", bbox_to_anchor=(1.0, 1.0),
               frameon=False, fontsize=8, title_fontsize=8)  # fmt: skip
     return _png(fig)
 
@@ -273,16 +203,14 @@ def _histogram_png(communes: pd.DataFrame, breaks: tuple[float, ...], threshold:
     return _png(fig)
 
 
-def _tiers_png(communes: pd.DataFrame) -> str:
-    from ..analysis.tiers import population_by_tier
-
-    tiers = population_by_tier(communes)
+def _tiers_png(figures: KeyFigures) -> str:
+    tiers = pd.DataFrame([vars(t) for t in figures.tiers])
     fig = Figure(figsize=(7.5, 2.2))
     ax = fig.subplots()
     y = np.arange(len(tiers))[::-1]
-    ax.barh(y, tiers["population"], color=[TIER_COLORS[t] for t in tiers["niveau_acces"]], height=0.6)
-    ax.set_yticks(y, tiers["libelle"])
-    for yy, p, s in zip(y, tiers["population"], tiers["part"], strict=True):
+    ax.barh(y, tiers["population"], color=[TIER_COLORS[t] for t in tiers["code"]], height=0.6)
+    ax.set_yticks(y, tiers["label"])
+    for yy, p, s in zip(y, tiers["population"], tiers["share"], strict=True):
         ax.annotate(f" {_num(p)} hab. ({_pct(s)})", (p, yy), va="center", fontsize=8)
     ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
     ax.set_xlabel("Habitants")
@@ -393,7 +321,9 @@ def _apl_method(params: Mapping, unit: str) -> list[str]:
     return items
 
 
-def report_html(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None = None) -> str:
+def report_html(
+    layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None = None, figures: KeyFigures | None = None
+) -> str:
     """Return the diagnostic report as one self-contained HTML document (see :func:`save_report_html`)."""
     metadata = dict(metadata or {})
     communes = layers.get("communes")
@@ -410,19 +340,20 @@ def report_html(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None 
         raise InputError(msg)
     params = metadata.get("parametres", {}) or {}
     profession = PROFESSIONS.get(params.get("profession", "medecin_generaliste"), "Médecin généraliste")
-    consultations = is_consultations(metadata)
-    unit = unit_label(metadata)
-    breaks = apl_breaks(communes["apl"], metadata=metadata)
-    fig = key_figures(layers, metadata=metadata)
-    threshold = fig["seuil"]
+    figures = figures or figures_of(layers, metadata)
+    consultations = figures.is_consultations
+    unit = figures.unit_label
+    breaks = apl_breaks(communes["apl"], metadata={"chiffres_cles": {"unit": figures.unit}})
+    fig = figures
+    threshold = fig.threshold
     deps = params.get("departements") or sorted(communes.get("departement", pd.Series(dtype=str)).dropna().unique())
     territory = ("département " if len(deps) == 1 else "départements ") + ", ".join(map(str, deps)) if deps else ""
     date = _date_fr(metadata.get("date", ""))
 
     with matplotlib.rc_context(_RC):
-        map_png = _map_png(layers, breaks, metadata)
+        map_png = _map_png(layers, breaks, unit)
         hist_png = _histogram_png(communes, breaks, threshold, unit)
-        tiers_png = _tiers_png(communes) if "niveau_acces" in communes.columns and threshold is not None else None
+        tiers_png = _tiers_png(fig) if fig.tiers else None
         catchments = layers.get("catchments")
         has_cpts = catchments is not None and len(catchments) > 0
         cpts_png = _catchments_png(catchments) if has_cpts else None
@@ -434,16 +365,17 @@ def report_html(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None 
 
     add("<h2>Chiffres clés</h2>")
     kpis = [
-        _kpi(_num(fig["population"]), f"habitants ({_num(fig['communes'])} communes)"),
-        _kpi(_num(fig["praticiens"]), f"{_plural(profession.lower())} retenus"),
-        _kpi(_num(fig["apl_moyenne"], 2), f"APL moyenne ({unit})"),
+        _kpi(_num(fig.population), f"habitants ({_num(fig.communes)} communes)"),
+        _kpi(_num(fig.practitioners), f"{_plural(profession.lower())} retenus"),
+        _kpi(_num(fig.apl_mean, 2), f"APL moyenne ({unit})"),
     ]
     if threshold is not None:
-        kpis.append(_kpi(_num(fig["population_sous_seuil"]), f"habitants sous le seuil de {_num(threshold, 1)}"))
-        kpis.append(_kpi(_pct(fig["part_sous_seuil"]), "de la population sous le seuil"))
+        kpis.append(_kpi(_num(fig.population_below), f"habitants sous le seuil de {_num(threshold, 1)}"))
+        kpis.append(_kpi(_pct(fig.share_below), "de la population sous le seuil"))
     if has_cpts:
-        kpis.append(_kpi(_pct(fig["couverture_cpts_avant"]), "de la population couverte par une CPTS existante"))
-        kpis.append(_kpi(_pct(fig["couverture_cpts_apres"]), "couverte avec les CPTS proposées"))
+        before = "non renseigné" if fig.coverage_before is None else _pct(fig.coverage_before)
+        kpis.append(_kpi(before, "de la population couverte par une CPTS existante"))
+        kpis.append(_kpi(_pct(fig.coverage_after), "couverte avec les CPTS proposées"))
     add('<div class="kpis">' + "".join(kpis) + "</div>")
     intro = (
         "L'accessibilité potentielle localisée (APL, indicateur de la DREES) mesure l'offre de soins accessible à "
@@ -455,14 +387,18 @@ def report_html(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None 
     if threshold is not None:
         intro += (
             f" En dessous de {_num(threshold, 1)}, une commune est considérée en sous-densité : "
-            f"{_num(fig['population_sous_seuil'])} habitants ({_pct(fig['part_sous_seuil'])}) y vivent ici."
+            f"{_num(fig.population_below)} habitants ({_pct(fig.share_below)}) y vivent ici."
         )
     add(f"<p>{_e(intro)}</p>")
     if has_cpts:
+        existing = (
+            "la couverture par les CPTS existantes n'est pas renseignée (pas de fichier de CPTS existantes)"
+            if fig.coverage_before is None
+            else f"{_pct(fig.coverage_before)} de la population est couverte par une CPTS existante"
+        )
         add(
-            f"<p>{_e(fig['cpts'])} territoires de CPTS (communautés professionnelles territoriales de santé) : "
-            f"{_e(_pct(fig['couverture_cpts_avant']))} de la population est couverte par une CPTS existante, "
-            f"{_e(_pct(fig['couverture_cpts_apres']))} avec les territoires proposés.</p>"
+            f"<p>{_e(fig.catchments)} territoires de CPTS (communautés professionnelles territoriales de santé) : "
+            f"{_e(existing)}, {_e(_pct(fig.coverage_after))} avec les territoires proposés.</p>"
         )
     else:
         add("<p>Les territoires de CPTS n'ont pas été calculés pour ce diagnostic.</p>")
@@ -494,12 +430,12 @@ def report_html(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None 
     parts.extend(_comparison_section(layers, metadata or {}))
 
     add(f"<h2>Les {N_WORST} communes les moins bien desservies</h2>")
-    worst = most_underserved(communes)
+    worst = most_underserved(communes, tier_labels=fig.tier_labels)
     formats = {"Population": 0, "APL": 2, "Généraliste le plus proche (min)": 0}
     add(_table(worst, formats=formats))
 
     add("<h2>Méthode et sources</h2>")
-    add("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in _methods(metadata, unit)) + "</ul>")
+    add("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in _methods(metadata, unit, fig)) + "</ul>")
     inputs = metadata.get("entrees") or []
     if inputs:
         frame = pd.DataFrame(
@@ -559,14 +495,14 @@ def _comparison_section(layers: Mapping[str, pd.DataFrame], metadata: Mapping) -
     return html
 
 
-def _methods(metadata: Mapping, unit: str) -> list[str]:
+def _methods(metadata: Mapping, unit: str, figures: KeyFigures) -> list[str]:
     params = metadata.get("parametres", {}) or {}
     counts = metadata.get("comptes", {}) or {}
     items = [
         f"Indicateur : APL de la DREES ({unit}), profession « "
         f"{PROFESSIONS.get(params.get('profession', ''), params.get('profession', '—'))} ».",
     ]
-    items += _apl_method(params, counts.get("unite", "consultations"))
+    items += _apl_method(params, figures.unit or "consultations")
     if params.get("temps_de_trajet"):
         items.append(f"Temps de trajet utilisés : {params['temps_de_trajet']}.")
     if params.get("methode_offre"):
@@ -594,7 +530,13 @@ def _methods(metadata: Mapping, unit: str) -> list[str]:
     return items
 
 
-def save_report_html(path: str | Path, layers: Mapping[str, pd.DataFrame], *, metadata: Mapping | None) -> Path:
+def save_report_html(
+    path: str | Path,
+    layers: Mapping[str, pd.DataFrame],
+    *,
+    metadata: Mapping | None = None,
+    figures: KeyFigures | None = None,
+) -> Path:
     """Write the diagnostic report (French, for non-specialists) as one self-contained HTML file, atomically.
 
     Parameters
@@ -606,8 +548,11 @@ def save_report_html(path: str | Path, layers: Mapping[str, pd.DataFrame], *, me
         used where present: ``population_standardisee``, ``niveau_acces``, ``minutes_praticien_proche``,
         ``cpts_id``, ``cpts_nom``, ``cpts_statut``), ``practitioners`` and ``catchments`` (optional).
     metadata
-        Run metadata (``parametres``, ``comptes``, ``entrees``, ``millesimes``, ``seuil_apl``, ``version``,
-        ``date``), as written in the GeoPackage's ``run_metadata`` table.
+        Run metadata (``parametres``, ``comptes``, ``entrees``, ``millesimes``, ``version``, ``date``), as written
+        in the GeoPackage's ``run_metadata`` table.
+    figures
+        Key figures of the run; by default those of ``metadata`` (``chiffres_cles``), else computed from the
+        layers (:func:`territoires.analysis.key_figures.figures_of`).
 
     Returns
     -------
@@ -615,7 +560,7 @@ def save_report_html(path: str | Path, layers: Mapping[str, pd.DataFrame], *, me
         The written file. Images are base64 PNG inside the file; no network is needed to read or print it.
     """
     path = Path(path)
-    text = report_html(layers, metadata=metadata)
+    text = report_html(layers, metadata=metadata, figures=figures)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path

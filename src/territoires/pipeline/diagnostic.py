@@ -1,0 +1,479 @@
+"""The end-to-end territorial diagnosis: load → accessibility, zones, catchments → GeoPackage, map, report.
+
+:func:`run_diagnostic` chains the public steps of the library on files; each step is also callable on its own
+(see the notebooks) so that a researcher can swap one (their own travel times, their own catchments) and keep
+the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .._errors import InputError, ParameterError
+from .._format import fr_dec, fr_int, fr_list, fr_pct
+from .._provenance import describe_inputs, environment, now_utc
+from .._version import __version__
+from ..analysis.apl import APLParameters, compute_apl, describe_supply
+from ..analysis.catchments import mesh_catchments
+from ..analysis.key_figures import KeyFigures, compute_key_figures
+from ..analysis.road_network import travel_times_from_road_network
+from ..analysis.tiers import aggregate_apl
+from ..analysis.zones import travel_time_surface, zones_from_surface
+from ..export.folium_map import save_map_html
+from ..export.geopackage import save_diagnostic_geopackage
+from ..export.raster import save_surface_geotiff
+from ..export.report import save_report_html
+from ..export.tables import CATCHMENT_COLUMNS, save_table
+from ..io.cog import VintageReport, former_codes_from_table, reconcile_vintages, resolve_codes
+from ..io.communes import communes_from_files, departement_of
+from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
+from ..io.facilities import facilities_from_finess
+from ..io.populations import join_populations, populations_from_csv
+from ..io.practitioners import locate_in_communes, practitioners_from_file
+from ..io.travel_times import travel_times_from_matrix
+from ..schemas import left_out_table
+from .inputs import DiagnosticInputs, DiagnosticOptions
+
+log = logging.getLogger(__name__)
+
+#: Receives (step number, number of steps, French description) as the diagnosis goes on.
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class Territory:
+    """Communes of a territory with their populations, ready for the analysis.
+
+    Attributes
+    ----------
+    communes
+        Communes (Lambert-93) with ``population`` and ``population_standardisee``.
+    vintages
+        What the COG reconciliation did (former codes merged, codes unmatched on either side).
+    former_codes
+        Mapping former commune code → current code, used to locate practitioners coded in an older vintage.
+    left_out
+        Input rows that could not be used, with the reason.
+    population_outside
+        Inhabitants of the population table outside the territory's départements (not an error: a national
+        table used for a few départements).
+    """
+
+    communes: gpd.GeoDataFrame
+    vintages: VintageReport
+    former_codes: dict[str, str] = field(default_factory=dict)
+    left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
+    population_outside: int = 0
+
+
+def load_territory(
+    communes: str | Path | Sequence[str | Path],
+    *,
+    population: str | Path | None = None,
+    former_codes: dict[str, str] | None = None,
+    departements: Sequence[str] | None = None,
+) -> Territory:
+    """Load commune boundaries and populations and bring them to the same COG vintage.
+
+    Parameters
+    ----------
+    communes
+        One or several boundary files (or folders of files), e.g. one GeoJSON per département.
+    population
+        INSEE-style population table; when it lists former codes (``anciens_codes``), boundaries of an older
+        vintage are brought up to date. Without it, the boundaries' own ``POPULATION`` column is used.
+    former_codes
+        Mapping former code → current code, overriding the one read from the population table.
+    departements
+        Keep only these départements (codes as text, e.g. ``["31", "32"]``).
+    """
+    gdf = communes_from_files(communes)
+    left = [gdf]
+    if departements:
+        keep = gdf["departement"].isin([str(d).zfill(2) for d in departements])
+        if not keep.any():
+            raise InputError(f"aucune commune des départements {fr_list(departements)} dans les contours donnés.")
+        gdf = gdf.loc[keep].reset_index(drop=True)
+    report = VintageReport()
+    codes_map = dict(former_codes or {})
+    outside = 0
+    if population is not None:
+        pops = populations_from_csv(population)
+        left.append(pops)
+        if not codes_map and "anciens_codes" in pops.columns:
+            codes_map = former_codes_from_table(pops)
+        territory_deps = set(departement_of(gdf["code_commune"]))
+        in_territory = departement_of(pops["code_commune"]).isin(territory_deps)
+        outside = int(pops.loc[~in_territory, "population"].sum())
+        pops_here = pops.loc[in_territory]
+        gdf, report = reconcile_vintages(gdf, codes_map, current_codes=pd.Index(pops_here["code_commune"]))
+        gdf = join_populations(gdf, pops_here, source=str(population))
+    else:
+        gdf, report = reconcile_vintages(gdf, codes_map)
+        if "population" not in gdf.columns:
+            msg = (
+                f"{gdf.attrs.get('source', 'communes')}: pas de colonne de population dans les contours ; "
+                "donnez un fichier de population (--population)."
+            )
+            raise InputError(msg)
+        gdf = gdf.copy()
+        gdf["population_standardisee"] = gdf["population"]
+    return Territory(
+        communes=gdf,
+        vintages=report,
+        former_codes=codes_map,
+        left_out=left_out_table(*left),
+        population_outside=outside,
+    )
+
+
+@dataclass
+class Diagnostic:
+    """The results of a territorial diagnosis, one table per layer of the GeoPackage.
+
+    Attributes
+    ----------
+    communes
+        Communes with every indicator (population, APL, access tier, time to the nearest practitioner, CPTS).
+    figures
+        The key figures (:class:`territoires.analysis.key_figures.KeyFigures`), computed once.
+    practitioners, facilities, catchments, access_zones
+        The other layers (``None`` when not computed).
+    aggregates
+        APL by département and EPCI (``apl_by_area``).
+    surface
+        Raster of travel time to the nearest practitioner (:class:`territoires.analysis.zones.Surface`) or None.
+    left_out
+        Every input row left out, with the reason.
+    metadata
+        Run description: version, date, input files with checksums, parameters, counts, the key figures
+        (``chiffres_cles``) and the CPTS summary (``cpts``).
+    """
+
+    communes: gpd.GeoDataFrame
+    figures: KeyFigures
+    practitioners: gpd.GeoDataFrame | None = None
+    facilities: gpd.GeoDataFrame | None = None
+    catchments: gpd.GeoDataFrame | None = None
+    access_zones: gpd.GeoDataFrame | None = None
+    aggregates: pd.DataFrame | None = None
+    surface: object | None = None
+    left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
+    metadata: dict = field(default_factory=dict)
+
+    def layers(self) -> dict[str, pd.DataFrame]:
+        """Return the non-empty layers by GeoPackage layer name."""
+        layers = {
+            "communes": self.communes,
+            "practitioners": self.practitioners,
+            "facilities": self.facilities,
+            "catchments": self.catchments,
+            "access_zones": self.access_zones,
+            "apl_by_area": self.aggregates,
+            "left_out": self.left_out,
+        }
+        return {k: v for k, v in layers.items() if v is not None and len(v)}
+
+    def summary(self) -> str:
+        """Return a short French summary of the run, for the terminal."""
+        f = self.figures
+        counts = self.metadata.get("comptes", {})
+        lines = [
+            f"Communes : {fr_int(f.communes)} ({fr_int(counts.get('codes_rattaches', 0))} ancien(s) code(s) "
+            "rattaché(s))",
+            f"Population : {fr_int(f.population)} habitants",
+        ]
+        if f.has_apl:
+            outside = counts.get("praticiens_hors_territoire")
+            lines += [
+                f"Praticiens retenus : {fr_int(f.practitioners)} ; lignes écartées : {fr_int(len(self.left_out))}"
+                + (f" ; hors territoire : {fr_int(outside)}" if outside else ""),
+                f"APL moyenne (pondérée) : {fr_dec(f.apl_mean)} {f.unit_label}",
+            ]
+            if f.threshold is not None:
+                lines.append(
+                    f"Population sous le seuil de {fr_dec(f.threshold, 1)} : {fr_int(f.population_below)} habitants "
+                    f"({fr_pct(f.share_below)})"
+                )
+        if f.catchments is not None:
+            before = "non renseignée" if f.coverage_before is None else fr_pct(f.coverage_before)
+            lines.append(
+                f"CPTS : {fr_int(f.catchments)} territoires ({fr_int(f.existing_catchments)} existant(s)), "
+                f"couverture {before} avant, {fr_pct(f.coverage_after)} après"
+            )
+        if len(self.left_out):
+            reasons = self.left_out["motif"].value_counts()
+            lines.append("Lignes écartées par motif : " + " ; ".join(f"{k} : {fr_int(v)}" for k, v in reasons.items()))
+        return "\n".join(lines)
+
+
+def run_diagnostic(
+    inputs: DiagnosticInputs, options: DiagnosticOptions | None = None, *, progress: ProgressCallback | None = None
+) -> Diagnostic:
+    """Run the whole territorial diagnosis on files.
+
+    Steps: load and reconcile communes and populations → load and locate practitioners (and facilities) →
+    travel times → APL and access tiers → travel-time surface and access zones → CPTS catchments. With
+    ``options.apl`` off, the practitioner and APL steps are skipped (catchments from populations and flows).
+
+    Parameters
+    ----------
+    inputs
+        The input files (:class:`DiagnosticInputs`).
+    options
+        How to run (:class:`DiagnosticOptions`; defaults: GPs, APL, zones and catchments).
+    progress
+        Called with (step, steps, French description) at each step.
+
+    Raises
+    ------
+    ParameterError
+        The APL asked for without practitioners.
+    """
+    options = options or DiagnosticOptions()
+    if options.apl and inputs.practitioners is None:
+        raise ParameterError("le calcul de l'APL demande le fichier des praticiens (--practitioners).")
+    steps = 1 + 3 * options.apl + options.zones + options.catchments
+    step = 0
+
+    def tell(text: str) -> None:
+        nonlocal step
+        step += 1
+        log.info("[%d/%d] %s", step, steps, text)
+        if progress is not None:
+            progress(step, steps, text)
+
+    tell("Chargement des communes et des populations")
+    territory = load_territory(inputs.communes, population=inputs.population, departements=options.departements)
+    result = territory.communes
+    deps = set(departement_of(result["code_commune"]))
+    left: list[pd.DataFrame] = []
+    counts: dict = {"communes": len(result), "codes_rattaches": territory.vintages.n_merged}
+
+    facilities = None
+    if inputs.facilities is not None:
+        raw_facilities = facilities_from_finess(inputs.facilities)
+        left.append(raw_facilities)
+        here = departement_of(raw_facilities["code_commune"].fillna("")).isin(deps)
+        facilities = raw_facilities.loc[here].reset_index(drop=True)
+
+    located = apl_params = None
+    if options.apl:
+        tell("Chargement et localisation des praticiens")
+        raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
+        current = resolve_codes(raw["code_commune"].fillna(""), territory.former_codes)
+        here = departement_of(current).isin(deps) | raw["code_commune"].isna()
+        # The located table carries the loader's left-out rows followed by those it could not locate.
+        located = locate_in_communes(raw.loc[here], result, former_codes=territory.former_codes)
+        left.append(located)
+        counts["praticiens_lignes"] = len(located)
+        counts["praticiens_hors_territoire"] = float(raw.loc[~here, "nombre"].sum())
+
+        tell("Temps de trajet")
+        travel_times = None
+        if inputs.travel_times is not None:
+            travel_times = travel_times_from_matrix(inputs.travel_times, communes=result)
+        elif inputs.road_network is not None:
+            travel_times = travel_times_from_road_network(result, inputs.road_network)
+
+        tell("Accessibilité potentielle localisée (APL)")
+        apl_params = APLParameters.for_profession(options.profession)
+        if options.max_age is not None:
+            apl_params = replace(apl_params, max_age=options.max_age)
+        if options.thresholds is not None:
+            apl_params = replace(apl_params, threshold=options.thresholds[0], zac_threshold=options.thresholds[1])
+        result = compute_apl(result, located, travel_times=travel_times, params=apl_params)
+
+    access_zones = surface = None
+    if options.zones:
+        tell("Surface des temps d'accès et zones")
+        surface = travel_time_surface(result, located, resolution=options.resolution)
+        access_zones = zones_from_surface(surface, result)
+
+    catchments = None
+    summary_cpts: dict = {}
+    if options.catchments:
+        tell("Territoires de CPTS")
+        existing = None
+        if inputs.existing_cpts is not None:
+            existing = existing_cpts_from_file(inputs.existing_cpts, result, former_codes=territory.former_codes)
+            left.append(existing)
+        meshed = mesh_catchments(
+            result,
+            params=options.catchment_params,
+            flows=flows_from_file(inputs.flows) if inputs.flows is not None else None,
+            existing=existing,
+            practitioners=located,
+            facilities=facilities,
+            infra=infra_units_from_file(inputs.iris) if inputs.iris is not None else None,
+        )
+        result = meshed.communes
+        catchments = meshed.catchments
+        summary_cpts = meshed.summary
+
+    left_out = pd.concat([territory.left_out, left_out_table(*left)], ignore_index=True).drop_duplicates()
+    counts["lignes_ecartees"] = len(left_out)
+    counts["population_hors_territoire"] = territory.population_outside
+    figures = compute_key_figures(
+        result,
+        unit=apl_params.unit if apl_params is not None else None,
+        threshold=apl_params.threshold if apl_params is not None else None,
+        zac_threshold=apl_params.zac_threshold if apl_params is not None else None,
+        catchments=catchments,
+        existing_cpts=inputs.existing_cpts is not None,
+    )
+    parameters = {
+        "profession": options.profession if options.apl else None,
+        "age_maximum": options.max_age,
+        "apl": apl_params.describe() if apl_params is not None else None,
+        "temps_de_trajet": inputs.travel_time_source if options.apl else None,
+        "methode_offre": describe_supply(located, apl_params) if apl_params is not None else None,
+        "departements": sorted(deps),
+        "resolution_surface_m": options.resolution if options.zones else None,
+        "cpts": asdict(options.catchment_params) if options.catchments else None,
+    }
+    metadata = {
+        "outil": "territoires",
+        "version": __version__,
+        "date": now_utc(),
+        "environnement": environment(),
+        "entrees": describe_inputs(inputs.as_dict()),
+        "parametres": parameters,
+        "chiffres_cles": figures.to_dict(),
+        "comptes": counts,
+        "cpts": summary_cpts,
+        "ecartees_par_motif": left_out["motif"].value_counts().to_dict() if len(left_out) else {},
+        "millesimes": territory.vintages.summary(),
+    }
+    return Diagnostic(
+        communes=result,
+        figures=figures,
+        practitioners=located,
+        facilities=facilities,
+        catchments=catchments,
+        access_zones=access_zones,
+        aggregates=_aggregates(result, threshold=figures.threshold) if figures.has_apl else None,
+        surface=surface,
+        left_out=left_out,
+        metadata=metadata,
+    )
+
+
+def run_catchments(
+    inputs: DiagnosticInputs, options: DiagnosticOptions | None = None, *, progress: ProgressCallback | None = None
+) -> Diagnostic:
+    """Mesh a territory into CPTS catchments from files (the ``territoires cpts`` command).
+
+    The same call as :func:`run_diagnostic` without the travel-time surface, and with the APL only when the
+    practitioners are given (each catchment then carries its practitioners, FTE and APL, and the supply drives
+    the estimated flows; without, flows are estimated from populations alone or read from ``inputs.flows``).
+    """
+    options = options or DiagnosticOptions()
+    options = replace(options, apl=inputs.practitioners is not None, zones=False, catchments=True)
+    return run_diagnostic(inputs, options, progress=progress)
+
+
+def _aggregates(communes: pd.DataFrame, *, threshold: float | None) -> pd.DataFrame | None:
+    """APL aggregated over départements and EPCI (DREES weighting), one table with a ``niveau`` column."""
+    parts = []
+    for level, column in (("departement", "departement"), ("epci", "epci")):
+        if column in communes.columns and communes[column].notna().any():
+            agg = aggregate_apl(communes.loc[communes[column].notna()], column, threshold=threshold or 0.0)
+            agg = agg.reset_index().rename(columns={column: "zone"})
+            agg.insert(0, "niveau", level)
+            parts.append(agg)
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def catchments_summary(diagnostic: Diagnostic) -> str:
+    """Return a French summary of a CPTS meshing, for the terminal."""
+    k = diagnostic.catchments
+    f = diagnostic.figures
+    s = diagnostic.metadata.get("cpts", {})
+    pops = k["population"]
+    before = (
+        "non renseignée (pas de fichier de CPTS existantes)" if f.coverage_before is None else fr_pct(f.coverage_before)
+    )
+    lines = [
+        f"Territoires de CPTS : {fr_int(len(k))} ({fr_int(s.get('n_existing', 0))} existant(s), "
+        f"{fr_int(s.get('n_proposed', 0))} proposé(s))",
+        f"Population par territoire : min {fr_int(pops.min())}, médiane {fr_int(pops.median())}, "
+        f"max {fr_int(pops.max())}",
+        f"Autonomie médiane (part des recours restant dans le territoire) : {fr_pct(k['autonomie'].median(), 0)}",
+        f"Couverture par une CPTS : {before} avant, {fr_pct(f.coverage_after, 0)} après",
+        f"Flux de recours : {s.get('flux', '')}",
+    ]
+    flagged = k[k["alerte"].fillna("") != ""]
+    for row in flagged.itertuples(index=False):
+        lines.append(f"  ⚠ {row.nom} ({fr_int(row.population)} hab.) : {row.alerte}")
+    for city in s.get("villes_a_decouper") or []:
+        lines.append(
+            f"  ⚠ {city['commune']} ({fr_int(city['population'])} hab.) : au moins {city['minimum']} territoires sous "
+            f"le plafond, {city['cible']} à la taille cible ; donnez les IRIS (--iris) pour la découper"
+        )
+    links = s.get("iles_rattachees") or []
+    if links:
+        lines.append(f"Îles ou enclaves rattachées à la commune la plus proche : {fr_int(len(links))}")
+    return "\n".join(lines)
+
+
+def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: bool = False) -> dict[str, Path]:
+    """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html``, ``rapport.html`` and ``apl.csv``.
+
+    Each file is written to a temporary file and renamed, so a failed run never leaves a half-written output.
+
+    Returns
+    -------
+    dict
+        Kind of output → written path.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    layers = diagnostic.layers()
+    surface_path = None
+    if diagnostic.surface is not None:
+        surface_path = save_surface_geotiff(out_dir / "temps_acces.tif", diagnostic.surface)
+        written["raster"] = surface_path
+    written["geopackage"] = save_diagnostic_geopackage(
+        out_dir / "diagnostic.gpkg", layers, metadata=diagnostic.metadata
+    )
+    written["carte"] = save_map_html(
+        out_dir / "carte.html",
+        layers,
+        metadata=diagnostic.metadata,
+        figures=diagnostic.figures,
+        surface_path=surface_path,
+        offline=offline,
+    )
+    written["rapport"] = save_report_html(
+        out_dir / "rapport.html", layers, metadata=diagnostic.metadata, figures=diagnostic.figures
+    )
+    return written
+
+
+def save_catchments(
+    diagnostic: Diagnostic, out_dir: str | Path, *, extra_layers: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, Path]:
+    """Write the catchments into ``out_dir``: ``cpts.gpkg`` (``catchments`` and ``communes`` layers) and ``cpts.csv``.
+
+    ``extra_layers`` are written into the GeoPackage too (``comparison``: see :mod:`territoires.pipeline.comparison`).
+
+    The CSV (one row per commune: its catchment) is written for spreadsheets (see
+    :func:`territoires.export.tables.save_table`). Both files are written to a temporary file and renamed.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
+    if len(diagnostic.left_out):
+        layers["left_out"] = diagnostic.left_out
+    layers.update(extra_layers or {})
+    written = {"geopackage": save_diagnostic_geopackage(out_dir / "cpts.gpkg", layers, metadata=diagnostic.metadata)}
+    written["csv"] = save_table(diagnostic.communes, out_dir / "cpts.csv", columns=CATCHMENT_COLUMNS)
+    return written

@@ -358,3 +358,17 @@ def test_shape_pass_makes_territories_rounder_and_keeps_bounds_and_contiguity():
     assert after.catchments["autonomie"].median() >= before.catchments["autonomie"].median() - 0.01
     assert len(after.catchments) == len(before.catchments)
     assert_contiguous(after)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"structure_weight": 0.5}, "limites souples"),
+        ({"floor_balance": -1.0}, "équilibre"),
+        ({"shape_rounds": -1}, "passe de forme"),
+        ({"shape_flow_ratio": -0.1}, "passe de forme"),
+    ],
+)
+def test_bad_soft_border_and_shape_parameters_raise(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        CatchmentParameters(**kwargs)

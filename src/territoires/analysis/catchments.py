@@ -651,13 +651,44 @@ def _self_containment(labels: np.ndarray, k: int, flows: sparse.csr_array) -> np
 
 
 def _shared_borders(geoms: np.ndarray, adjacency: sparse.csr_array) -> sparse.csr_array:
-    """Length of the border shared by each pair of neighbouring communes (metres; 0 for island links)."""
-    coo = sparse.triu(adjacency, k=1).tocoo()
-    boundaries = shapely.boundary(geoms)
-    length = np.asarray(shapely.length(shapely.intersection(boundaries[coo.row], boundaries[coo.col])))
+    """Length of the border shared by each pair of neighbouring communes (metres; 0 for island links).
+
+    Commune polygons tile the territory (IGN contours are a coverage): a border segment shared by two communes is
+    the same pair of vertices in both. Segments are matched by their end points (to the centimetre), which takes
+    a few sort passes over the vertices instead of a polygon intersection per pair. Pairs in ``adjacency`` whose
+    vertices do not match (a contour drawn with a sliver) fall back to the length of their boundaries' intersection.
+    """
     n = adjacency.shape[0]
-    upper = sparse.csr_array((length, (coo.row, coo.col)), shape=(n, n))
-    return sparse.csr_array(upper + upper.T)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    rings, part = shapely.get_rings(parts, return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    same = ring[1:] == ring[:-1]
+    # Each vertex as one integer (centimetres, x and y packed), each segment as its two vertices in order.
+    cm = np.round(coords * 100).astype(np.int64)
+    cm -= cm.min(axis=0)
+    point = (cm[:, 0] << 31) | cm[:, 1]
+    p0, p1 = point[:-1][same], point[1:][same]
+    lo, hi = np.minimum(p0, p1), np.maximum(p0, p1)
+    length_all = np.hypot(*(coords[1:][same] - coords[:-1][same]).T)
+    commune = owner[part[ring[:-1][same]]]
+    order = np.lexsort((hi, lo))
+    lo, hi = lo[order], hi[order]
+    pair = (lo[1:] == lo[:-1]) & (hi[1:] == hi[:-1])  # segment k and k + 1 are the same border
+    first = np.flatnonzero(pair)
+    a, b, length = commune[order][first], commune[order][first + 1], length_all[order][first]
+    other = a != b
+    shared = sparse.csr_array((length[other], (a[other], b[other])), shape=(n, n))
+    shared = sparse.csr_array(shared + shared.T)
+    # Neighbours with no matching segment (not a clean coverage): measure their boundaries' intersection.
+    coo = sparse.triu(adjacency, k=1).tocoo()
+    missing = np.asarray(shared[coo.row, coo.col]).ravel() == 0
+    if missing.any():
+        boundaries = shapely.boundary(geoms)
+        r, c = coo.row[missing], coo.col[missing]
+        extra = np.asarray(shapely.length(shapely.intersection(boundaries[r], boundaries[c])))
+        upper = sparse.csr_array((extra, (r, c)), shape=(n, n))
+        shared = sparse.csr_array(shared + upper + upper.T)
+    return shared
 
 
 def _improve_shape(

@@ -166,3 +166,15 @@ def test_city_above_ceiling_says_how_many_territories_it_needs(meshed):
     assert city["territoires_necessaires_cible"].tolist() == [2]
     assert (catchments.loc[catchments["alerte"] == "", "territoires_necessaires_min"] == 0).all()
     assert "au moins 2 territoires sous le plafond" in output
+
+
+def test_comparison_reaches_the_report(tmp_path):
+    # With practitioners the GeoPackage carries the APL, so `territoires report` can write the report from it; the
+    # comparison with the existing CPTS (kept as it is: Jaccard 1) is a section of it.
+    args = [*base_args(), "--comparer", str(demo_paths()["existing_cpts"]), "--out", str(tmp_path)]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    result = CliRunner().invoke(cli, ["report", str(tmp_path / "cpts.gpkg"), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    html = next((tmp_path / "r").glob("*.html")).read_text(encoding="utf-8")
+    assert "<h2>Comparaison avec les CPTS données</h2>" in html
+    assert "le mieux 1,00 (1 : mêmes communes) ; indice de Rand ajusté 1,00" in html

@@ -372,3 +372,20 @@ def test_shape_pass_makes_territories_rounder_and_keeps_bounds_and_contiguity():
 def test_bad_soft_border_and_shape_parameters_raise(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         CatchmentParameters(**kwargs)
+
+
+def test_care_poles_count_msp_centres_and_hospitals():
+    from territoires.analysis.catchments import _supply
+
+    g = grid([1000.0] * 4).assign(praticiens=[2.0, 0.0, 0.0, 1.0])
+    facilities = pd.DataFrame(
+        {
+            "code_commune": ["01002", "01002", "01003", "01004", "01001", "99999"],
+            "type_structure": ["msp", "hopital", "centre_sante", "cpts", "autre", "msp"],
+        }
+    )
+    gp, poles = _supply(g, None, facilities, hospital_weight=3.0)
+    assert gp.tolist() == [2.0, 0.0, 0.0, 1.0]
+    # 01002: one MSP (1) and one hospital (3); 01003: one centre de santé; a CPTS or another kind is no pole, and a
+    # commune outside the territory is not counted.
+    assert poles.tolist() == [0.0, 4.0, 1.0, 0.0]

@@ -10,8 +10,8 @@ Masser & Brown 1975), run on sparse matrices so that it scales to all of France:
 2. **Care flows.** Patients' commune → commune of the practitioner consulted. Given by the user (health insurance
    flows) or, by default, estimated with a gravity (Huff) model: each commune's population is shared among the
    communes within ``gravity_max_minutes`` in proportion to ``supply × exp(-minutes / gravity_decay_minutes)``, the
-   supply being the GP full-time equivalents plus ``pole_weight`` per MSP / centre de santé (care poles attract),
-   and staying home when no supply is within reach.
+   supply being the GP full-time equivalents plus ``pole_weight`` per MSP, centre de santé or hospital (care poles
+   attract), and staying home when no supply is within reach.
 3. **Fixed parts.** Communes of existing CPTS are kept as they are and never merged; a commune above the ceiling
    is its own catchment, flagged for an infra-communal split.
 4. **Agglomeration, inside the EPCI first.** Every other commune starts in the basin of the care pole it depends on,
@@ -93,6 +93,9 @@ class CatchmentParameters:
         Reach (minutes) and decay constant (minutes) of the gravity model that estimates flows when none are given.
     pole_weight
         Weight of one MSP or centre de santé in the supply of the gravity model (in GP full-time equivalents).
+    hospital_weight
+        Weight of one hospital (FINESS hospital categories, ``type_structure == "hopital"``) as a care pole, in MSP
+        equivalents (default 1: a hospital attracts as an MSP does; no measured figure supports another value).
     structure
         Column of the communes whose units catchments follow as soft borders (default ``"epci"``; any column, e.g.
         bassins de vie; ``None``: flows only). Communes first group inside their unit (and département), and
@@ -129,6 +132,7 @@ class CatchmentParameters:
     gravity_max_minutes: float = 30.0
     gravity_decay_minutes: float = 10.0
     pole_weight: float = 2.0
+    hospital_weight: float = 1.0
     structure: str | None = "epci"
     structure_weight: float = 1.0
     floor_balance: float = 2.0
@@ -162,7 +166,11 @@ class CatchmentParameters:
             raise ParameterError(f"équilibre sous le plancher invalide : {self.floor_balance} (attendu ≥ 0).")
         if self.structure_weight < 1:
             raise ParameterError(f"poids des limites souples invalide : {self.structure_weight} (attendu ≥ 1).")
-        if self.gravity_max_minutes <= 0 or self.gravity_decay_minutes <= 0 or self.pole_weight < 0:
+        if (
+            self.gravity_max_minutes <= 0
+            or self.gravity_decay_minutes <= 0
+            or min(self.pole_weight, self.hospital_weight) < 0
+        ):
             raise ParameterError("paramètres du modèle gravitaire invalides (temps > 0, poids des pôles ≥ 0).")
 
 
@@ -896,8 +904,12 @@ def _practitioner_counts(practitioners: pd.DataFrame, codes: pd.Index) -> np.nda
     return np.bincount(idx[ok], weights=weight.to_numpy(dtype=float)[ok], minlength=len(codes))
 
 
-def _supply(communes, practitioners, facilities) -> tuple[np.ndarray, np.ndarray]:
-    """Care supply per commune (GP FTE or head count, plus MSP / centres de santé): poles of the gravity model."""
+def _supply(communes, practitioners, facilities, *, hospital_weight: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Return the care supply per commune (GP FTE or head count) and its care poles.
+
+    Poles: MSP and centres de santé count 1, hospitals ``hospital_weight`` (MSP equivalents); with the supply they
+    make the attraction of the gravity model.
+    """
     codes = pd.Index(communes["code_commune"])
     n = len(codes)
     if "etp" in communes.columns:
@@ -910,9 +922,11 @@ def _supply(communes, practitioners, facilities) -> tuple[np.ndarray, np.ndarray
         gp = np.zeros(n)
     poles = np.zeros(n)
     if facilities is not None and len(facilities) and "type_structure" in facilities:
-        f = facilities[facilities["type_structure"].isin(["msp", "centre_sante"])]
-        idx = codes.get_indexer(f["code_commune"].astype(str))
-        poles = np.bincount(idx[idx >= 0], minlength=n).astype(float)
+        kind = facilities["type_structure"]
+        weight = np.where(kind.isin(["msp", "centre_sante"]), 1.0, np.where(kind.eq("hopital"), hospital_weight, 0.0))
+        idx = codes.get_indexer(facilities["code_commune"].astype(str))
+        ok = (idx >= 0) & (weight > 0)
+        poles = np.bincount(idx[ok], weights=weight[ok], minlength=n).astype(float)
     return gp, poles
 
 
@@ -1076,7 +1090,7 @@ def mesh_catchments(
         log.info("%d île(s)/enclave(s) rattachée(s) à leur voisine la plus proche", len(links))
 
     # 2. Flows.
-    gp, poles = _supply(gdf, practitioners, facilities)
+    gp, poles = _supply(gdf, practitioners, facilities, hospital_weight=params.hospital_weight)
     supply = gp + params.pole_weight * poles
     if flows is None:
         flows_source = "estimés (modèle gravitaire)"

@@ -22,9 +22,10 @@ from .._version import __version__
 from ..analysis.apl import APLParameters, compute_apl, describe_supply
 from ..analysis.catchments import mesh_catchments
 from ..analysis.key_figures import KeyFigures, compute_key_figures
-from ..analysis.road_network import travel_times_from_road_network
+from ..analysis.road_network import road_graph, travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
 from ..analysis.zones import travel_time_surface, zones_from_surface
+from ..export.facility_report import facility_summary_lines
 from ..export.folium_map import save_map_html
 from ..export.geopackage import save_diagnostic_geopackage
 from ..export.raster import save_surface_geotiff
@@ -38,6 +39,7 @@ from ..io.populations import communes_with_populations
 from ..io.practitioners import locate_in_communes, practitioners_from_file, split_by_territory
 from ..io.travel_times import travel_times_from_matrix
 from ..schemas import left_out_table
+from .facility_access import run_facility_access
 from .inputs import DiagnosticInputs, DiagnosticOptions
 
 log = logging.getLogger(__name__)
@@ -149,6 +151,9 @@ class Diagnostic:
     metadata
         Run description: version, date, input files with checksums, parameters, counts, the key figures
         (``chiffres_cles``) and the CPTS summary (``cpts``).
+    equipment, facility_surfaces
+        With a BPE input: the facilities near the territory (``equipements`` layer) and, per kind, the raster of
+        the time to the nearest one (``temps_<kind>.tif``).
     """
 
     communes: gpd.GeoDataFrame
@@ -161,6 +166,8 @@ class Diagnostic:
     surface: object | None = None
     left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
     metadata: dict = field(default_factory=dict)
+    equipment: gpd.GeoDataFrame | None = None
+    facility_surfaces: dict = field(default_factory=dict)
 
     def layers(self) -> dict[str, pd.DataFrame]:
         """Return the non-empty layers by GeoPackage layer name."""
@@ -171,6 +178,7 @@ class Diagnostic:
             "catchments": self.catchments,
             "access_zones": self.access_zones,
             "apl_by_area": self.aggregates,
+            "equipements": self.equipment,
             "left_out": self.left_out,
         }
         return {k: v for k, v in layers.items() if v is not None and len(v)}
@@ -211,6 +219,7 @@ class Diagnostic:
                 f"CPTS : {fr_int(f.catchments)} territoires ({fr_int(f.existing_catchments)} existant(s)), "
                 f"couverture {before} avant, {fr_pct(f.coverage_after)} après"
             )
+        lines.extend(facility_summary_lines(self.metadata.get("acces_equipements")))  # with a BPE input
         if len(self.left_out):
             reasons = self.left_out["motif"].value_counts()
             lines.append("Lignes écartées par motif : " + " ; ".join(f"{k} : {fr_int(v)}" for k, v in reasons.items()))
@@ -251,7 +260,7 @@ def run_diagnostic(
     options = options or DiagnosticOptions()
     if options.apl and inputs.practitioners is None:
         raise ParameterError("le calcul de l'APL demande le fichier des praticiens (--practitioners).")
-    steps = 1 + 3 * options.apl + options.zones + options.catchments
+    steps = 1 + 3 * options.apl + options.zones + options.catchments + (inputs.bpe is not None)
     step = 0
 
     def tell(text: str) -> None:
@@ -279,7 +288,7 @@ def run_diagnostic(
         here = departement_of(raw_facilities["code_commune"].fillna("")).isin(deps)
         facilities = raw_facilities.loc[here].reset_index(drop=True)
 
-    located = apl_params = None
+    located = apl_params = graph = None
     if options.apl:
         tell("Chargement et localisation des praticiens")
         raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
@@ -303,7 +312,8 @@ def run_diagnostic(
         if inputs.travel_times is not None:
             travel_times = travel_times_from_matrix(inputs.travel_times, communes=result)
         elif inputs.road_network is not None:
-            travel_times = travel_times_from_road_network(result, inputs.road_network)
+            graph = road_graph(inputs.road_network, crs=result.crs)  # built once: the facilities reuse it
+            travel_times = travel_times_from_road_network(result, graph)
 
         tell("Accessibilité potentielle localisée (APL)")
         apl_params = APLParameters.for_profession(options.profession)
@@ -340,7 +350,33 @@ def run_diagnostic(
         catchments = meshed.catchments
         summary_cpts = meshed.summary
 
+    facility_step = None
+    if inputs.bpe is not None:
+        tell("Accès aux urgences, maternités, pharmacies et hôpitaux")
+        facility_params = options.facility_params
+        # The GP difficulty follows the APL threshold of the run (none for other professions or without APL).
+        gp = apl_params is not None and options.profession == "medecin_generaliste"
+        gp_threshold = apl_params.threshold if gp else None
+        facility_params = replace(facility_params, thresholds=replace(facility_params.thresholds, apl=gp_threshold))
+        facility_step = run_facility_access(
+            result,
+            bpe=inputs.bpe,
+            facilities=inputs.facilities,
+            kinds=options.facility_kinds,
+            params=facility_params,
+            source=graph,
+            travel_times=inputs.travel_times,
+            road_network=inputs.road_network,
+            catchments=catchments,
+            surface_resolution=options.resolution if options.zones else None,
+        )
+        result = facility_step.access.communes
+        if facility_step.access.catchments is not None:
+            catchments = facility_step.access.catchments
+
     left_out = pd.concat([territory.left_out, left_out_table(*left)], ignore_index=True).drop_duplicates()
+    if facility_step is not None and len(facility_step.left_out):
+        left_out = pd.concat([left_out, facility_step.left_out], ignore_index=True).drop_duplicates()
     counts["lignes_ecartees"] = len(left_out)
     counts["population_hors_territoire"] = territory.population_outside
     figures = compute_key_figures(
@@ -374,6 +410,8 @@ def run_diagnostic(
         "ecartees_par_motif": left_out["motif"].value_counts().to_dict() if len(left_out) else {},
         "millesimes": territory.vintages.summary(),
     }
+    if facility_step is not None:
+        metadata["acces_equipements"] = facility_step.metadata
     return Diagnostic(
         communes=result,
         figures=figures,
@@ -385,6 +423,8 @@ def run_diagnostic(
         surface=surface,
         left_out=left_out,
         metadata=metadata,
+        equipment=facility_step.equipment if facility_step is not None else None,
+        facility_surfaces=facility_step.surfaces if facility_step is not None else {},
     )
 
 
@@ -446,7 +486,7 @@ def catchments_summary(diagnostic: Diagnostic) -> str:
     return "\n".join(lines)
 
 
-def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: bool = False) -> dict[str, Path]:
+def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, tiles: bool = False) -> dict[str, Path]:
     """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html``, ``rapport.html`` and ``apl.csv``.
 
     Each file is written to a temporary file and renamed, so a failed run never leaves a half-written output.
@@ -464,6 +504,8 @@ def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: boo
     if diagnostic.surface is not None:
         surface_path = save_surface_geotiff(out_dir / "temps_acces.tif", diagnostic.surface)
         written["raster"] = surface_path
+    for kind, surface in diagnostic.facility_surfaces.items():  # with a BPE input: time to each kind of facility
+        written[f"raster_{kind}"] = save_surface_geotiff(out_dir / f"temps_{kind}.tif", surface)
     written["geopackage"] = save_diagnostic_geopackage(
         out_dir / "diagnostic.gpkg", layers, metadata=diagnostic.metadata
     )
@@ -473,7 +515,7 @@ def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: boo
         metadata=diagnostic.metadata,
         figures=diagnostic.figures,
         surface_path=surface_path,
-        offline=offline,
+        tiles=tiles,
     )
     written["rapport"] = save_report_html(
         out_dir / "rapport.html", layers, metadata=diagnostic.metadata, figures=diagnostic.figures

@@ -8,7 +8,7 @@ the rest.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -480,6 +480,11 @@ def catchments_summary(diagnostic: Diagnostic) -> str:
     flagged = k[k["alerte"].fillna("") != ""]
     for row in flagged.itertuples(index=False):
         lines.append(f"  ⚠ {row.nom} ({fr_int(row.population)} hab.) : {row.alerte}")
+    for city in s.get("villes_a_decouper") or []:
+        lines.append(
+            f"  ⚠ {city['commune']} ({fr_int(city['population'])} hab.) : au moins {city['minimum']} territoires sous "
+            f"le plafond, {city['cible']} à la taille cible ; donnez les IRIS (--iris) pour la découper"
+        )
     links = s.get("iles_rattachees") or []
     if links:
         lines.append(f"Îles ou enclaves rattachées à la commune la plus proche : {fr_int(len(links))}")
@@ -523,8 +528,12 @@ def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, tiles: bool 
     return written
 
 
-def save_catchments(diagnostic: Diagnostic, out_dir: str | Path) -> dict[str, Path]:
+def save_catchments(
+    diagnostic: Diagnostic, out_dir: str | Path, *, extra_layers: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, Path]:
     """Write the catchments into ``out_dir``: ``cpts.gpkg`` (``catchments`` and ``communes`` layers) and ``cpts.csv``.
+
+    ``extra_layers`` are written into the GeoPackage too (``comparison``: see :mod:`territoires.pipeline.comparison`).
 
     The CSV (one row per commune: its catchment) is written for spreadsheets (see
     :func:`territoires.export.tables.save_table`). Both files are written to a temporary file and renamed.
@@ -534,6 +543,7 @@ def save_catchments(diagnostic: Diagnostic, out_dir: str | Path) -> dict[str, Pa
     layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
     if len(diagnostic.left_out):
         layers["left_out"] = diagnostic.left_out
+    layers.update(extra_layers or {})
     written = {"geopackage": save_diagnostic_geopackage(out_dir / "cpts.gpkg", layers, metadata=diagnostic.metadata)}
     written["csv"] = save_table(diagnostic.communes, out_dir / "cpts.csv", columns=CATCHMENT_COLUMNS)
     return written

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= sortie-demo
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench notebooks clean
 
 $(BIN)/territoires: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+notebooks: install
+	@echo "Installation de JupyterLab (extra « notebooks »)…"
+	$(BIN)/python -m pip install --quiet -e ".[notebooks]"
+	$(BIN)/jupyter lab notebooks/
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

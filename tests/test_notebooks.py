@@ -27,4 +27,10 @@ def test_notebook_runs(path, monkeypatch):
 
 
 def test_there_are_notebooks():
-    assert {p.stem for p in NOTEBOOKS} >= {"01_diagnostic_guide", "02_methodes_apl", "03_territoires_cpts"}
+    assert {p.stem for p in NOTEBOOKS} >= {
+        "01_diagnostic_guide",
+        "02_methodes_apl",
+        "03_territoires_cpts",
+        "04_decider_scenarios_implantation",
+        "05_acces_equipements",
+    }

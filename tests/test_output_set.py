@@ -43,7 +43,8 @@ def previous(tmp_path_factory):
     out = tmp_path_factory.mktemp("previous") / "sortie"
     result = invoke([*DIAGNOSE, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(DIAGNOSTIC_FILES)  # no lock, no staging left
+    # The four files of a diagnosis without BPE; no lock, no staging folder left.
+    assert sorted(p.name for p in out.iterdir()) == ["carte.html", "diagnostic.gpkg", "rapport.html", "temps_acces.tif"]
     return out
 
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.spatial import cKDTree
 
 from .._errors import InputError, ParameterError, warn
@@ -258,7 +259,6 @@ def compute_apl(
         raise ParameterError(f"steps must be increasing bounds with weights ≥ 0, got {params.steps}.")
     out = communes.copy()
     codes = pd.Index(out["code_commune"])
-    n = len(out)
     chosen = select_practitioners(practitioners, params)
     by_commune = commune_supply(codes, chosen, params)
     if by_commune.attrs["outside"]:
@@ -270,25 +270,7 @@ def compute_apl(
         out[column] = by_commune[column].to_numpy()
 
     straight_line = travel_times is None
-    if straight_line:
-        travel_times = straight_line_times(
-            out, max_minutes=params.max_minutes, detour_factor=params.detour_factor, speed_kmh=params.speed_kmh
-        )
-    rows = codes.get_indexer(travel_times["origin"])
-    cols = codes.get_indexer(travel_times["destination"])
-    ok = (rows >= 0) & (cols >= 0)
-    if not ok.all():
-        warn(f"{int((~ok).sum())} paire(s) de temps de trajet avec un code commune hors du territoire, ignorée(s).")
-    minutes = travel_times["minutes"].to_numpy(dtype=float)
-    rows, cols, minutes = rows[ok], cols[ok], minutes[ok]
-    has_self = np.zeros(n, dtype=bool)
-    has_self[rows[rows == cols]] = True
-    if not has_self.all():
-        missing = np.flatnonzero(~has_self)
-        rows = np.concatenate([rows, missing])
-        cols = np.concatenate([cols, missing])
-        minutes = np.concatenate([minutes, np.zeros(missing.size)])
-    costs = cost_matrix(rows, cols, minutes, (n, n))
+    costs = commune_cost_matrix(out, travel_times=travel_times, params=params)
     demand = out["population_standardisee"].to_numpy(dtype=float)
     apl = two_step_fca(demand, supply_by_commune, costs, weight=step_weights(dict(params.steps)))
     if params.unit == "etp":
@@ -304,6 +286,38 @@ def compute_apl(
         out["niveau_acces"] = classify_access(apl, threshold=params.threshold, zac_threshold=zac)
         out["libelle_niveau"] = out["niveau_acces"].map(tier_labels(params.threshold, zac))
     return out
+
+
+def commune_cost_matrix(
+    communes: gpd.GeoDataFrame, *, travel_times: pd.DataFrame | None = None, params: APLParameters | None = None
+) -> sparse.csr_matrix:
+    """Return the commune × commune travel times (minutes, sparse) the APL uses, self pairs at 0 minutes.
+
+    ``travel_times`` as in :func:`compute_apl` (straight-line estimates when ``None``); rows and columns follow the
+    order of ``communes``. Pairs with unknown codes are left out with a warning.
+    """
+    params = params or APLParameters()
+    codes = pd.Index(communes["code_commune"])
+    n = len(communes)
+    if travel_times is None:
+        travel_times = straight_line_times(
+            communes, max_minutes=params.max_minutes, detour_factor=params.detour_factor, speed_kmh=params.speed_kmh
+        )
+    rows = codes.get_indexer(travel_times["origin"])
+    cols = codes.get_indexer(travel_times["destination"])
+    ok = (rows >= 0) & (cols >= 0)
+    if not ok.all():
+        warn(f"{int((~ok).sum())} paire(s) de temps de trajet avec un code commune hors du territoire, ignorée(s).")
+    minutes = travel_times["minutes"].to_numpy(dtype=float)
+    rows, cols, minutes = rows[ok], cols[ok], minutes[ok]
+    has_self = np.zeros(n, dtype=bool)
+    has_self[rows[rows == cols]] = True
+    if not has_self.all():
+        missing = np.flatnonzero(~has_self)
+        rows = np.concatenate([rows, missing])
+        cols = np.concatenate([cols, missing])
+        minutes = np.concatenate([minutes, np.zeros(missing.size)])
+    return cost_matrix(rows, cols, minutes, (n, n))
 
 
 def describe_supply(practitioners: pd.DataFrame, params: APLParameters | None = None) -> str:

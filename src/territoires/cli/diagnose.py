@@ -8,15 +8,16 @@ from . import Command, info, progress
 from .options import (
     APL_SETTINGS,
     CATCHMENT_SETTINGS,
+    FACILITY_SETTINGS,
     diagnosis_options,
-    offline_opt,
     out_dir_opt,
     output_set,
+    tiles_opt,
     written_files,
 )
 
 
-def _run(inputs, options, out: str, *, offline: bool) -> None:
+def _run(inputs, options, out: str, *, tiles: bool) -> None:
     """Check and lock ``out``, compute, write the set aside and swap it in (see export.output_set)."""
     from ..export.output_set import DIAGNOSTIC_FILES
     from ..pipeline import DiagnosticOptions, run_diagnostic, save_diagnostic
@@ -27,15 +28,15 @@ def _run(inputs, options, out: str, *, offline: bool) -> None:
     with outputs as staging:
         diagnostic = run_diagnostic(inputs, options, progress=progress)
         info("[écriture] GeoPackage, carte et rapport…")
-        written = save_diagnostic(diagnostic, staging, offline=offline)
+        written = save_diagnostic(diagnostic, staging, tiles=tiles)
     click.echo(diagnostic.summary())
     written_files({kind: outputs.path(p.name) for kind, p in written.items()})
 
 
 @click.command(cls=Command)
 @out_dir_opt(default="sortie-demo")
-@offline_opt
-def demo(out: str, offline: bool) -> None:
+@tiles_opt
+def demo(out: str, tiles: bool) -> None:
     """Diagnostic complet du territoire de démonstration (synthétique, intégré, sans réseau)."""
     from ..demo.generate import demo_paths
     from ..pipeline import DiagnosticInputs
@@ -50,20 +51,20 @@ def demo(out: str, offline: bool) -> None:
         existing_cpts=paths["existing_cpts"],
         flows=paths["flows"],
     )
-    _run(inputs, None, out, offline=offline)
+    _run(inputs, None, out, tiles=tiles)
 
 
 @click.command(cls=Command)
 @diagnosis_options(
     ("communes", "population", "practitioners", "facilities", "existing_cpts", "flows", "travel_times",
-     "road_network", "iris"),
+     "road_network", "iris", "bpe"),
     required=("communes", "practitioners"),
-    settings=(*APL_SETTINGS, "no_cpts", *CATCHMENT_SETTINGS, "no_zones", "resolution"),
+    settings=(*APL_SETTINGS, "no_cpts", *CATCHMENT_SETTINGS, "no_zones", "resolution", *FACILITY_SETTINGS),
     zones=True,
     catchments=True,
 )  # fmt: skip
 @out_dir_opt()
-@offline_opt
-def diagnose(inputs, options, out, offline) -> None:
+@tiles_opt
+def diagnose(inputs, options, out, tiles) -> None:
     """Diagnostic territorial : APL, zones d'accès, CPTS ; écrit diagnostic.gpkg, carte.html et rapport.html."""
-    _run(inputs, options, out, offline=offline)
+    _run(inputs, options, out, tiles=tiles)

@@ -33,8 +33,19 @@ from pathlib import Path
 
 from .._errors import TerritoiresError
 
-#: The files of a diagnosis folder (``diagnose``, ``demo``): a previous one not written again is removed.
-DIAGNOSTIC_FILES = ("diagnostic.gpkg", "temps_acces.tif", "carte.html", "rapport.html")
+#: The files of a diagnosis folder (``diagnose``, ``demo``): a previous one not written again is removed. The
+#: ``temps_<kind>.tif`` are the travel-time surfaces to the facilities of a BPE input (kinds of
+#: :data:`territoires.io.facilities.EQUIPMENT_KINDS` and ``hopital``).
+DIAGNOSTIC_FILES = (
+    "diagnostic.gpkg",
+    "temps_acces.tif",
+    "carte.html",
+    "rapport.html",
+    *(
+        f"temps_{kind}.tif"
+        for kind in ("urgences", "maternite", "pharmacie", "centre_sante", "msp", "medecin_generaliste", "hopital")
+    ),
+)
 
 _LOCK = ".territoires-verrou"
 _STAGING = ".territoires-ecriture"

@@ -8,7 +8,7 @@ the rest.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -24,9 +24,10 @@ from ..analysis.apl import APLParameters, compute_apl, describe_supply
 from ..analysis.catchments import mesh_catchments
 from ..analysis.key_figures import KeyFigures, compute_key_figures
 from ..analysis.reach import FASTEST_KMH, communes_within_reach, near_the_edge
-from ..analysis.road_network import travel_times_from_road_network
+from ..analysis.road_network import road_graph, travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
 from ..analysis.zones import travel_time_surface, zones_from_surface
+from ..export.facility_report import facility_summary_lines
 from ..export.folium_map import save_map_html
 from ..export.geopackage import save_diagnostic_geopackage
 from ..export.output_set import DIAGNOSTIC_FILES, OutputSet
@@ -41,6 +42,7 @@ from ..io.populations import communes_with_populations
 from ..io.practitioners import locate_in_communes, practitioners_from_file, split_by_territory
 from ..io.travel_times import travel_times_from_matrix
 from ..schemas import left_out_table
+from .facility_access import run_facility_access
 from .inputs import DiagnosticInputs, DiagnosticOptions
 
 log = logging.getLogger(__name__)
@@ -152,6 +154,9 @@ class Diagnostic:
     metadata
         Run description: version, date, input files with checksums, parameters, counts, the key figures
         (``chiffres_cles``) and the CPTS summary (``cpts``).
+    equipment, facility_surfaces
+        With a BPE input: the facilities near the territory (``equipements`` layer) and, per kind, the raster of
+        the time to the nearest one (``temps_<kind>.tif``).
     """
 
     communes: gpd.GeoDataFrame
@@ -164,6 +169,8 @@ class Diagnostic:
     surface: object | None = None
     left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
     metadata: dict = field(default_factory=dict)
+    equipment: gpd.GeoDataFrame | None = None
+    facility_surfaces: dict = field(default_factory=dict)
 
     def layers(self) -> dict[str, pd.DataFrame]:
         """Return the non-empty layers by GeoPackage layer name."""
@@ -174,6 +181,7 @@ class Diagnostic:
             "catchments": self.catchments,
             "access_zones": self.access_zones,
             "apl_by_area": self.aggregates,
+            "equipements": self.equipment,
             "left_out": self.left_out,
         }
         return {k: v for k, v in layers.items() if v is not None and len(v)}
@@ -214,6 +222,11 @@ class Diagnostic:
                     f"Population sous le seuil de {fr_dec(f.threshold, 1)} : {fr_int(f.population_below)} habitants "
                     f"({fr_pct(f.share_below)})"
                 )
+            if f.near_threshold_communes is not None:
+                lines.append(
+                    f"Communes proches d'un seuil (± {fr_dec(f.near_threshold_margin, 1)} point d'APL) : "
+                    f"{fr_int(f.near_threshold_communes)} ({fr_int(f.near_threshold_population)} habitants)"
+                )
         if f.catchments is not None:
             before = "non renseignée" if f.coverage_before is None else fr_pct(f.coverage_before)
             lines.append(
@@ -223,6 +236,7 @@ class Diagnostic:
             flux = self.metadata.get("cpts", {}).get("flux")
             if flux:
                 lines.append(f"Flux de recours : {flux}")
+        lines.extend(facility_summary_lines(self.metadata.get("acces_equipements")))  # with a BPE input
         if len(self.left_out):
             reasons = self.left_out["motif"].value_counts()
             lines.append("Lignes écartées par motif : " + " ; ".join(f"{k} : {fr_int(v)}" for k, v in reasons.items()))
@@ -263,7 +277,7 @@ def run_diagnostic(
     options = options or DiagnosticOptions()
     if options.apl and inputs.practitioners is None:
         raise ParameterError("le calcul de l'APL demande le fichier des praticiens (--practitioners).")
-    steps = 1 + 3 * options.apl + options.zones + options.catchments
+    steps = 1 + 3 * options.apl + options.zones + options.catchments + (inputs.bpe is not None)
     step = 0
 
     def tell(text: str) -> None:
@@ -300,7 +314,7 @@ def run_diagnostic(
         here = departement_of(raw_facilities["code_commune"].fillna("")).isin(deps)
         facilities = raw_facilities.loc[here].reset_index(drop=True)
 
-    located = apl_params = None
+    located = apl_params = graph = None
     if options.apl:
         tell("Chargement et localisation des praticiens")
         raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
@@ -337,7 +351,8 @@ def run_diagnostic(
             )
             travel_times = travel_times.loc[inside]
         elif inputs.road_network is not None:
-            travel_times = travel_times_from_road_network(gdf, inputs.road_network)
+            graph = road_graph(inputs.road_network, crs=gdf.crs)  # built once: the facilities reuse it
+            travel_times = travel_times_from_road_network(gdf, graph)
         # Practitioners of the ring enter the supply; those farther away, and the ring's, are "hors territoire".
         located_all = located
         count = located["nombre"].to_numpy(dtype=float) if "nombre" in located else np.ones(len(located))
@@ -394,7 +409,33 @@ def run_diagnostic(
         catchments = meshed.catchments
         summary_cpts = meshed.summary
 
+    facility_step = None
+    if inputs.bpe is not None:
+        tell("Accès aux urgences, maternités, pharmacies et hôpitaux")
+        facility_params = options.facility_params
+        # The GP difficulty follows the APL threshold of the run (none for other professions or without APL).
+        gp = apl_params is not None and options.profession == "medecin_generaliste"
+        gp_threshold = apl_params.threshold if gp else None
+        facility_params = replace(facility_params, thresholds=replace(facility_params.thresholds, apl=gp_threshold))
+        facility_step = run_facility_access(
+            result,
+            bpe=inputs.bpe,
+            facilities=inputs.facilities,
+            kinds=options.facility_kinds,
+            params=facility_params,
+            source=graph,
+            travel_times=inputs.travel_times,
+            road_network=inputs.road_network,
+            catchments=catchments,
+            surface_resolution=options.resolution if options.zones else None,
+        )
+        result = facility_step.access.communes
+        if facility_step.access.catchments is not None:
+            catchments = facility_step.access.catchments
+
     left_out = pd.concat([territory.left_out, left_out_table(*left)], ignore_index=True).drop_duplicates()
+    if facility_step is not None and len(facility_step.left_out):
+        left_out = pd.concat([left_out, facility_step.left_out], ignore_index=True).drop_duplicates()
     counts["lignes_ecartees"] = len(left_out)
     counts["population_hors_territoire"] = territory.population_outside + float(
         all_communes.loc[~in_territory, "population"].sum()
@@ -430,6 +471,8 @@ def run_diagnostic(
         "ecartees_par_motif": left_out["motif"].value_counts().to_dict() if len(left_out) else {},
         "millesimes": vintages.summary(),
     }
+    if facility_step is not None:
+        metadata["acces_equipements"] = facility_step.metadata
     return Diagnostic(
         communes=result,
         figures=figures,
@@ -441,6 +484,8 @@ def run_diagnostic(
         surface=surface,
         left_out=left_out,
         metadata=metadata,
+        equipment=facility_step.equipment if facility_step is not None else None,
+        facility_surfaces=facility_step.surfaces if facility_step is not None else {},
     )
 
 
@@ -560,13 +605,18 @@ def catchments_summary(diagnostic: Diagnostic) -> str:
     flagged = k[k["alerte"].fillna("") != ""]
     for row in flagged.itertuples(index=False):
         lines.append(f"  ⚠ {row.nom} ({fr_int(row.population)} hab.) : {row.alerte}")
+    for city in s.get("villes_a_decouper") or []:
+        lines.append(
+            f"  ⚠ {city['commune']} ({fr_int(city['population'])} hab.) : au moins {city['minimum']} territoires sous "
+            f"le plafond, {city['cible']} à la taille cible ; donnez les IRIS (--iris) pour la découper"
+        )
     links = s.get("iles_rattachees") or []
     if links:
         lines.append(f"Îles ou enclaves rattachées à la commune la plus proche : {fr_int(len(links))}")
     return "\n".join(lines)
 
 
-def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: bool = False) -> dict[str, Path]:
+def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, tiles: bool = False) -> dict[str, Path]:
     """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html`` and ``rapport.html`` into ``out_dir``.
 
     The files are written as one set (:class:`territoires.export.output_set.OutputSet`): into a hidden folder
@@ -579,17 +629,19 @@ def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: boo
     """
     outputs = OutputSet(out_dir, DIAGNOSTIC_FILES, key="diagnostic")
     with outputs as staging:
-        written = _write_diagnostic(diagnostic, staging, offline=offline)
+        written = _write_diagnostic(diagnostic, staging, tiles=tiles)
     return {kind: outputs.path(p.name) for kind, p in written.items()}
 
 
-def _write_diagnostic(diagnostic: Diagnostic, out_dir: Path, *, offline: bool) -> dict[str, Path]:
+def _write_diagnostic(diagnostic: Diagnostic, out_dir: Path, *, tiles: bool) -> dict[str, Path]:
     written: dict[str, Path] = {}
     layers = diagnostic.layers()
     surface_path = None
     if diagnostic.surface is not None:
         surface_path = save_surface_geotiff(out_dir / "temps_acces.tif", diagnostic.surface)
         written["raster"] = surface_path
+    for kind, surface in diagnostic.facility_surfaces.items():  # with a BPE input: time to each kind of facility
+        written[f"raster_{kind}"] = save_surface_geotiff(out_dir / f"temps_{kind}.tif", surface)
     written["geopackage"] = save_diagnostic_geopackage(
         out_dir / "diagnostic.gpkg", layers, metadata=diagnostic.metadata
     )
@@ -599,7 +651,7 @@ def _write_diagnostic(diagnostic: Diagnostic, out_dir: Path, *, offline: bool) -
         metadata=diagnostic.metadata,
         figures=diagnostic.figures,
         surface_path=surface_path,
-        offline=offline,
+        tiles=tiles,
     )
     written["rapport"] = save_report_html(
         out_dir / "rapport.html", layers, metadata=diagnostic.metadata, figures=diagnostic.figures
@@ -607,15 +659,19 @@ def _write_diagnostic(diagnostic: Diagnostic, out_dir: Path, *, offline: bool) -
     return written
 
 
-def save_catchments(diagnostic: Diagnostic, out_dir: str | Path) -> dict[str, Path]:
+def save_catchments(
+    diagnostic: Diagnostic, out_dir: str | Path, *, extra_layers: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, Path]:
     """Write the catchments into ``out_dir``: ``cpts.gpkg`` (``catchments`` and ``communes`` layers) and ``cpts.csv``.
+
+    ``extra_layers`` are written into the GeoPackage too (``comparison``: see :mod:`territoires.pipeline.comparison`).
 
     The CSV (one row per commune: its catchment) is written for spreadsheets (see
     :func:`territoires.export.tables.save_table`). Both are written as one set: both new or both previous.
     """
     outputs = OutputSet(out_dir, CATCHMENT_FILES, key="cpts")
     with outputs as staging:
-        written = _write_catchments(diagnostic, staging)
+        written = _write_catchments(diagnostic, staging, extra_layers=extra_layers)
     return {kind: outputs.path(p.name) for kind, p in written.items()}
 
 
@@ -623,10 +679,13 @@ def save_catchments(diagnostic: Diagnostic, out_dir: str | Path) -> dict[str, Pa
 CATCHMENT_FILES = ("cpts.gpkg", "cpts.csv")
 
 
-def _write_catchments(diagnostic: Diagnostic, out_dir: Path) -> dict[str, Path]:
+def _write_catchments(
+    diagnostic: Diagnostic, out_dir: Path, *, extra_layers: Mapping[str, pd.DataFrame] | None
+) -> dict[str, Path]:
     layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
     if len(diagnostic.left_out):
         layers["left_out"] = diagnostic.left_out
+    layers.update(extra_layers or {})
     written = {"geopackage": save_diagnostic_geopackage(out_dir / "cpts.gpkg", layers, metadata=diagnostic.metadata)}
     written["csv"] = save_table(diagnostic.communes, out_dir / "cpts.csv", columns=CATCHMENT_COLUMNS)
     return written

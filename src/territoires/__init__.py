@@ -99,8 +99,8 @@ _LAZY = {
     "load_territory": "pipeline.diagnostic",
     "run_catchments": "pipeline.diagnostic",
     "run_diagnostic": "pipeline.diagnostic",
-    "save_catchments": "pipeline.diagnostic",
-    "save_diagnostic": "pipeline.diagnostic",
+    "save_catchments": "pipeline.outputs",
+    "save_diagnostic": "pipeline.outputs",
     "DiagnosticInputs": "pipeline.inputs",
     "DiagnosticOptions": "pipeline.inputs",
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..io.fetch import cached_inputs, departements_of
-from ..schemas import PROFESSIONS
+from ..settings import PROFESSIONS
 
 existing_file = click.Path(exists=True, dir_okay=False, readable=True)
 existing_path = click.Path(exists=True, readable=True)

@@ -25,11 +25,6 @@ from ..analysis.key_figures import KeyFigures, compute_key_figures
 from ..analysis.road_network import travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
 from ..analysis.zones import travel_time_surface, zones_from_surface
-from ..export.folium_map import save_map_html
-from ..export.geopackage import save_diagnostic_geopackage
-from ..export.raster import save_surface_geotiff
-from ..export.report import save_report_html
-from ..export.tables import CATCHMENT_COLUMNS, save_table
 from ..io.cog import VintageReport, former_codes_from_table, reconcile_vintages, resolve_codes
 from ..io.communes import communes_from_files, departement_of
 from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
@@ -416,54 +411,3 @@ def catchments_summary(diagnostic: Diagnostic) -> str:
     if links:
         lines.append(f"Îles ou enclaves rattachées à la commune la plus proche : {fr_int(len(links))}")
     return "\n".join(lines)
-
-
-def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: bool = False) -> dict[str, Path]:
-    """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html``, ``rapport.html`` and ``apl.csv``.
-
-    Each file is written to a temporary file and renamed, so a failed run never leaves a half-written output.
-
-    Returns
-    -------
-    dict
-        Kind of output → written path.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    layers = diagnostic.layers()
-    surface_path = None
-    if diagnostic.surface is not None:
-        surface_path = save_surface_geotiff(out_dir / "temps_acces.tif", diagnostic.surface)
-        written["raster"] = surface_path
-    written["geopackage"] = save_diagnostic_geopackage(
-        out_dir / "diagnostic.gpkg", layers, metadata=diagnostic.metadata
-    )
-    written["carte"] = save_map_html(
-        out_dir / "carte.html",
-        layers,
-        metadata=diagnostic.metadata,
-        figures=diagnostic.figures,
-        surface_path=surface_path,
-        offline=offline,
-    )
-    written["rapport"] = save_report_html(
-        out_dir / "rapport.html", layers, metadata=diagnostic.metadata, figures=diagnostic.figures
-    )
-    return written
-
-
-def save_catchments(diagnostic: Diagnostic, out_dir: str | Path) -> dict[str, Path]:
-    """Write the catchments into ``out_dir``: ``cpts.gpkg`` (``catchments`` and ``communes`` layers) and ``cpts.csv``.
-
-    The CSV (one row per commune: its catchment) is written for spreadsheets (see
-    :func:`territoires.export.tables.save_table`). Both files are written to a temporary file and renamed.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
-    if len(diagnostic.left_out):
-        layers["left_out"] = diagnostic.left_out
-    written = {"geopackage": save_diagnostic_geopackage(out_dir / "cpts.gpkg", layers, metadata=diagnostic.metadata)}
-    written["csv"] = save_table(diagnostic.communes, out_dir / "cpts.csv", columns=CATCHMENT_COLUMNS)
-    return written

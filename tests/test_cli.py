@@ -93,6 +93,7 @@ def _apl_args(tmp_path) -> list[str]:
             "--practitioners", str(p["practitioners"]), "-o", str(tmp_path)]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_quiet_shows_no_progress_and_verbose_after_the_command(tmp_path):
     runner = CliRunner()
     loud = runner.invoke(cli, _apl_args(tmp_path / "a"))

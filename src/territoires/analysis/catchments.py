@@ -42,6 +42,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .._errors import InputError, ParameterError, warn
 from .._format import fr_int, fr_list, fr_num
+from ..io.communes import departement_of
 from ..settings import CPTS_MAX_POP, CPTS_MIN_POP, CPTS_SIZE_CLASSES
 from .travel_times import straight_line_pairs
 
@@ -529,8 +530,6 @@ class _Agglomeration:
 
 
 def _group_column(communes: gpd.GeoDataFrame, params: CatchmentParameters) -> np.ndarray:
-    from ..io.communes import departement_of
-
     within = params.within or ("departement" if params.per_departement is not None else None)
     if within is None:
         return np.zeros(len(communes), dtype=int)
@@ -636,8 +635,6 @@ def _group_names(communes: pd.DataFrame, params: CatchmentParameters, group: np.
     within = params.within or ("departement" if params.per_departement is not None else None)
     if within is None:
         return {0: "territoire"}
-    from ..io.communes import departement_of
-
     values = (
         departement_of(communes["code_commune"])
         if within == "departement" and "departement" not in communes

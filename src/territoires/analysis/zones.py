@@ -11,6 +11,7 @@ import pandas as pd
 import rasterio.features
 from affine import Affine
 from scipy.spatial import cKDTree
+from shapely.geometry import shape
 
 from .._errors import ParameterError
 from ..settings import DETOUR_FACTOR, ROAD_SPEED_KMH
@@ -144,8 +145,6 @@ def zones_from_surface(
     ]
     labels.append(f"{bounds[-1]:g} min ou plus")
     shapes = list(rasterio.features.shapes(cls, mask=valid, transform=surface.transform))
-    from shapely.geometry import shape
-
     frame = gpd.GeoDataFrame(
         {"k": [int(v) for _, v in shapes]}, geometry=[shape(g) for g, _ in shapes], crs=surface.crs
     ).dissolve(by="k")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .._format import fr_dec
 from . import Command
 from .options import existing_file, offline_opt, out_dir_opt
 
@@ -24,7 +25,6 @@ from .options import existing_file, offline_opt, out_dir_opt
 @offline_opt
 def map_command(geopackage: str, out: str, title: str, offline: bool) -> None:
     """Carte interactive (carte.html) à partir d'un diagnostic.gpkg (et de temps_acces.tif s'il est à côté)."""
-    from .._format import fr_dec
     from ..export.folium_map import save_map_html_from_geopackage
 
     folder = Path(out) if out else Path(geopackage).parent

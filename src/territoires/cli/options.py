@@ -297,10 +297,18 @@ def diagnosis_options(
             wrapped = SETTINGS[name](wrapped)
         wrapped = cache_dir_opt(wrapped)
         wrapped = click.option(
-            "--region", "regions", multiple=True, help="Limite aux départements de cette région (code COG, répétable)."
+            "--region",
+            "regions",
+            multiple=True,
+            metavar="CODE",
+            help="Limite aux départements de cette région (code COG, répétable), ex. 76.",
         )(wrapped)
         wrapped = click.option(
-            "--departement", "departements", multiple=True, help="Limite à ce département (répétable), ex. 34."
+            "--departement",
+            "departements",
+            multiple=True,
+            metavar="CODE",
+            help="Limite à ce département (répétable), ex. 34.",
         )(wrapped)
         if "existing_cpts" in roles:
             wrapped = click.option("--existing", "existing_legacy", type=existing_file, hidden=True)(wrapped)

@@ -24,7 +24,6 @@ from ..analysis.catchments import mesh_catchments
 from ..analysis.key_figures import KeyFigures, compute_key_figures
 from ..analysis.road_network import travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
-from ..analysis.zones import travel_time_surface, zones_from_surface
 from ..io.cog import VintageReport, former_codes_from_table, reconcile_vintages, resolve_codes
 from ..io.communes import communes_from_files, departement_of
 from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
@@ -287,6 +286,9 @@ def run_diagnostic(
 
     access_zones = surface = None
     if options.zones:
+        # rasterio (GDAL) loads only for the surface: ``territoires apl`` and ``cpts`` do without it.
+        from ..analysis.zones import travel_time_surface, zones_from_surface
+
         tell("Surface des temps d'accès et zones")
         surface = travel_time_surface(result, located, resolution=options.resolution)
         access_zones = zones_from_surface(surface, result)

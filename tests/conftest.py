@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,8 +17,9 @@ from territoires.pipeline import DiagnosticInputs, DiagnosticOptions, run_diagno
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIRECTORY = Path(__file__).resolve().parent / "data"
-#: Real open data staged beside the checkout (../shared/data); tests using it skip where it is absent.
-SHARED_DATA = ROOT.parent / "shared" / "data"
+#: Real open data staged beside the checkout (../shared/data, or TERRITOIRES_SHARED_DATA); tests using it skip where
+#: it is absent.
+SHARED_DATA = Path(os.environ.get("TERRITOIRES_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 requires_shared = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} absent (../shared/data beside the checkout)"

@@ -112,6 +112,32 @@ def timed(args: list[str], env: dict | None = None) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+STAGES_SCRIPT = r"""
+import sys, time
+folder = sys.argv[1]
+t0 = time.process_time()
+from territoires.pipeline.diagnostic import load_territory
+from territoires.analysis.apl import compute_apl
+from territoires.export.tables import APL_COLUMNS, save_table
+from territoires.io.practitioners import locate_in_communes, practitioners_from_file
+stages = {"imports": time.process_time() - t0}
+def stage(name, func, *args, **kwargs):
+    t = time.process_time()
+    out = func(*args, **kwargs)
+    stages[name] = time.process_time() - t
+    return out
+territory = stage("communes + populations (load_territory)", load_territory, [f"{folder}/communes.gpkg"],
+                  population=f"{folder}/populations.csv")
+raw = stage("practitioners_from_file", practitioners_from_file, f"{folder}/praticiens.csv",
+            professions=("medecin_generaliste",))
+located = stage("locate_in_communes", locate_in_communes, raw, territory.communes)
+apl = stage("compute_apl (times, E2SFCA, nearest)", compute_apl, territory.communes, located)
+stage("save_table (CSV)", save_table, apl, f"{folder}/stages.csv", columns=APL_COLUMNS)
+for name, seconds in stages.items():
+    print(f"  {name}: {seconds:.2f} s CPU")
+"""
+
+
 def main() -> None:
     src = Path(__file__).resolve().parents[1] / "src"
     env = dict(os.environ, PYTHONPATH=f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
@@ -144,6 +170,11 @@ def main() -> None:
         diff = (merged["apl"].str.replace(",", ".").astype(float) - merged["apl_plain"].astype(float)).abs()
         print(f"same communes: {len(merged) == len(plain) == len(ours)}; max |APL difference|: {diff.max():.4f} "
               "(CSV rounded to 0.01)")  # fmt: skip
+        print("territoires, stage by stage (in one process):")
+        stages_py = folder / "stages.py"
+        stages_py.write_text(STAGES_SCRIPT)
+        print(subprocess.run([sys.executable, str(stages_py), str(folder)], check=True, env=env, capture_output=True,
+                             text=True).stdout, end="")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -225,10 +225,16 @@ def compute_apl(
     straight_line = travel_times is None
     if straight_line:
         # By position: no round trip through the commune codes (2 million pairs nationally).
+        xy = commune_points(out)
         rows, cols, minutes = straight_line_pairs(
-            out, max_minutes=params.max_minutes, detour_factor=params.detour_factor, speed_kmh=params.speed_kmh
+            out,
+            max_minutes=params.max_minutes,
+            detour_factor=params.detour_factor,
+            speed_kmh=params.speed_kmh,
+            points=xy,
         )
     else:
+        xy = None
         rows, cols, minutes = _pair_positions(travel_times, codes)
     has_self = np.zeros(n, dtype=bool)
     has_self[rows[rows == cols]] = True
@@ -243,9 +249,7 @@ def compute_apl(
     if params.unit == "etp":
         apl = apl * 100_000.0
     out["apl"] = apl
-    out["minutes_praticien_proche"] = _nearest_minutes(
-        out, chosen.loc[keep], costs, supply_by_commune, params, straight_line=straight_line
-    )
+    out["minutes_praticien_proche"] = _nearest_minutes(out, costs, supply_by_commune, params, points=xy)
     if params.threshold is None:
         out["niveau_acces"] = None
     else:
@@ -291,15 +295,18 @@ def _positions(values: pd.Series, codes: pd.Index) -> np.ndarray:
     return np.where(inverse >= 0, found[inverse], -1).astype(np.int64)
 
 
-def _nearest_minutes(communes, practitioners, costs, supply, params, *, straight_line: bool) -> np.ndarray:
-    """Time from each commune to its nearest practitioner (minutes; NaN when none is reachable)."""
+def _nearest_minutes(communes, costs, supply, params, *, points: np.ndarray | None) -> np.ndarray:
+    """Time from each commune to its nearest practitioner (minutes; NaN when none is reachable).
+
+    With straight-line times (``points`` given), the nearest commune with supply at any distance; with a travel-time
+    matrix, the shortest time listed in it.
+    """
     has_supply = supply > 0
     if not has_supply.any():
         return np.full(len(communes), np.nan)
-    if straight_line or costs is None:
-        xy = commune_points(communes)
-        tree = cKDTree(xy[has_supply])
-        dist, _ = tree.query(xy)
+    if points is not None:
+        tree = cKDTree(points[has_supply])
+        dist, _ = tree.query(points)
         minutes = dist / 1000.0 * params.detour_factor / params.speed_kmh * 60.0
         return np.where(has_supply, 0.0, minutes)
     c = costs.tocsc()[:, np.flatnonzero(has_supply)].tocsr()

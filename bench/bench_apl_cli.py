@@ -23,8 +23,9 @@ import pandas as pd
 
 N_COMMUNES = 35_000
 N_PRACTITIONERS = 100_000
-#: Département codes of metropolitan France (Corsica as 2A/2B), communes numbered within each.
-DEPARTEMENTS = [f"{d:02d}" for d in range(1, 96) if d != 20] + ["2A", "2B"]
+#: Département codes of metropolitan France (Corsica as 2A/2B), communes numbered within each; without 13, 69 and 75,
+#: whose numbers 101-120, 201-216, 381-389 are municipal arrondissements that loaders treat apart.
+DEPARTEMENTS = [f"{d:02d}" for d in range(1, 96) if d not in (13, 20, 69, 75)] + ["2A", "2B"]
 
 PLAIN_SCRIPT = r"""
 import sys

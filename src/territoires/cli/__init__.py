@@ -58,6 +58,12 @@ def info(text: str) -> None:
         click.echo(text, err=True)
 
 
+def say(text: str) -> None:
+    """Print a command's summary on stdout (nothing with ``-q``: only errors then)."""
+    if not _state["quiet"]:
+        click.echo(text)
+
+
 class Command(click.Command):
     """A subcommand that also accepts ``-v`` and ``-q`` after its name, and French help."""
 

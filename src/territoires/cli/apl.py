@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import Command, progress
+from . import Command, progress, say
 from .options import APL_SETTINGS, diagnosis_options, out_dir_opt, written_files
 
 FORMATS = ("csv", "xlsx", "gpkg", "parquet")
@@ -40,5 +40,5 @@ def apl(inputs, options, out, formats) -> None:
     written = {
         f: save_table(diagnostic.communes, folder / f"apl.{f}", columns=APL_COLUMNS) for f in dict.fromkeys(formats)
     }
-    click.echo(diagnostic.summary())
+    say(diagnostic.summary())
     written_files(written)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import Command, progress
+from . import Command, progress, say
 from .options import CATCHMENT_SETTINGS, diagnosis_options, out_dir_opt, written_files
 
 
@@ -28,5 +28,5 @@ def cpts(inputs, options, out) -> None:
 
     diagnostic = run_catchments(inputs, options, progress=progress)
     written = save_catchments(diagnostic, out)
-    click.echo(catchments_summary(diagnostic))
+    say(catchments_summary(diagnostic))
     written_files(written)

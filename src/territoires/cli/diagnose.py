@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import Command, info, progress
+from . import Command, info, progress, say
 from .options import APL_SETTINGS, CATCHMENT_SETTINGS, diagnosis_options, offline_opt, out_dir_opt, written_files
 
 
@@ -13,7 +13,7 @@ def _finish(diagnostic, out: str, *, offline: bool) -> None:
 
     info("[écriture] GeoPackage, carte et rapport…")
     written = save_diagnostic(diagnostic, out, offline=offline)
-    click.echo(diagnostic.summary())
+    say(diagnostic.summary())
     written_files(written)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .._format import fr_dec
-from . import Command
+from . import Command, say
 from .options import existing_file, offline_opt, out_dir_opt
 
 
@@ -31,4 +31,4 @@ def map_command(geopackage: str, out: str, title: str, offline: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     written = save_map_html_from_geopackage(Path(geopackage), folder / "carte.html", title=title, offline=offline)
     size = written.stat().st_size / 1e6
-    click.echo(f"Carte écrite : {written} ({fr_dec(size, 1)} Mo{', hors ligne' if offline else ''})")
+    say(f"Carte écrite : {written} ({fr_dec(size, 1)} Mo{', hors ligne' if offline else ''})")

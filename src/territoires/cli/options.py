@@ -14,8 +14,10 @@ from pathlib import Path
 
 import click
 
+from .._format import fr_list
 from ..io.fetch import cached_inputs, departements_of
 from ..settings import PROFESSIONS
+from . import info, say
 
 existing_file = click.Path(exists=True, dir_okay=False, readable=True)
 existing_path = click.Path(exists=True, readable=True)
@@ -275,7 +277,7 @@ def diagnosis_options(
                         "(--departement 34 ou --region 76, après « territoires fetch »)."
                     )
                 cached = cached_inputs(departement=deps, cache_dir=territory["cache_dir"])
-                click.echo(f"Données du cache : départements {', '.join(deps)}.", err=True)
+                info(f"Données du cache : départements {fr_list(deps, limit=None)}.")
                 for role, value in cached.items():
                     if role in paths and not paths[role]:
                         paths[role] = value
@@ -348,6 +350,4 @@ def _settings_values(values: dict) -> dict:
 
 def written_files(paths: dict[str, Path]) -> None:
     """Print the files a command wrote."""
-    click.echo("Fichiers écrits :")
-    for path in paths.values():
-        click.echo(f"  {path}")
+    say("Fichiers écrits :\n" + "\n".join(f"  {path}" for path in paths.values()))

@@ -203,7 +203,11 @@ class Diagnostic:
             )
         if len(self.left_out):
             reasons = self.left_out["motif"].value_counts()
-            lines.append("Lignes écartées par motif : " + " ; ".join(f"{k} : {fr_int(v)}" for k, v in reasons.items()))
+            shown = " ; ".join(f"{k} : {fr_int(v)}" for k, v in reasons.head(5).items())
+            more = ""
+            if len(reasons) > 5:
+                more = f" ; … ({fr_int(len(reasons))} motifs, liste complète dans la couche left_out)"
+            lines.append(f"Lignes écartées par motif : {shown}{more}")
         return "\n".join(lines)
 
 

@@ -17,8 +17,8 @@ from territoires.pipeline import DiagnosticInputs, DiagnosticOptions, run_diagno
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIRECTORY = Path(__file__).resolve().parent / "data"
-#: Real open data staged beside the checkout (../shared/data, or TERRITOIRES_SHARED_DATA); tests using it skip where
-#: it is absent.
+#: Real open data staged beside the checkout (../shared/data); tests using it skip where it is absent.
+#: TERRITOIRES_SHARED_DATA overrides it (e.g. from a git worktree, where the folder is elsewhere).
 SHARED_DATA = Path(os.environ.get("TERRITOIRES_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 requires_shared = pytest.mark.skipif(

@@ -159,7 +159,7 @@ def test_table_with_commune_codes_french_numbers_and_duplicates():
     left = table.attrs["left_out"]
     assert [(r["ligne"], r["motif"]) for r in left] == [
         (6, "ni coordonnées ni code commune"),
-        (8, "ligne en double (identique à la ligne 7)"),
+        (8, "activité en double (même identifiant, même site que la ligne 7)"),
     ]
 
 
@@ -313,3 +313,96 @@ def test_locate_does_not_modify_its_inputs(communes):
     quiet(locate_in_communes, table, communes)
     pd.testing.assert_frame_equal(pd.DataFrame(table), pd.DataFrame(before))
     pd.testing.assert_frame_equal(pd.DataFrame(communes), pd.DataFrame(communes_before))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Identical rows are distinct practitioners unless an identifier says otherwise (issue 10, item 1)
+
+
+def test_identical_rows_without_identifier_are_distinct_practitioners(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune,etp\n31555,1\n31555,1\n31555,1\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = practitioners_from_table(path)
+    assert len(table) == 3
+    assert table["nombre"].sum() == 3.0
+    assert table.attrs["left_out"] == []
+
+
+def test_single_code_commune_column_is_one_practitioner_per_row(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune\n31555\n31555\n48095\n", encoding="utf-8")
+    table = practitioners_from_table(path)
+    assert table["code_commune"].tolist() == ["31555", "31555", "48095"]
+
+
+def test_same_identifier_same_site_is_merged_and_told(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("rpps;code_commune\n1;31555\n1;31555\n1;48095\n2;31555\n", encoding="utf-8")
+    with pytest.warns(TerritoiresWarning, match=r"1 ligne\(s\) écartée\(s\) sur 4 : 1 activité en double"):
+        table = practitioners_from_table(path)
+    assert table["id"].tolist() == ["1", "1", "2"]  # one person, two sites: two activities
+    assert [(r["ligne"], r["identifiant"]) for r in table.attrs["left_out"]] == [(3, "1")]
+    assert "même site que la ligne 2" in table.attrs["left_out"][0]["motif"]
+
+
+def test_thousands_separator_in_activity_is_read_and_told(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune;activite\n31555;4,500\n31555;3,600\n31555;6000\n", encoding="utf-8")
+    with pytest.warns(TerritoiresWarning, match="séparateur de milliers"):
+        table = practitioners_from_table(path)
+    assert table["activite"].tolist() == [4500.0, 3600.0, 6000.0]
+
+
+def test_decimal_etp_stays_decimal(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune;etp\n31555;0,5\n31555;1\n", encoding="utf-8")
+    assert practitioners_from_table(path)["etp"].tolist() == [0.5, 1.0]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Unknown codes named, codes elsewhere counted (issue 10, item 5)
+
+
+def test_split_by_territory_names_unknown_codes_and_counts_those_elsewhere(tmp_path):
+    from territoires.io.practitioners import split_by_territory
+
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune;x;y\n48095;;\n99999;;\n31555;;\n31555;;\n31000;;\n48999;;\n09122;;\n;1;2\n")
+    raw = practitioners_from_table(path, crs="EPSG:2154")
+    with pytest.warns(TerritoiresWarning, match=r"3 ligne\(s\) au code commune inconnu .*ligne 3 : 99999"):
+        split = split_by_territory(
+            raw, ["48"], known_codes={"48095", "48061"}, known_departements={"48"}, former_codes={"48001": "48095"}
+        )
+    # 48095 is in the territory; the row with only a point is located later.
+    assert split.inside["source_ligne"].tolist() == [2, 9]
+    assert [(r["ligne"], r["motif"]) for r in split.unknown] == [
+        (3, "code commune inconnu (99999)"),  # département 99 does not exist
+        (6, "code commune inconnu (31000 : un code postal ?)"),
+        (7, "code commune inconnu (48999)"),  # Lozère is covered by the table: 48999 is not in it
+    ]
+    assert split.n_outside == 3.0  # two in Toulouse, one in 09122: real communes, other départements
+    assert split.outside_codes() == ["31555", "09122"]
+    assert (
+        split.summary() == "3 praticien(s) hors territoire (communes 31555, 09122), 3 ligne(s) au code commune inconnu."
+    )
+    assert [r["motif"] for r in split.inside.attrs["left_out"]] == [r["motif"] for r in split.unknown]
+
+
+def test_split_by_territory_without_population_table_keeps_the_territory_codes(tmp_path):
+    from territoires.io.practitioners import split_by_territory
+
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune\n96001\n96001\n99999\n31555\n", encoding="utf-8")
+    with pytest.warns(TerritoiresWarning, match=r"1 ligne\(s\) au code commune inconnu"):
+        split = split_by_territory(practitioners_from_table(path), ["96"])  # the demo's made-up département
+    assert split.inside["code_commune"].tolist() == ["96001", "96001"]
+    assert split.n_outside == 1.0
+    assert [r["ligne"] for r in split.unknown] == [4]
+
+
+def test_a_leading_zero_is_not_a_thousands_group(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("code_commune;nombre\n31555;0,500\n31555;1\n", encoding="utf-8")
+    assert practitioners_from_table(path)["nombre"].tolist() == [0.5, 1.0]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from .._errors import InputError
+from .._errors import InputError, warn
+from .._format import fr_int
 
 #: Canonical column → accepted names (compared without case, accents, spaces, dashes or underscores).
 SYNONYMS: Mapping[str, tuple[str, ...]] = {
@@ -154,3 +157,107 @@ def to_number(values: pd.Series, *, source: str, column: str, allow_missing: boo
         )
         raise InputError(msg)
     return numbers.astype(float)
+
+
+_SPACES = ("\u202f", "\xa0", " ", "\u2009")
+
+
+def to_count(
+    values: pd.Series,
+    *,
+    source: str,
+    column: str,
+    integer: bool = True,
+    allow_missing: bool = False,
+    told: list[str] | None = None,
+) -> pd.Series:
+    """Read a column of counts (inhabitants, head counts, consultations), thousands separators included.
+
+    Spaces (plain, non-breaking, narrow) inside a number are thousands separators (``12 345``). A ``.`` or ``,``
+    is read over the whole column, never value by value: when every value that holds one is written
+    ``d,ddd`` / ``d.ddd,ddd`` with one and the same character (``12,345``, ``1.234``, ``1.234.567``), that
+    character is a thousands separator, the values are read accordingly and a
+    :class:`~territoires.TerritoiresWarning` says so; otherwise it is a decimal mark (``860.0``, ``0,5``).
+
+    Parameters
+    ----------
+    values
+        The column as read (text or numbers).
+    source, column
+        File and column, for messages.
+    integer
+        The column counts whole units (inhabitants, practitioners): a decimal value with a fractional part
+        (``12.5``) is refused, and a column whose only ``.``/``,`` values read the same either way would differ
+        by a factor of 1,000 (all ``d.000``) is refused as ambiguous.
+    allow_missing
+        Empty cells are NaN instead of an error.
+    told
+        When given, the names of the columns read with a thousands separator are appended to it instead of a
+        warning for each (the caller tells once for many columns).
+
+    Raises
+    ------
+    InputError
+        Non-numeric values, non-integer counts, or a separator that cannot be told apart.
+
+    Examples
+    --------
+    >>> to_count(pd.Series(["860", "1 234"]), source="f", column="c").tolist()
+    [860.0, 1234.0]
+    """
+    text = values.astype("string").str.strip()
+    for space in _SPACES:
+        text = text.str.replace(space, "", regex=False)
+    text = text.mask(text == "", pd.NA)
+    marked = text.str.contains(r"[.,]", regex=True).fillna(False)
+    thousands_sep = None
+    if bool(marked.any()):
+        sample = text[marked]
+        for sep in (",", "."):
+            pattern = r"[1-9]\d{0,2}(?:" + re.escape(sep) + r"\d{3})+"
+            if bool(sample.str.fullmatch(pattern).all()):
+                thousands_sep = sep
+                break
+        if thousands_sep is not None and integer and bool(sample.str.fullmatch(r"[1-9]\d{0,2}[.,]000").all()):
+            examples = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(sample.index)[:3])
+            msg = (
+                f"{source}: colonne {column!r} : séparateur {thousands_sep!r} ambigu ({examples}) : séparateur de "
+                "milliers ou virgule décimale ? Écrivez les nombres sans séparateur (ex. 1000)."
+            )
+            raise InputError(msg)
+    if thousands_sep is not None and told is not None:
+        clean = text.str.replace(thousands_sep, "", regex=False)
+        told.append(f"{column} ({thousands_sep!r})")
+    elif thousands_sep is not None:
+        clean = text.str.replace(thousands_sep, "", regex=False)
+        first = sample.index[0]
+        warn(
+            f"{source}: colonne {column!r} : {int(marked.sum())} valeur(s) écrite(s) avec {thousands_sep!r} "
+            f"comme séparateur de milliers (ex. ligne {first + 2} : {values[first]!r} lu "
+            f"{fr_int(int(clean[first]))}) ; règle appliquée à toute la colonne.",
+            stacklevel=3,
+        )
+    else:
+        clean = text.str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(clean, errors="coerce")
+    bad = numbers.isna() & (text.notna() if allow_missing else True)
+    if bool(bad.any()):
+        examples = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad.to_numpy()])[:5])
+        msg = (
+            f"{source}: colonne {column!r} : {int(bad.sum())} valeur(s) non numérique(s) ({examples}); "
+            "un nombre était attendu."
+        )
+        raise InputError(msg)
+    numbers = numbers.astype(float)
+    if integer:
+        fractional = numbers.notna() & (numbers != np.floor(numbers.fillna(0.0)))
+        if bool(fractional.any()):
+            examples = ", ".join(
+                f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[fractional.to_numpy()])[:5]
+            )
+            msg = (
+                f"{source}: colonne {column!r} : {int(fractional.sum())} valeur(s) non entière(s) ({examples}); "
+                "un nombre entier était attendu (séparateur de milliers ? écrivez 12345 ou 12 345)."
+            )
+            raise InputError(msg)
+    return numbers

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import InputError
+from ._columns import find_column
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
 _SEPARATORS = (";", ",", "\t", "|")
@@ -18,10 +19,13 @@ _SEPARATORS = (";", ",", "\t", "|")
 def detect_encoding(path: Path, *, sample_bytes: int = 1 << 20) -> str:
     """Return ``"utf-8-sig"`` when the file decodes as UTF-8, else ``"cp1252"`` (Windows-1252).
 
-    INSEE and FINESS files are published either in UTF-8 or in Windows-1252/Latin-1.
+    INSEE and FINESS files are published either in UTF-8 or in Windows-1252/Latin-1; a file with a UTF-16 byte
+    order mark (spreadsheets' « Texte Unicode ») is ``"utf-16"``.
     """
     with open(path, "rb") as fh:
         raw = fh.read(sample_bytes)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"  # saved as « Unicode » by a spreadsheet: a byte order mark says so
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -46,6 +50,7 @@ def read_table(
     encoding: str | None = None,
     dtype: Mapping[str, object] | None = None,
     text_columns: Iterable[str] = (),
+    single_column: str | None = None,
 ) -> pd.DataFrame:
     """Read a delimited text file (CSV, ``;`` or ``|`` separated) into a DataFrame of text.
 
@@ -61,6 +66,10 @@ def read_table(
         Column types; every other column is read as text so that codes keep their leading zeros.
     text_columns
         Unused, kept for symmetry with :func:`pandas.read_csv` users; all columns are text by default.
+    single_column
+        A canonical column name (see :data:`~territoires.io._columns.SYNONYMS`) that may make up the whole
+        table (e.g. ``"code_commune"``: one practitioner per row); any other single-column table is refused as
+        a separator problem.
 
     Raises
     ------
@@ -95,7 +104,13 @@ def read_table(
     table.columns = [str(c).strip() for c in table.columns]
     # A trailing separator (RPPS files end every line with '|') creates an empty unnamed column.
     table = table.loc[:, [c for c in table.columns if c and not c.startswith("Unnamed:")]]
-    if table.shape[1] <= 1:
+    lone_ok = (
+        single_column is not None
+        and table.shape[1] == 1
+        and find_column(table.columns, single_column) is not None
+        and not any(s in first_line for s in _SEPARATORS)
+    )
+    if table.shape[1] <= 1 and not lone_ok:
         raise InputError(
             f"{path}: une seule colonne lue avec le séparateur {sep!r} ({what}); "
             f"vérifiez le séparateur (';', ',', tabulation ou '|') de la ligne d'en-tête : {first_line[:120]!r}"

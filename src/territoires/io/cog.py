@@ -8,20 +8,54 @@ current commune and report what it did.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
 
 from .._errors import InputError, warn
+from .communes import departement_of
 
 log = logging.getLogger(__name__)
 
 
+#: The communes of Paris, Lyon and Marseille and their names.
+CITIES_WITH_ARRONDISSEMENTS = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
+#: Arrondissements municipaux (COG codes 75101–75120, 69381–69389, 13201–13216) → code of their commune.
+ARRONDISSEMENTS = {
+    **{f"751{i:02d}": "75056" for i in range(1, 21)},
+    **{f"6938{i}": "69123" for i in range(1, 10)},
+    **{f"132{i:02d}": "13055" for i in range(1, 17)},
+}
+
+
+def cities_split_into_arrondissements(codes: Iterable[str]) -> set[str]:
+    """Return the codes of the cities (Paris 75056, Lyon 69123, Marseille 13055) present by arrondissement.
+
+    >>> sorted(cities_split_into_arrondissements(["75101", "75102", "69123", "31555"]))
+    ['75056']
+    """
+    return {ARRONDISSEMENTS[c] for c in set(codes) if c in ARRONDISSEMENTS}
+
+
+def arrondissements_to_communes(codes: Iterable[str]) -> dict[str, str]:
+    """Return arrondissement → commune codes for the cities present at commune level in ``codes``.
+
+    Contours at commune level (75056) locate practitioners and populations coded by arrondissement (751xx) in
+    their commune; cities whose contours are by arrondissement keep their arrondissements.
+
+    >>> len(arrondissements_to_communes(["75056", "13201"]))
+    20
+    """
+    codes = set(codes)
+    split = cities_split_into_arrondissements(codes)
+    return {a: c for a, c in ARRONDISSEMENTS.items() if c in codes and c not in split}
+
+
 @dataclass(frozen=True)
 class VintageReport:
-    """What :func:`reconcile_vintages` did.
+    """What loading the territory did to its codes: COG vintages, arrondissements, repaired polygons.
 
     Attributes
     ----------
@@ -31,11 +65,25 @@ class VintageReport:
         Codes of the boundaries (after merging) absent from the population table.
     population_unmatched
         Codes of the population table absent from the boundaries.
+    repaired_geometries
+        Number of invalid commune polygons repaired (:func:`territoires.io.communes.repair_geometries`).
+    arrondissements
+        Paris, Lyon, Marseille: city code → ``"commune"`` (arrondissement populations and practitioners
+        brought to the city) or ``"arrondissements"`` (contours by arrondissement, kept so).
+    known_codes
+        Every commune code of the population table's COG (current, former, delegated, arrondissements): a code
+        outside it, in a département the table covers, exists in no COG vintage read.
+    known_departements
+        Départements covered by the population table.
     """
 
     merged_codes: dict[str, str] = field(default_factory=dict)
     boundaries_unmatched: list[str] = field(default_factory=list)
     population_unmatched: list[str] = field(default_factory=list)
+    repaired_geometries: int = 0
+    arrondissements: dict[str, str] = field(default_factory=dict)
+    known_codes: frozenset[str] = field(default=frozenset(), repr=False)
+    known_departements: frozenset[str] = field(default=frozenset(), repr=False)
 
     @property
     def n_merged(self) -> int:
@@ -49,11 +97,20 @@ class VintageReport:
 
     def summary(self) -> str:
         """One French sentence for the run summary."""
-        return (
+        text = (
             f"{self.n_merged} ancien(s) code(s) commune rattaché(s) à {self.n_current_affected} commune(s) "
             f"actuelle(s) ; {len(self.boundaries_unmatched)} code(s) des contours sans population, "
-            f"{len(self.population_unmatched)} code(s) de population sans contour."
+            f"{len(self.population_unmatched)} code(s) de population sans contour ; "
+            f"{self.repaired_geometries} polygone(s) invalide(s) réparé(s)"
         )
+        for city, level in sorted(self.arrondissements.items()):
+            name = CITIES_WITH_ARRONDISSEMENTS[city]
+            text += (
+                f" ; {name} par arrondissement"
+                if level == "arrondissements"
+                else f" ; arrondissements de {name} rattachés à la commune {city}"
+            )
+        return text + "."
 
 
 def former_codes_from_table(
@@ -129,13 +186,21 @@ def reconcile_vintages(
     out = communes
     if changed.any():
         work = communes.assign(code_commune=new_codes.to_numpy(), _was_current=~changed.to_numpy())
-        work = work.sort_values(["code_commune", "_was_current"], ascending=[True, False], kind="stable")
-        agg: dict[str, str] = {c: "first" for c in work.columns if c not in ("geometry", "code_commune")}
-        if "population" in work.columns:
+        if "departement" in work.columns:
+            # A former Corsican code (20xxx) becomes 2A/2B: the département follows the new code.
+            work["departement"] = work["departement"].where(~changed.to_numpy(), departement_of(new_codes).to_numpy())
+        # Only the communes that receive a former code are dissolved; the others pass through untouched.
+        touched = work["code_commune"].isin(set(new_codes[changed])).to_numpy()
+        group = work.loc[touched].sort_values(["code_commune", "_was_current"], ascending=[True, False], kind="stable")
+        agg: dict[str, str] = {c: "first" for c in group.columns if c not in (group.geometry.name, "code_commune")}
+        if "population" in group.columns:
             agg["population"] = "sum"
-        if "population_standardisee" in work.columns:
+        if "population_standardisee" in group.columns:
             agg["population_standardisee"] = "sum"
-        out = work.dissolve(by="code_commune", aggfunc=agg).reset_index().drop(columns="_was_current")
+        dissolved = group.dissolve(by="code_commune", aggfunc=agg).reset_index()
+        out = pd.concat([work.loc[~touched], dissolved], ignore_index=True).drop(columns="_was_current")
+        out = gpd.GeoDataFrame(out, geometry=communes.geometry.name, crs=communes.crs)
+        out = out.sort_values("code_commune", kind="stable").reset_index(drop=True)
         out = out[communes.columns.tolist()]
         out.attrs = dict(communes.attrs)
         log.info("%d former codes merged into %d communes", len(merged), len(set(merged.values())))

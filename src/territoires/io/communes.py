@@ -12,8 +12,8 @@ import pyogrio
 import shapely
 
 from .._errors import InputError, warn
-from ..settings import CRS_METROPOLE, CRS_OVERSEAS
-from ._columns import find_column, normalise_commune_codes, require_column, to_number
+from ..settings import CRS_METROPOLE, CRS_OVERSEAS, CRS_WEB
+from ._columns import find_column, normalise_commune_codes, require_column, to_count
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,10 @@ def _read_vector(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
         raise InputError(f"{path}: fichier vide (contours des communes).")
     try:
         if path.suffix.lower() in {".parquet", ".geoparquet"}:
-            return gpd.read_parquet(path)
+            gdf = gpd.read_parquet(path)
+            # A GeoParquet saved with its own index: a named index is a column (often the code), else dropped.
+            named = any(name is not None for name in gdf.index.names)
+            return gdf.reset_index(drop=not named)
         if layer is None and path.suffix.lower() == ".gpkg":
             layers = [name for name, geom in pyogrio.list_layers(path) if geom]
             preferred = [n for n in layers if n.lower() in {"commune", "communes"}]
@@ -78,6 +81,153 @@ def _read_vector(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
         OSError,
     ) as exc:
         raise InputError(f"{path}: lecture impossible des contours des communes : {exc}") from exc
+
+
+#: Expected extent of each territory in longitude/latitude degrees (west, south, east, north), with a margin:
+#: metropolitan France with Corsica, and the overseas départements and collectivities by département code.
+EXTENTS_LONLAT: dict[str, tuple[float, float, float, float]] = {
+    "metropole": (-5.8, 41.2, 9.8, 51.3),
+    "971": (-63.2, 15.7, -60.9, 18.2),  # Guadeloupe (with Saint-Barthélemy and Saint-Martin before 2007)
+    "972": (-61.4, 14.3, -60.7, 15.0),  # Martinique
+    "973": (-54.8, 2.0, -51.5, 6.0),  # Guyane
+    "974": (55.1, -21.5, 56.0, -20.8),  # La Réunion
+    "975": (-56.6, 46.7, -56.0, 47.2),  # Saint-Pierre-et-Miquelon
+    "976": (44.9, -13.1, 45.4, -12.5),  # Mayotte
+    "977": (-63.0, 17.8, -62.7, 18.0),  # Saint-Barthélemy
+    "978": (-63.2, 18.0, -62.9, 18.2),  # Saint-Martin
+}
+#: Lambert-93 (EPSG:2154) extent of metropolitan France in metres, used to recognise metres with no declared CRS.
+LAMBERT93_EXTENT = (50_000.0, 6_000_000.0, 1_300_000.0, 7_150_000.0)
+_NAMES = {"metropole": "la France métropolitaine", "971": "la Guadeloupe", "972": "la Martinique",
+          "973": "la Guyane", "974": "La Réunion", "975": "Saint-Pierre-et-Miquelon", "976": "Mayotte",
+          "977": "Saint-Barthélemy", "978": "Saint-Martin"}  # fmt: skip
+
+
+def polygons_from_collections(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """Turn geometry collections that hold polygons into multipolygons of those polygons.
+
+    Returns the copy and the number of collections turned; collections without any polygon are left as they
+    are (and refused by :func:`check_geometry_types`).
+    """
+    geoms = gdf.geometry.to_numpy()
+    collection = shapely.get_type_id(geoms) == 7
+    if not collection.any():
+        return gdf, 0
+    parts = [shapely.get_parts(g) for g in geoms[collection]]
+    polygons = [p[np.isin(shapely.get_type_id(p), [3, 6])] for p in parts]
+    has_polygon = np.array([len(p) > 0 for p in polygons])
+    fixed = np.array(
+        [
+            shapely.multipolygons(shapely.get_parts(p)) if len(p) else g
+            for p, g in zip(polygons, geoms[collection], strict=True)
+        ],
+        dtype=object,
+    )
+    geoms = geoms.copy()
+    geoms[collection] = fixed
+    return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)), int(has_polygon.sum())
+
+
+def check_geometry_types(gdf: gpd.GeoDataFrame, *, source: str) -> None:
+    """Refuse contours holding anything other than polygons (points, lines), naming the count and first rows.
+
+    Missing or empty geometries are not refused here: they are left out later, row by row.
+    """
+    geoms = gdf.geometry
+    present = geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy()
+    kinds = geoms.geom_type.to_numpy()
+    wrong = present & ~np.isin(kinds, ["Polygon", "MultiPolygon"])
+    if not wrong.any():
+        return
+    found = pd.Series(kinds[wrong]).value_counts()
+    what = ", ".join(f"{n} {k}" for k, n in found.items())
+    rows = ", ".join(str(i + 1) for i in np.flatnonzero(wrong)[:5])
+    if wrong.sum() == present.sum():
+        msg = (
+            f"{source}: aucun polygone parmi les géométries ({what}) ; des contours de communes (polygones) "
+            "étaient attendus, pas des points ou des lignes."
+        )
+    else:
+        msg = (
+            f"{source}: {int(wrong.sum())} géométrie(s) non polygonale(s) parmi {int(present.sum())} ({what} ; "
+            f"entités n° {rows}) ; des contours de communes (polygones) étaient attendus : retirez ces entités."
+        )
+    raise InputError(msg)
+
+
+def infer_crs(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
+    """Give a CRS to contours that declare none when their coordinates leave no doubt, else refuse.
+
+    Coordinates within the Lambert-93 extent of metropolitan France are Lambert-93 metres, degrees within the
+    extent of France or of one overseas territory are WGS84 longitude/latitude (each said in a warning);
+    anything else needs the CRS from the user.
+    """
+    west, south, east, north = gdf.total_bounds
+    lw, ls, le, ln = LAMBERT93_EXTENT
+    if lw <= west and east <= le and ls <= south and north <= ln:
+        warn(
+            f"{source}: le fichier ne déclare pas de système de coordonnées ; ses coordonnées (mètres, "
+            f"x {west:.0f} à {east:.0f}, y {south:.0f} à {north:.0f}) sont celles du Lambert-93 (EPSG:2154), "
+            "retenu. S'il s'agit d'un autre système, déclarez-le dans le fichier (ex. ogr2ogr -a_srs EPSG:XXXX)."
+        )
+        return gdf.set_crs(CRS_METROPOLE)
+    if -180 <= west and east <= 180 and -90 <= south and north <= 90:
+        boxes = np.array(list(EXTENTS_LONLAT.values()))
+        fits = (boxes[:, 0] <= west) & (east <= boxes[:, 2]) & (boxes[:, 1] <= south) & (north <= boxes[:, 3])
+        if fits.any():
+            warn(
+                f"{source}: le fichier ne déclare pas de système de coordonnées ; ses coordonnées (degrés, "
+                f"longitude {west:.4g} à {east:.4g}, latitude {south:.4g} à {north:.4g}) sont lues en WGS84 "
+                "(EPSG:4326). S'il s'agit d'un autre système, déclarez-le dans le fichier."
+            )
+            return gdf.set_crs(CRS_WEB)
+    msg = (
+        f"{source}: le fichier ne déclare pas de système de coordonnées et ses coordonnées (x {west:.6g} à "
+        f"{east:.6g}, y {south:.6g} à {north:.6g}) ne sont pas du Lambert-93 ; "
+        "déclarez-le dans le fichier (ex. ogr2ogr -a_srs EPSG:2154) ou passez crs= à communes_from_file."
+    )
+    raise InputError(msg)
+
+
+def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
+    """Refuse contours whose communes fall outside the expected extent of France or of their overseas territory.
+
+    Each commune's representative point, in longitude/latitude, must lie in the extent of its territory
+    (:data:`EXTENTS_LONLAT`, by the département of its code). Swapped longitude and latitude, a wrong declared
+    CRS or degrees declared as metres are caught here and named.
+    """
+    present = gdf.geometry.notna().to_numpy() & ~gdf.geometry.is_empty.to_numpy()
+    if not present.any():
+        return
+    part = gdf.loc[present]
+    with np.errstate(all="ignore"):
+        points = part.geometry.representative_point().to_crs(CRS_WEB)
+    lon, lat = points.x.to_numpy(), points.y.to_numpy()
+    deps = departement_of(part["code_commune"]).to_numpy()
+    territory = np.where(np.isin(deps, list(EXTENTS_LONLAT)), deps, "metropole")
+    boxes = np.array([EXTENTS_LONLAT[t] for t in territory]).reshape(-1, 4)
+    inside = (lon >= boxes[:, 0]) & (lon <= boxes[:, 2]) & (lat >= boxes[:, 1]) & (lat <= boxes[:, 3])
+    inside &= np.isfinite(lon) & np.isfinite(lat)
+    if inside.all():
+        return
+    swapped = (lat >= boxes[:, 0]) & (lat <= boxes[:, 2]) & (lon >= boxes[:, 1]) & (lon <= boxes[:, 3])
+    out = ~inside
+    codes = part["code_commune"].to_numpy()[out]
+    first = ", ".join(f"{c} ({x:.4g}, {y:.4g})" for c, x, y in zip(codes[:3], lon[out][:3], lat[out][:3], strict=True))
+    where = sorted({_NAMES[t] for t in territory[out]})
+    if swapped[out].all():
+        msg = (
+            f"{source}: longitude et latitude inversées ({int(out.sum())} commune(s) sur {len(part)}, ex. "
+            f"{first} lues en longitude, latitude dans {gdf.crs.to_string()}) ; remettez l'ordre longitude, latitude."
+        )
+    else:
+        msg = (
+            f"{source}: {int(out.sum())} commune(s) sur {len(part)} hors de l'étendue attendue ({', '.join(where)}) "
+            f"une fois lues dans le système déclaré {gdf.crs.to_string()} (ex. {first} en longitude, latitude) ; "
+            "vérifiez le système de coordonnées déclaré par le fichier (ogr2ogr -a_srs pour le corriger) ou les codes "
+            "commune."
+        )
+    raise InputError(msg)
 
 
 def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
@@ -115,8 +265,10 @@ def communes_from_file(
     Recognises the IGN ADMIN EXPRESS columns (``INSEE_COM``, ``NOM``, ``POPULATION``, ``INSEE_DEP``,
     ``SIREN_EPCI``) and the simple ``code``/``nom`` layout, with the usual synonyms. Codes are kept as 5-character
     text. The result is reprojected to Lambert-93 (EPSG:2154), or to the local CRS of an overseas département.
-    Invalid polygons are repaired (count reported); communes without geometry are left out and listed in
-    ``result.attrs["left_out"]``.
+    The contours are checked once, here: polygons only (points or lines refused), every commune inside the
+    extent of France or of its overseas territory (swapped longitude/latitude and implausible CRS refused, named).
+    Invalid polygons are repaired (count in ``attrs["repaired_geometries"]`` and a warning); communes without
+    geometry are left out and listed in ``result.attrs["left_out"]``.
 
     Parameters
     ----------
@@ -127,7 +279,8 @@ def communes_from_file(
     code_column, name_column
         Force the columns holding the INSEE code and the name.
     crs
-        CRS of the coordinates when the file declares none (e.g. ``"EPSG:2154"``).
+        CRS of the coordinates (e.g. ``"EPSG:2154"``), when the file declares none or a wrong one. Without it,
+        a file with no CRS whose coordinates fit the Lambert-93 extent is read as Lambert-93 (and told).
 
     Returns
     -------
@@ -140,11 +293,12 @@ def communes_from_file(
     source = str(path)
     if raw.empty:
         raise InputError(f"{source}: aucune commune dans le fichier (couche vide).")
-    if raw.crs is None:
-        if crs is None:
-            msg = f"{source}: le fichier ne déclare pas de système de coordonnées ; précisez-le (--crs EPSG:2154)."
-            raise InputError(msg)
-        raw = raw.set_crs(crs)
+    raw, n_collections = polygons_from_collections(raw)
+    check_geometry_types(raw, source=source)
+    if crs is not None:
+        raw = raw.set_crs(crs, allow_override=True)
+    elif raw.crs is None:
+        raw = infer_crs(raw, source=source)
     code_col = require_column(raw, "code_commune", source=source, column=code_column)
     name_col = find_column(raw.columns, "nom") if name_column is None else name_column
     out = gpd.GeoDataFrame(
@@ -162,7 +316,7 @@ def communes_from_file(
     out["epci"] = raw[epci_col].astype("string").to_numpy() if epci_col else pd.NA
     pop_col = find_column(raw.columns, "population")
     if pop_col:
-        out["population"] = to_number(raw[pop_col].reset_index(drop=True), source=source, column=pop_col).to_numpy()
+        out["population"] = to_count(raw[pop_col].reset_index(drop=True), source=source, column=pop_col).to_numpy()
 
     dup = out["code_commune"].duplicated(keep=False)
     if dup.any():
@@ -190,7 +344,14 @@ def communes_from_file(
 
     out, n_repaired = repair_geometries(out)
     if n_repaired:
-        log.info("%s: %d invalid polygon(s) repaired", source, n_repaired)
+        warn(f"{source}: {n_repaired} polygone(s) invalide(s) réparé(s) (auto-intersections).")
+    if n_collections:
+        warn(
+            f"{source}: {n_collections} commune(s) en collection de géométries réduite(s) à leurs polygones "
+            "(points ou lignes des collections retirés)."
+        )
+        n_repaired += n_collections
+    check_extent(out, source=source)
     target = metric_crs_for(out["departement"], source=source)
     out = out.to_crs(target)
     out = out.sort_values("code_commune", kind="stable").reset_index(drop=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,14 +13,28 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError, warn
+from .._format import fr_int, fr_list
 from ..settings import AGE_WEIGHTS
-from ._columns import find_column, normalise_commune_codes, require_column, to_number
+from ._columns import find_column, normalise_commune_codes, require_column, to_count
 from ._tables import read_table
+from .cog import (
+    ARRONDISSEMENTS,
+    CITIES_WITH_ARRONDISSEMENTS,
+    VintageReport,
+    arrondissements_to_communes,
+    cities_split_into_arrondissements,
+    former_codes_from_table,
+    reconcile_vintages,
+    resolve_codes,
+)
+from .communes import departement_of
 
 log = logging.getLogger(__name__)
 
 #: Row types of the COG tables kept as communes (the others: communes déléguées/associées, arrondissements).
 CURRENT_COMMUNE_TYPES = ("commune-actuelle", "COM")
+#: Row types of the arrondissements municipaux of Paris, Lyon and Marseille (COG tables; INSEE ``TYPECOM``).
+ARRONDISSEMENT_TYPES = ("arrondissement-municipal", "ARM")
 
 _BAND_RE = re.compile(r"(?:^|[^0-9])(\d{1,2})\s*(?:-|_|a|à|to)\s*(\d{1,2})(?:ans)?$")
 _LAST_BAND_RE = re.compile(r"(?:^|[^0-9])(\d{2})\s*(?:\+|p|plus|etplus|ouplus|_plus)(?:ans)?$")
@@ -75,6 +90,7 @@ def populations_from_csv(
     population_column: str | None = None,
     sep: str | None = None,
     encoding: str | None = None,
+    arrondissements: Collection[str] = (),
 ) -> pd.DataFrame:
     """Load populations per commune from an INSEE-style CSV (``;`` or ``,``, UTF-8 or Windows-1252).
 
@@ -83,6 +99,23 @@ def populations_from_csv(
     into the commune, ``|``-separated) and age bands (``0-4`` … ``90+``, see :func:`age_band_columns`). Where
     the table lists several kinds of rows (``type`` = commune-actuelle, commune-deleguee...), only current
     communes are kept and the others counted.
+
+    Paris, Lyon and Marseille (75056, 69123, 13055) are read at commune level, unless their code is in
+    ``arrondissements``: then their arrondissements municipaux (751xx, 6938x, 132xx: ``type`` =
+    ``arrondissement-municipal``) replace the city's row. A city listed only by its arrondissements is
+    brought to commune level by adding them up (and told). Either way no inhabitant is counted twice.
+
+    Parameters
+    ----------
+    path
+        The table.
+    code_column, population_column
+        Force the columns holding the commune code and the population.
+    sep, encoding
+        Force the separator and the encoding (detected otherwise).
+    arrondissements
+        Codes of the cities (among 75056, 69123, 13055) to read by arrondissement, e.g. when the commune
+        contours are by arrondissement (:func:`territoires.io.cog.cities_split_into_arrondissements`).
 
     Returns
     -------
@@ -99,7 +132,7 @@ def populations_from_csv(
     type_col = find_column(table.columns, "type", synonyms=("type", "TYPECOM", "typecom"))
     n_other = 0
     if type_col is not None:
-        keep = table[type_col].isin(CURRENT_COMMUNE_TYPES)
+        keep = table[type_col].isin(CURRENT_COMMUNE_TYPES + ARRONDISSEMENT_TYPES)
         if keep.any():
             n_other = int((~keep).sum())
             table = table.loc[keep]  # the index keeps the file's line numbers (line = index + 2)
@@ -138,15 +171,21 @@ def populations_from_csv(
         )
         raise InputError(msg)
     if bands:
+        told: list[str] = []
         band_values = pd.DataFrame(
-            {b: to_number(table[c], source=source, column=c) for b, c in bands.items()},
+            {b: to_count(table[c], source=source, column=c, integer=False, told=told) for b, c in bands.items()},
             index=table.index,
         )
+        if told:
+            warn(
+                f"{source}: tranches d'âge lues avec un séparateur de milliers (toutes les valeurs à virgule ou "
+                f"point de la colonne s'écrivent 1,234) : {fr_list(told)}."
+            )
         out["population_standardisee"] = standardised_population(band_values)
         band_total = band_values.sum(axis=1).to_numpy()
     left_out: list[dict] = []
     if pop_col is not None:
-        out["population"] = to_number(table[pop_col], source=source, column=pop_col, allow_missing=True)
+        out["population"] = to_count(table[pop_col], source=source, column=pop_col, allow_missing=True)
         empty = out["population"].isna()
         if empty.any():
             left_out = [
@@ -191,6 +230,8 @@ def populations_from_csv(
     former_col = find_column(table.columns, "anciens_codes", synonyms=("anciens_codes", "former_codes"))
     if former_col is not None:
         out["anciens_codes"] = table[former_col].fillna("")
+    out, n_set_aside = _arrondissement_level(out, set(arrondissements), source=source)
+    n_other += n_set_aside
     out = out.reset_index(drop=True)
     out.attrs["left_out"] = left_out
     out.attrs["age_standardised"] = bool(bands)
@@ -199,13 +240,50 @@ def populations_from_csv(
     return out
 
 
+def _arrondissement_level(out: pd.DataFrame, split: set[str], *, source: str) -> tuple[pd.DataFrame, int]:
+    """Keep Paris, Lyon, Marseille at one level: their arrondissements for cities in ``split``, else the city.
+
+    Returns the table and the number of rows set aside (the other level, whose inhabitants are those kept).
+    """
+    parent = out["code_commune"].map(ARRONDISSEMENTS)
+    if not parent.notna().any():
+        return out, 0
+    drop = pd.Series(False, index=out.index)
+    added = []
+    for city in sorted(set(parent.dropna())):  # at most three cities
+        arr = parent.eq(city)
+        city_row = out["code_commune"].eq(city)
+        if city in split:
+            drop |= city_row
+        elif city_row.any():
+            drop |= arr
+        else:
+            rows = out.loc[arr]
+            row = {c: rows[c].sum() for c in ("population", "population_standardisee") if c in rows}
+            row |= {"code_commune": city, "nom": CITIES_WITH_ARRONDISSEMENTS[city]}
+            if "anciens_codes" in rows:
+                row["anciens_codes"] = ""
+            added.append(pd.DataFrame([row], index=[rows.index[0]]))
+            drop |= arr
+            warn(
+                f"{source}: {CITIES_WITH_ARRONDISSEMENTS[city]} ({city}) est donnée par ses {int(arr.sum())} "
+                f"arrondissements municipaux : leurs populations sont additionnées ({fr_int(row['population'])} "
+                "habitants) pour des contours au niveau de la commune.",
+                stacklevel=4,
+            )
+    result = pd.concat([out.loc[~drop], *added]).sort_index(kind="stable")
+    return result, int(drop.sum()) - len(added)
+
+
 def join_populations(
     communes: gpd.GeoDataFrame, populations: pd.DataFrame, *, source: str | None = None
 ) -> gpd.GeoDataFrame:
     """Return a copy of ``communes`` with ``population`` and ``population_standardisee`` from ``populations``.
 
-    Communes without a population row get a population of 0 and are reported; population rows without a commune
-    are reported too (their inhabitants are not counted). Use :func:`territoires.io.cog.reconcile_vintages`
+    Where ``populations`` has names (``nom``), they replace the contours' names: the population table's COG is
+    usually more recent than the contours' (names change too). Communes without a population row get a
+    population of 0 and are reported; population rows without a commune are reported too (their inhabitants
+    are not counted). Use :func:`territoires.io.cog.reconcile_vintages`
     first when the two files come from different COG vintages.
     """
     source = source or populations.attrs.get("source", "populations")
@@ -218,6 +296,13 @@ def join_populations(
     if "epci" in pops.columns:
         epci = joined["epci"].to_numpy()
         out["epci"] = np.where(pd.isna(epci), out.get("epci", pd.NA), epci)
+    if "nom" in pops.columns:
+        # Names of today: the COG of the population table, not the contours' vintage (« L'Isle-Jourdain »).
+        names = joined["nom"].to_numpy(dtype=object)
+        current = out["nom"].to_numpy(dtype=object) if "nom" in out.columns else out["code_commune"].to_numpy()
+        renamed = ~pd.isna(names) & (names != current)
+        out["nom"] = np.where(pd.isna(names), current, names)
+        log.info("%s: %d commune name(s) taken from the population table", source, int(renamed.sum()))
     unmatched_pop = pops.index.difference(pd.Index(out["code_commune"]))
     if missing.any():
         codes = out.loc[missing, "code_commune"].tolist()
@@ -229,3 +314,58 @@ def join_populations(
     out.attrs["communes_without_population"] = out.loc[missing, "code_commune"].tolist()
     out.attrs["population_rows_without_commune"] = list(unmatched_pop)
     return out
+
+
+def communes_with_populations(
+    communes: gpd.GeoDataFrame,
+    population: str | Path,
+    *,
+    former_codes: Mapping[str, str] | None = None,
+) -> tuple[gpd.GeoDataFrame, VintageReport, dict[str, str], float, pd.DataFrame]:
+    """Bring commune contours and a population table to the same COG and level, and join them.
+
+    Steps, each reported: former codes of the contours merged into their current commune (from the table's
+    ``anciens_codes`` or ``former_codes``), Corsican codes of before 1976 (20xxx) included; Paris, Lyon and
+    Marseille read at the level of the contours (arrondissements kept where the contours have them, else
+    added up into the city); populations joined, with the names of the table's COG.
+
+    Parameters
+    ----------
+    communes
+        Contours as read by :func:`territoires.io.communes.communes_from_files`.
+    population
+        Population table (see :func:`populations_from_csv`).
+    former_codes
+        Former code → current code, overriding the table's ``anciens_codes``.
+
+    Returns
+    -------
+    (communes, report, former_codes, population_outside, populations)
+        The joined communes; what was done (:class:`~territoires.io.cog.VintageReport`, with the table's
+        known codes for naming unknown codes later); the former-code mapping to locate practitioners
+        (arrondissements of cities at commune level included); the inhabitants of the table outside the
+        territory's départements; the population table read (its ``attrs["left_out"]``).
+    """
+    split = cities_split_into_arrondissements(communes["code_commune"])
+    pops = populations_from_csv(population, arrondissements=split)
+    codes_map = dict(former_codes or {})
+    if not codes_map and "anciens_codes" in pops.columns:
+        codes_map = former_codes_from_table(pops)
+    cities = set(CITIES_WITH_ARRONDISSEMENTS) & (set(resolve_codes(communes["code_commune"], codes_map)) | split)
+    codes_map = {**arrondissements_to_communes(cities - split), **codes_map}
+    # The territory's départements are those of the current codes (a Corsican 20xxx contour is in 2A or 2B).
+    current = resolve_codes(communes["code_commune"], codes_map)
+    in_territory = departement_of(pops["code_commune"]).isin(set(departement_of(current)))
+    outside = float(pops.loc[~in_territory, "population"].sum())
+    pops_here = pops.loc[in_territory]
+    gdf, report = reconcile_vintages(communes, codes_map, current_codes=pd.Index(pops_here["code_commune"]))
+    gdf = join_populations(gdf, pops_here, source=str(population))
+    known = set(pops["code_commune"]) | set(codes_map) | set(ARRONDISSEMENTS)
+    report = replace(
+        report,
+        repaired_geometries=int(communes.attrs.get("repaired_geometries", 0)),
+        arrondissements={c: ("arrondissements" if c in split else "commune") for c in cities},
+        known_codes=frozenset(known),
+        known_departements=frozenset(departement_of(pops["code_commune"])),
+    )
+    return gdf, report, codes_map, outside, pops

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,11 +28,14 @@ import pyproj
 from pyproj.exceptions import CRSError
 
 from .._errors import InputError, ParameterError, warn
+from .._format import fr_int
 from ..schemas import PRACTITIONER_COLUMNS, PROFESSIONS
 from ..settings import CRS_WEB
-from ._columns import find_column, normalise_name, to_number
+from ._columns import find_column, normalise_name, to_count, to_number
 from ._left_out import left_out_records, warn_left_out
 from ._tables import detect_encoding, read_table
+from .cog import ARRONDISSEMENTS, CITIES_WITH_ARRONDISSEMENTS, cities_split_into_arrondissements
+from .communes import departement_of
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,8 @@ __all__ = [
     "practitioners_from_file",
     "practitioners_from_rpps",
     "practitioners_from_table",
+    "split_by_territory",
+    "TerritorySplit",
 ]
 
 #: Columns of ``PS_LibreAcces_Personne_activite_<timestamp>.txt``, in file order (each line ends with ``|``).
@@ -106,6 +112,16 @@ RPPS_GP_SAVOIR_FAIRE = frozenset({"SM26", "SM53", "SM54"})
 MODES = {"L": "liberal", "S": "salarie", "B": "benevole"}
 
 _NUMERIC = ("activite", "etp", "age", "nombre")
+#: Identifier columns of a generic table: RPPS, ADELI, Annuaire Santé ``Identifiant PP``.
+_ID_SYNONYMS = (
+    "id", "identifiant", "Identifiant PP", "Identification nationale PP", "rpps", "numero_rpps", "num_rpps",
+    "adeli", "numero_adeli", "id_praticien",
+)  # fmt: skip
+#: Site columns of a generic table, telling apart two sites of one person in the same commune.
+_SITE_SYNONYMS = (
+    "site", "id_site", "siret", "Numéro SIRET site", "finess", "Numéro FINESS site",
+    "Identifiant technique de la structure", "adresse",
+)  # fmt: skip
 _VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet", ".fgb"}
 
 
@@ -370,8 +386,11 @@ def practitioners_from_table(
     -------
     geopandas.GeoDataFrame
         The practitioners schema; geometry None where the row only has a commune code (see
-        :func:`locate_in_communes`). Rows with neither a location nor a commune code, and exact duplicates, are
-        listed in ``attrs["left_out"]``.
+        :func:`locate_in_communes`). Rows with neither a location nor a commune code are listed in
+        ``attrs["left_out"]``. Identical rows are distinct practitioners (a table with one row per practitioner
+        and no identifier, even a single ``code_commune`` column, is valid); only rows with the same identifier
+        (``id``, ``rpps``, ``adeli``, ``Identifiant PP``...) at the same site (commune, point, ``siret`` or
+        ``finess`` of the site) and profession are merged, and those are listed in ``attrs["left_out"]``.
 
     Raises
     ------
@@ -430,7 +449,10 @@ def practitioners_from_table(
         if col is None:
             numbers[name] = pd.Series(1.0 if name == "nombre" else np.nan, index=table.index)
             continue
-        values = to_number(table[col], source=source, column=col, allow_missing=True)
+        if name in ("activite", "nombre"):
+            values = to_count(table[col], source=source, column=col, integer=False, allow_missing=True)
+        else:
+            values = to_number(table[col], source=source, column=col, allow_missing=True)
         negative = values < 0
         if bool(negative.any()):
             rows = ", ".join(f"ligne {i + 2} : {table[col][i]!r}" for i in list(table.index[negative])[:5])
@@ -447,12 +469,15 @@ def practitioners_from_table(
     else:
         prof = pd.Series(profession or "medecin_generaliste", index=table.index, dtype=object)
 
-    id_col = find_column(cols, "id", synonyms=("id", "identifiant", "Identifiant PP", "rpps", "adeli"))
+    id_col = find_column(cols, "id", synonyms=_ID_SYNONYMS)
     name_col = find_column(cols, "nom", synonyms=("nom", "name", "nom_praticien", "raison_sociale"))
     spec_col = find_column(cols, "specialite", synonyms=("specialite", "spécialité", "Libellé savoir-faire"))
     mode_col = find_column(cols, "mode_exercice", synonyms=("mode_exercice", "mode", "Code mode exercice"))
     ident = _text(table, id_col)
-    ident = ident.fillna(pd.Series([f"{path.stem}-{n}" for n in lines], index=table.index))
+    missing_id = ident.isna()
+    if bool(missing_id.any()):  # a made-up identifier: file name and line
+        made_up = (f"{path.stem}-" + pd.Series(lines, index=table.index).astype(str)).astype(object)
+        ident = ident.where(~missing_id, made_up)
     frame = pd.DataFrame(
         {
             "id": ident.astype(object),
@@ -475,10 +500,26 @@ def practitioners_from_table(
     located = geom.notna() & ~geom.is_empty if geometry is not None else pd.Series(False, index=table.index)
     motif = pd.Series(pd.NA, index=table.index, dtype=object)
     motif = motif.mask(~located.to_numpy() & codes.isna().to_numpy(), "ni coordonnées ni code commune")
-    signature = pd.util.hash_pandas_object(table.astype(object), index=False)
-    dup = signature.duplicated(keep="first") & motif.isna()
-    firsts = pd.Series(lines, index=table.index).groupby(signature).transform("first")
-    motif = motif.mask(dup, "ligne en double (identique à la ligne " + firsts.astype(str) + ")")
+    if id_col is not None:
+        # Without an identifier, identical rows are distinct practitioners (one row per practitioner); with one,
+        # the same person twice at the same site (commune, point, site column) is one activity.
+        site_col = find_column(cols, "site", synonyms=_SITE_SYNONYMS)
+        key = pd.DataFrame(
+            {
+                "id": frame["id"].astype(str),
+                "site": _text(table, site_col).fillna("").astype(str),
+                "code": codes.fillna("").astype(str),
+                "point": geom.to_wkb(hex=True).fillna("").astype(str) if geometry is not None else "",
+                "profession": prof.astype(str),
+            },
+            index=table.index,
+        )
+        signature = pd.util.hash_pandas_object(key, index=False)
+        dup = signature.duplicated(keep="first") & motif.isna() & frame["id"].notna()
+        firsts = pd.Series(lines, index=table.index).groupby(signature).transform("first")
+        motif = motif.mask(
+            dup, "activité en double (même identifiant, même site que la ligne " + firsts.astype(str) + ")"
+        )
     if prof_col is not None and profession is not None:
         selected = prof.eq(profession)
     else:
@@ -503,7 +544,7 @@ def _read_any(path: Path, *, crs) -> tuple[pd.DataFrame, gpd.GeoSeries | None]:
     """Read a delimited or vector file; return its attributes (text) and point geometries (or None)."""
     source = str(path)
     if path.suffix.lower() not in _VECTOR_SUFFIXES:
-        return read_table(path, what="praticiens"), None
+        return read_table(path, what="praticiens", single_column="code_commune"), None
     if not path.exists():
         raise InputError(f"{source}: fichier introuvable (praticiens).")
     try:
@@ -591,8 +632,11 @@ _PROFESSION_WORDS = {
 
 
 def _professions_from_text(values: pd.Series, *, source: str, column: str) -> pd.Series:
-    keys = values.map(lambda v: None if pd.isna(v) else _PROFESSION_WORDS.get(normalise_name(v), "?"))
-    keys = keys.fillna("medecin_generaliste")
+    # A national file has millions of rows but a few dozen spellings: fold each distinct value once.
+    distinct = pd.unique(values.dropna())
+    folded = {v: _PROFESSION_WORDS.get(normalise_name(v), "?") for v in distinct}
+    keys = values.map(folded).astype(object)
+    keys = keys.where(values.notna(), "medecin_generaliste")
     bad = keys.eq("?")
     if bool(bad.any()):
         rows = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad])[:5])
@@ -605,6 +649,7 @@ def _professions_from_text(values: pd.Series, *, source: str, column: str) -> pd
 
 
 def _modes_from_text(values: pd.Series) -> pd.Series:
+    """Map modes of practice (``L``, ``libéral``...) to ``liberal``/``salarie``/``benevole``, distinct values once."""
     words = {
         "l": "liberal",
         "liberal": "liberal",
@@ -613,7 +658,8 @@ def _modes_from_text(values: pd.Series) -> pd.Series:
         "b": "benevole",
     }
     words["benevole"] = "benevole"
-    return values.map(lambda v: None if pd.isna(v) else words.get(normalise_name(v))).astype(object)
+    folded = {v: words.get(normalise_name(v)) for v in pd.unique(values.dropna())}
+    return values.map(folded).astype(object).where(values.notna(), None)
 
 
 def _text(table: pd.DataFrame, column: str | None) -> pd.Series:
@@ -690,6 +736,12 @@ def locate_in_communes(
     Rows that cannot be located (no point and no code, a code absent from ``communes``, a point outside every
     commune) are left out, added to ``attrs["left_out"]`` after those of the loader, and reported in one warning.
 
+    Paris, Lyon and Marseille: with contours at commune level, ``former_codes`` from
+    :func:`territoires.io.populations.communes_with_populations` send arrondissement codes (751xx) to the city
+    (75056), counted and told. With contours by arrondissement, a row coded 75056 without a point cannot be
+    placed in one arrondissement: it is left out with that motif (spreading it over the arrondissements would
+    invent where the practitioner works).
+
     Parameters
     ----------
     practitioners
@@ -713,10 +765,12 @@ def locate_in_communes(
     n = len(out)
     lines = out["source_ligne"].to_numpy() if "source_ligne" in out else np.arange(n) + 2
     codes = out["code_commune"].astype(object).where(out["code_commune"].notna(), None)
-    replaced = 0
+    replaced = arrondissements = 0
     if former_codes:
         resolved = _resolve(codes, former_codes)
-        replaced = int((resolved.ne(codes) & codes.notna()).sum())
+        moved = resolved.ne(codes) & codes.notna()
+        arrondissements = int((moved & codes.isin(ARRONDISSEMENTS)).sum())
+        replaced = int(moved.sum()) - arrondissements
         codes = resolved
 
     table = communes[["code_commune", communes.geometry.name]].drop_duplicates("code_commune")
@@ -757,6 +811,17 @@ def locate_in_communes(
         no_point & codes.notna() & ~known,
         "code commune " + codes.fillna("") + " absent des communes chargées",
     )
+    # Paris, Lyon, Marseille coded as a whole against contours by arrondissement: no arrondissement to pick.
+    split = cities_split_into_arrondissements(table.index)
+    whole_city = no_point & codes.isin(split) & ~known
+    motif = motif.mask(
+        whole_city,
+        "code commune "
+        + codes.fillna("")
+        + " ("
+        + codes.map(CITIES_WITH_ARRONDISSEMENTS).fillna("")
+        + ") sans arrondissement, contours par arrondissement",
+    )
     motif = motif.mask(
         pd.Series(has_point, index=out.index) & joined_codes.isna() & ~known,
         "point hors de toutes les communes chargées",
@@ -781,11 +846,17 @@ def locate_in_communes(
         out.attrs["selection"] = dict(practitioners.attrs["selection"])
     out.attrs["localisation"] = {
         "codes_anciens_remplaces": replaced,
+        "arrondissements_rattaches_a_la_commune": arrondissements,
         "points_dans_une_autre_commune": disagree,
         "points_hors_communes_gardes": int(outside_kept.sum()),
         "places_au_point_de_la_commune": int(from_anchor.sum()),
         "ecartees": len(records),
     }
+    if arrondissements:
+        warn(
+            f"{source}: {arrondissements} praticien(s) codé(s) par arrondissement municipal (Paris, Lyon, "
+            "Marseille) placé(s) dans leur commune : les contours sont au niveau de la commune."
+        )
     if disagree:
         warn(
             f"{source}: {disagree} praticien(s) dont le point est dans une autre commune que le code déclaré ; "
@@ -794,6 +865,131 @@ def locate_in_communes(
     warn_left_out(records, source=source, total=n)
     log.info("%s: localisation %s", source, out.attrs["localisation"])
     return out
+
+
+#: Département codes of the COG (metropolitan, Corsica before and after 1976, overseas DOM and COM).
+DEPARTEMENTS = frozenset(
+    [f"{d:02d}" for d in range(1, 96) if d != 20] + ["20", "2A", "2B"] + [str(d) for d in range(971, 979)]
+)
+
+
+@dataclass(frozen=True)
+class TerritorySplit:
+    """Practitioners split by where their commune code is: in the territory, outside, or nowhere.
+
+    Attributes
+    ----------
+    inside
+        Rows to locate in the territory (current code in its départements, or no code but a point).
+    outside
+        Rows coded in a real commune of another département (not an error: a national file).
+    unknown
+        Left-out records (line number, motif « code commune inconnu ») of codes that exist in no COG vintage read.
+    """
+
+    inside: gpd.GeoDataFrame
+    outside: gpd.GeoDataFrame
+    unknown: list[dict] = field(default_factory=list)
+
+    @property
+    def n_outside(self) -> float:
+        """Practitioners outside (head count: sum of ``nombre``)."""
+        return float(self.outside["nombre"].sum()) if len(self.outside) else 0.0
+
+    @property
+    def n_outside_communes(self) -> int:
+        """Number of distinct communes outside the territory where practitioners are coded."""
+        return int(self.outside["code_commune"].nunique()) if len(self.outside) else 0
+
+    def outside_codes(self, n: int = 5) -> list[str]:
+        """Return the ``n`` commune codes outside the territory with the most practitioners."""
+        if not len(self.outside):
+            return []
+        counts = self.outside.groupby("code_commune")["nombre"].sum().sort_values(ascending=False, kind="stable")
+        return counts.index[:n].tolist()
+
+    def summary(self) -> str:
+        """One French sentence for the run summary."""
+        text = f"{fr_int(self.n_outside)} praticien(s) hors territoire"
+        if len(self.outside):
+            more = "…" if self.outside["code_commune"].nunique() > 5 else ""
+            text += f" (communes {', '.join(self.outside_codes())}{more})"
+        return text + f", {len(self.unknown)} ligne(s) au code commune inconnu."
+
+
+def split_by_territory(
+    practitioners: gpd.GeoDataFrame,
+    departements: Iterable[str],
+    *,
+    former_codes: Mapping[str, str] | None = None,
+    known_codes: Iterable[str] = (),
+    known_departements: Iterable[str] = (),
+) -> TerritorySplit:
+    """Split practitioners into those of the territory, those of real communes elsewhere, and unknown codes.
+
+    A code is unknown when it exists in no COG vintage read: absent from ``known_codes`` (the population
+    table's current, former and arrondissement codes) in a département that table covers, or, elsewhere, not
+    shaped like a commune code (a département that does not exist, such as 99, or commune number 000, as in
+    a postcode like 31000). Unknown rows become left-out records with their line and motif; rows of real
+    communes outside the territory are kept apart and counted, and :meth:`TerritorySplit.summary` names the
+    first few.
+
+    Parameters
+    ----------
+    practitioners
+        Practitioners schema, as read (codes of any vintage).
+    departements
+        Départements of the territory.
+    former_codes
+        Former code → current code (COG reconciliation; arrondissements of cities at commune level).
+    known_codes, known_departements
+        Codes known to the population table's COG, and the départements it covers
+        (:attr:`territoires.io.cog.VintageReport.known_codes`).
+    """
+    source = str(practitioners.attrs.get("source", "praticiens"))
+    codes = practitioners["code_commune"].astype(object)
+    current = _resolve(codes, former_codes) if former_codes else codes
+    has_code = codes.notna()
+    deps = departement_of(current.fillna("").astype(str))
+    known = set(known_codes)
+    covered = deps.isin(set(known_departements)) & has_code
+    territory = deps.isin(set(departements))
+    malformed = ~deps.isin(DEPARTEMENTS) | codes.fillna("").astype(str).str.endswith("000")
+    # In the territory's own départements, a code missing from the contours is told by locate_in_communes.
+    unknown = has_code & ((covered & ~codes.isin(known) & ~current.isin(known)) | (~covered & ~territory & malformed))
+    inside = (~has_code | territory) & ~unknown
+    outside = has_code & ~inside & ~unknown
+    lines = (
+        practitioners["source_ligne"]
+        if "source_ligne" in practitioners
+        else pd.Series(np.arange(len(practitioners)) + 2, index=practitioners.index)
+    )
+    postcode = codes.fillna("").astype(str).str.endswith("000")
+    motif = ("code commune inconnu (" + codes.fillna("").astype(str) + ")").where(
+        ~postcode, "code commune inconnu (" + codes.fillna("").astype(str) + " : un code postal ?)"
+    )
+    records = left_out_records(source, lines[unknown], practitioners["id"][unknown], motif[unknown])
+    attrs = dict(practitioners.attrs)
+
+    def part(mask: pd.Series) -> gpd.GeoDataFrame:
+        frame = practitioners.loc[mask.to_numpy()]
+        frame.attrs = dict(attrs)
+        return frame
+
+    kept = part(inside)
+    kept.attrs["left_out"] = list(attrs.get("left_out", [])) + records
+    result = TerritorySplit(inside=kept, outside=part(outside), unknown=records)
+    if records:
+        examples = ", ".join(
+            f"ligne {line} : {code}" for line, code in zip(lines[unknown][:5], codes[unknown][:5], strict=True)
+        )
+        warn(
+            f"{source}: {len(records)} ligne(s) au code commune inconnu écartée(s) (aucune commune de ce code "
+            f"dans le COG lu ; {examples}).",
+            stacklevel=3,
+        )
+    log.info("%s: %s", source, result.summary())
+    return result
 
 
 def _resolve(codes: pd.Series, former_codes: Mapping[str, str]) -> pd.Series:

@@ -24,12 +24,12 @@ from ..analysis.catchments import mesh_catchments
 from ..analysis.key_figures import KeyFigures, compute_key_figures
 from ..analysis.road_network import travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
-from ..io.cog import VintageReport, former_codes_from_table, reconcile_vintages, resolve_codes
+from ..io.cog import VintageReport, arrondissements_to_communes, reconcile_vintages
 from ..io.communes import communes_from_files, departement_of
 from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
 from ..io.facilities import facilities_from_finess
-from ..io.populations import join_populations, populations_from_csv
-from ..io.practitioners import locate_in_communes, practitioners_from_file
+from ..io.populations import communes_with_populations
+from ..io.practitioners import locate_in_communes, practitioners_from_file, split_by_territory
 from ..io.travel_times import travel_times_from_matrix
 from ..schemas import left_out_table
 from .inputs import DiagnosticInputs, DiagnosticOptions
@@ -98,18 +98,13 @@ def load_territory(
     codes_map = dict(former_codes or {})
     outside = 0
     if population is not None:
-        pops = populations_from_csv(population)
+        gdf, report, codes_map, outside, pops = communes_with_populations(gdf, population, former_codes=former_codes)
+        outside = int(outside)
         left.append(pops)
-        if not codes_map and "anciens_codes" in pops.columns:
-            codes_map = former_codes_from_table(pops)
-        territory_deps = set(departement_of(gdf["code_commune"]))
-        in_territory = departement_of(pops["code_commune"]).isin(territory_deps)
-        outside = int(pops.loc[~in_territory, "population"].sum())
-        pops_here = pops.loc[in_territory]
-        gdf, report = reconcile_vintages(gdf, codes_map, current_codes=pd.Index(pops_here["code_commune"]))
-        gdf = join_populations(gdf, pops_here, source=str(population))
     else:
+        codes_map = {**arrondissements_to_communes(gdf["code_commune"]), **codes_map}
         gdf, report = reconcile_vintages(gdf, codes_map)
+        report = replace(report, repaired_geometries=int(gdf.attrs.get("repaired_geometries", 0)))
         if "population" not in gdf.columns:
             msg = (
                 f"{gdf.attrs.get('source', 'communes')}: pas de colonne de population dans les contours ; "
@@ -180,14 +175,23 @@ class Diagnostic:
         counts = self.metadata.get("comptes", {})
         lines = [
             f"Communes : {fr_int(f.communes)} ({fr_int(counts.get('codes_rattaches', 0))} ancien(s) code(s) "
-            "rattaché(s))",
+            "rattaché(s)"
+            + (
+                f", {fr_int(counts['polygones_repares'])} polygone(s) réparé(s))"
+                if counts.get("polygones_repares")
+                else ")"
+            ),
             f"Population : {fr_int(f.population)} habitants",
         ]
         if f.has_apl:
             outside = counts.get("praticiens_hors_territoire")
             lines += [
                 f"Praticiens retenus : {fr_int(f.practitioners)} ; lignes écartées : {fr_int(len(self.left_out))}"
-                + (f" ; hors territoire : {fr_int(outside)}" if outside else ""),
+                + (f" ; hors territoire : {fr_int(outside)}" if outside else "")
+                + _outside_codes(
+                    counts.get("praticiens_hors_territoire_communes") if outside else None,
+                    counts.get("praticiens_hors_territoire_nb_communes", 0),
+                ),
                 f"APL moyenne (pondérée) : {fr_dec(f.apl_mean)} {f.unit_label}",
             ]
             if f.threshold is not None:
@@ -209,6 +213,14 @@ class Diagnostic:
                 more = f" ; … ({fr_int(len(reasons))} motifs, liste complète dans la couche left_out)"
             lines.append(f"Lignes écartées par motif : {shown}{more}")
         return "\n".join(lines)
+
+
+def _outside_codes(codes: list[str] | None, total: int) -> str:
+    """Name the first communes outside the territory, and how many there are when not all are named."""
+    if not codes:
+        return ""
+    more = f"… ({fr_int(total)} au total)" if total > len(codes) else ""
+    return f" (communes {fr_list(codes)}{more})"
 
 
 def run_diagnostic(
@@ -252,7 +264,11 @@ def run_diagnostic(
     result = territory.communes
     deps = set(departement_of(result["code_commune"]))
     left: list[pd.DataFrame] = []
-    counts: dict = {"communes": len(result), "codes_rattaches": territory.vintages.n_merged}
+    counts: dict = {
+        "communes": len(result),
+        "codes_rattaches": territory.vintages.n_merged,
+        "polygones_repares": territory.vintages.repaired_geometries,
+    }
 
     facilities = None
     if inputs.facilities is not None:
@@ -265,13 +281,20 @@ def run_diagnostic(
     if options.apl:
         tell("Chargement et localisation des praticiens")
         raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
-        current = resolve_codes(raw["code_commune"].fillna(""), territory.former_codes)
-        here = departement_of(current).isin(deps) | raw["code_commune"].isna()
-        # The located table carries the loader's left-out rows followed by those it could not locate.
-        located = locate_in_communes(raw.loc[here], result, former_codes=territory.former_codes)
+        split = split_by_territory(
+            raw,
+            deps,
+            former_codes=territory.former_codes,
+            known_codes=territory.vintages.known_codes,
+            known_departements=territory.vintages.known_departements,
+        )
+        # The located table carries the loader's left-out rows (unknown codes included), then those not located.
+        located = locate_in_communes(split.inside, result, former_codes=territory.former_codes)
         left.append(located)
         counts["praticiens_lignes"] = len(located)
-        counts["praticiens_hors_territoire"] = float(raw.loc[~here, "nombre"].sum())
+        counts["praticiens_hors_territoire"] = split.n_outside
+        counts["praticiens_hors_territoire_communes"] = split.outside_codes()
+        counts["praticiens_hors_territoire_nb_communes"] = split.n_outside_communes
 
         tell("Temps de trajet")
         travel_times = None

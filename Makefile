@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= sortie-demo
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench notebooks clean
 
 $(BIN)/territoires: pyproject.toml
 	@echo "Installation de l'environnement Python dans $(VENV) : 2 à 4 minutes la première fois, rien ensuite."
@@ -32,6 +32,11 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+notebooks: install
+	@echo "Installation de JupyterLab (extra « notebooks »)…"
+	$(BIN)/python -m pip install --quiet -e ".[notebooks]"
+	$(BIN)/jupyter lab notebooks/
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,4 +1,4 @@
-"""Benchmark: the HTML map of a whole region (Occitanie, 4,446 communes), online and offline.
+"""Benchmark: the HTML map of a whole region (Occitanie, 4,446 communes), self-contained and with OSM tiles.
 
 Input: ../shared/data (IGN ADMIN EXPRESS 2018 boundaries brought to COG 2026, INSEE populations 2026) with the SIRENE
 2019 supply proxy (NAF 86.21Z establishments per commune) as general practitioners, the same data as
@@ -66,14 +66,14 @@ def main() -> None:
             f"communes: {len(d.communes)}, practitioner points: {len(layers.get('practitioners', []))}, "
             f"zones: {len(layers.get('access_zones', []))}"
         )
-        for offline in (False, True):
-            out = tmp / f"carte{'-hors-ligne' if offline else ''}.html"
+        for tiles in (False, True):
+            out = tmp / f"carte{'-osm' if tiles else ''}.html"
             t0 = time.perf_counter()
-            save_map_html(out, layers, metadata=d.metadata, surface_path=surface, offline=offline)
+            save_map_html(out, layers, metadata=d.metadata, surface_path=surface, tiles=tiles)
             build = time.perf_counter() - t0
             size = out.stat().st_size / 1e6
-            line = f"map {'offline' if offline else 'online '}: build {build:.1f} s, {size:.2f} MB"
-            if find_chromium() and offline:
+            line = f"map {'with OSM tiles' if tiles else 'self-contained'}: build {build:.1f} s, {size:.2f} MB"
+            if find_chromium() and not tiles:
                 runs = [open_page(out, screenshot=tmp / "shot.png") for _ in range(3)]
                 times = sorted(r.seconds_to_interactive for r in runs)
                 stats = screenshot_stats(runs[-1].screenshot_path)

@@ -13,6 +13,7 @@ or ``data:`` URLs are recorded in :attr:`PageResult.external_requests` (an offli
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -169,6 +170,85 @@ def _counts_expression(selectors) -> str:
     return "(" + json.dumps(list(selectors)) + ").reduce((o, s) => (o[s] = document.querySelectorAll(s).length, o), {})"
 
 
+class LivePage:
+    """A page open in headless Chromium, to act on step by step (see :func:`live_page`)."""
+
+    def __init__(self, client: _DevTools, path: Path):
+        self.client = client
+        self.path = path
+        self._seen = 0
+
+    def evaluate(self, expression: str, *, timeout: float = 60.0):
+        """Evaluate a JavaScript expression (promises awaited) and return its JSON-able value."""
+        return self.client.evaluate(expression, timeout=timeout)
+
+    def settle(self, seconds: float = 0.3) -> None:
+        """Wait two animation frames, then ``seconds``, and collect the events sent meanwhile."""
+        self.client.evaluate(_READY)
+        time.sleep(seconds)
+        self.client.send("Runtime.evaluate", {"expression": "0"})
+
+    def mouse_move(self, x: float, y: float) -> None:
+        """Move the mouse to the viewport point (x, y) in CSS pixels, as a user would."""
+        self.client.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": float(x), "y": float(y)})
+
+    def new_errors(self) -> list[str]:
+        """Console errors and uncaught exceptions since the previous call."""
+        self.client.send("Runtime.evaluate", {"expression": "0"})  # flush pending events
+        errors, _ = _collect(self.client.events[self._seen :])
+        self._seen = len(self.client.events)
+        return errors
+
+    def external_requests(self) -> list[str]:
+        """Every URL requested outside ``file:``/``data:`` since the page was opened."""
+        return _collect(self.client.events)[1]
+
+    def screenshot(self, path: str | Path) -> Path:
+        """Write a PNG of the viewport."""
+        data = self.client.send("Page.captureScreenshot", {"format": "png"})["data"]
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+
+@contextlib.contextmanager
+def live_page(path: str | Path, *, width: int = 1280, height: int = 800, timeout: float = 60.0):
+    """Open ``path`` (a local HTML file) in headless Chromium and yield a :class:`LivePage` once it has loaded.
+
+    Chromium is stopped and its profile removed on exit.
+    """
+    path = Path(path).resolve()
+    executable = find_chromium()
+    if executable is None:
+        raise RuntimeError("Chromium not found")
+    profile = Path(tempfile.mkdtemp(prefix="territoires-chromium-"))
+    process = None
+    client = None
+    try:
+        process, port = _start_chromium(executable, profile, width=width, height=height)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
+            targets = json.load(response)
+        page = next(t for t in targets if t.get("type") == "page")
+        client = _DevTools(page["webSocketDebuggerUrl"], timeout=timeout)
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            client.send(f"{domain}.enable")
+        client.send("Page.navigate", {"url": path.as_uri()}, timeout=timeout)
+        client.wait_event("Page.loadEventFired", timeout=timeout)
+        yield LivePage(client, path)
+    finally:
+        if client is not None:
+            client.close()
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
 def open_page(
     path: str | Path,
     *,
@@ -206,56 +286,24 @@ def open_page(
     frames have been painted, i.e. every inline script (Leaflet, layers, controls) has run and the first map frame
     is on screen: ``performance.now()`` measured in the page.
     """
-    path = Path(path).resolve()
-    executable = find_chromium()
-    if executable is None:
-        raise RuntimeError("Chromium not found")
-    profile = Path(tempfile.mkdtemp(prefix="territoires-chromium-"))
-    process = None
-    client = None
-    try:
-        process, port = _start_chromium(executable, profile, width=width, height=height)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
-            targets = json.load(response)
-        page = next(t for t in targets if t.get("type") == "page")
-        client = _DevTools(page["webSocketDebuggerUrl"], timeout=timeout)
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            client.send(f"{domain}.enable")
-        client.send("Page.navigate", {"url": path.as_uri()}, timeout=timeout)
-        client.wait_event("Page.loadEventFired", timeout=timeout)
-        ready_ms = client.evaluate(_READY, timeout=timeout)
+    with live_page(path, width=width, height=height, timeout=timeout) as page:
+        ready_ms = page.evaluate(_READY, timeout=timeout)
         time.sleep(settle)
-        counts = client.evaluate(_counts_expression(selectors))
-        evaluated = client.evaluate(evaluate) if evaluate else None
-        shot = (
+        counts = page.evaluate(_counts_expression(selectors))
+        evaluated = page.evaluate(evaluate) if evaluate else None
+        shot = page.screenshot(
             Path(screenshot)
             if screenshot
-            else Path(tempfile.mkdtemp(prefix="territoires-shot-")) / (path.stem + ".png")
+            else Path(tempfile.mkdtemp(prefix="territoires-shot-")) / (page.path.stem + ".png")
         )
-        data = client.send("Page.captureScreenshot", {"format": "png"}, timeout=timeout)["data"]
-        shot.parent.mkdir(parents=True, exist_ok=True)
-        shot.write_bytes(base64.b64decode(data))
-        client.send("Runtime.evaluate", {"expression": "0"})  # flush pending events
-        errors, external = _collect(client.events)
         return PageResult(
-            console_errors=errors,
+            console_errors=page.new_errors(),
             dom_counts=counts,
             screenshot_path=shot,
             seconds_to_interactive=ready_ms / 1000.0,
-            external_requests=external,
+            external_requests=page.external_requests(),
             evaluated=evaluated,
         )
-    finally:
-        if client is not None:
-            client.close()
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _collect(events: list[dict]) -> tuple[list[str], list[str]]:

@@ -147,3 +147,79 @@ def test_bpe_rows_located_in_communes():
         located = locate_in_communes(gps, communes)
     assert located["code_commune"].tolist() == ["31555", "09122", "32013"]
     assert located["nombre"].sum() == 6.0
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Facilities as destinations (BPE equipment, FINESS hospitals)
+
+BPE_2019 = DATA_DIRECTORY / "bpe_ensemble_xy_2019.csv"  # older layout and nomenclature (D301), Latin-1, CRLF
+BPE_2023 = DATA_DIRECTORY / "bpe_ensemble_2023.csv"  # recent layout (NOMRS, QUALITE_XY, EPSG) and codes (D307)
+
+
+def border_communes():
+    from shapely.geometry import box
+
+    return gpd.GeoDataFrame(
+        {"code_commune": ["09001", "09002"], "population": [1000.0, 500.0]},
+        geometry=[box(599_000, 6_199_000, 601_000, 6_201_000), box(619_000, 6_199_000, 621_000, 6_201_000)],
+        crs="EPSG:2154",
+    )
+
+
+def test_equipment_codes_resolve_named_sets_and_raw_codes():
+    from territoires.io.facilities import equipment_codes
+
+    assert equipment_codes(["pharmacie", "d106"]) == {"pharmacie": ("D301", "D307"), "D106": ("D106",)}
+    with pytest.raises(ParameterError, match=r"équipement\(s\) inconnu\(s\) : 'pharmacy'"):
+        equipment_codes(["pharmacy"])
+
+
+def test_bpe_destinations_old_vintage_rows_without_coordinates_placed_or_reported():
+    from territoires.io.facilities import destinations_from_bpe
+
+    with pytest.warns(TerritoiresWarning) as caught:
+        dest = destinations_from_bpe(BPE_2019, communes=border_communes())
+    messages = [str(w.message) for w in caught]
+    assert any("1 équipement(s) sans coordonnées placé(s) au centre de leur commune" in m for m in messages)
+    assert any(
+        "1 ligne(s) écartée(s) sur 6 : 1 pas de coordonnées, commune hors des contours chargés" in m for m in messages
+    )
+    # Every requested row is kept or reported: 2 maternities (one across the border), 1 emergency, 3 pharmacies - 1.
+    assert dest["equipement"].tolist() == ["urgences", "maternite", "maternite", "pharmacie", "pharmacie"]
+    assert dest["code_commune"].tolist() == ["09001", "09001", "31001", "09002", "09001"]
+    assert dest["localisation"].tolist()[3] == "centre de la commune"
+    assert dest.geometry.iloc[3].equals(Point(620_000, 6_200_000))  # representative point of the square 09002
+    assert dest["source_ligne"].tolist() == [4, 2, 3, 5, 7]
+    assert dest.attrs["par_equipement"] == {"urgences": 1, "maternite": 2, "pharmacie": 2}
+    assert [(r["ligne"], r["identifiant"]) for r in dest.attrs["left_out"]] == [(6, "31002")]
+
+
+def test_bpe_destinations_recent_vintage_with_epsg_column():
+    from territoires.io.facilities import destinations_from_bpe
+
+    with pytest.warns(TerritoiresWarning, match="pas de coordonnées"):
+        dest = destinations_from_bpe(BPE_2023, kinds=["pharmacie", "D265"])
+    assert dest["equipement"].tolist() == ["pharmacie", "pharmacie", "D265"]
+    assert dest["code"].tolist() == ["D307", "D307", "D265"]
+    assert dest["nom"].tolist() == ["PHARMACIE DU CENTRE", "PHARMACIE DU PORT", "CABINET"]  # NOMRS
+    reunion = gpd.GeoSeries([dest.geometry.iloc[1]], crs=dest.crs).to_crs("EPSG:2975").iloc[0]
+    assert reunion.distance(Point(338766.0, 7690477.3)) < 0.01  # EPSG column honoured
+    # The row without coordinates (09002) is reported because no communes were given to place it.
+    assert dest.attrs["left_out"][0]["motif"] == "pas de coordonnées (contours des communes non fournis)"
+
+
+def test_bpe_destinations_warn_when_a_kind_is_absent_from_the_vintage():
+    from territoires.io.facilities import destinations_from_bpe
+
+    with pytest.warns(TerritoiresWarning, match=r"aucun équipement urgences \(codes D106\) : vérifiez le millésime"):
+        dest = destinations_from_bpe(DATA_DIRECTORY / "bpe_extrait.csv", kinds=["urgences", "D232"])
+    assert dest.attrs["par_equipement"] == {"urgences": 0, "D232": 1}
+
+
+def test_finess_hospitals_as_destinations():
+    from territoires.io.facilities import destinations_from_finess
+
+    dest = destinations_from_finess(quiet(facilities_from_finess, STOCK))
+    assert dest["equipement"].unique().tolist() == ["hopital"]
+    assert dest["identifiant"].tolist() == ["320000045", "310783048", "2A0000154"]
+    assert dest["code"].tolist() == ["355", "101", "355"]

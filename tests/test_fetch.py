@@ -27,7 +27,10 @@ from territoires.io.fetch import (
     departements_of,
     fetch_datasets,
     load_catalogue,
+    resolve_millesime,
+    vintages,
 )
+from territoires.io.populations import populations_from_csv
 
 CATALOGUE = load_catalogue()
 RPPS_NAME = "PS_LibreAcces_Personne_activite_202401150830.txt"
@@ -221,7 +224,7 @@ def test_base_url_from_environment_and_cached_inputs(server, tmp_path, monkeypat
     assert server.requests[0] == ("/departements/34/communes", None)
     inputs = cached_inputs(departement="34", cache_dir=tmp_path)
     assert inputs["communes"] == [tmp_path / "communes" / "communes_34.geojson"]
-    assert inputs["population"] == tmp_path / "population" / "donnees_communes.csv"
+    assert inputs["population"] == tmp_path / "population" / "donnees_communes_2023.csv"
     assert inputs["practitioners"].name == "PS_LibreAcces_Personne_activite.txt"
     assert inputs["facilities"] == tmp_path / "facilities" / "finess_etablissements_geolocalises.csv"
 
@@ -437,3 +440,79 @@ def test_cli_fetch_then_diagnose_end_to_end_on_demo_files(server, tmp_path):
     assert "Communes : 347" in result.output
     assert "Population : 740\u202f903 habitants" in result.output
     assert (out / "diagnostic.gpkg").stat().st_size > 0
+
+
+# --- vintages of the populations ----------------------------------------------------------------------------------
+
+#: INSEE paths of each vintage's file (www.insee.fr/fr/statistiques/fichier/<id>/ensemble.zip).
+POPULATION_PATHS = {
+    "2023": "/fr/statistiques/fichier/8680726/ensemble.zip",
+    "2022": "/fr/statistiques/fichier/8290591/ensemble.zip",
+    "2021": "/fr/statistiques/fichier/7739582/ensemble.zip",
+}
+#: The 2023 layout (populations de référence): a ``Commune`` column holds the name.
+POPULATION_2023 = (
+    b"REG;DEP;CODCOM;COM;Commune;PMUN;PCAP;PTOT\n"
+    b"76;34;172;34172;Montpellier;307101;6187;313288\n"
+    b"76;48;095;48095;Mende;12120;534;12654\n"
+)
+
+
+def test_catalogue_offers_population_vintages_newest_first():
+    entry = CATALOGUE["datasets"]["population"]
+    assert vintages(entry) == ["2023", "2022", "2021"]
+    for year, path in POPULATION_PATHS.items():
+        resolved = resolve_millesime(entry, year, name="population")
+        assert resolved["url"] == "https://www.insee.fr" + path
+        assert resolved["millesime"] == year and resolved["vintage"].startswith(year)
+        assert resolved["status"] in ("confirmé", "à vérifier")
+    assert resolve_millesime(entry, None) == resolve_millesime(entry, "2023")
+    assert "en vigueur au 1er janvier 2026" in entry["vintage"]
+    # The 2021 vintage keeps the cache name of earlier versions: an existing cache stays valid.
+    assert resolve_millesime(entry, 2021)["extract_as"] == "donnees_communes.csv"
+    with pytest.raises(ParameterError, match=r"millésime '2019' inconnu pour population \(disponibles : 2023, 2022"):
+        resolve_millesime(entry, "2019", name="population")
+    with pytest.raises(ParameterError, match="--millesime ne s'applique qu'aux sources millésimées"):
+        fetch_datasets(["facilities"], cache_dir=Path("unused"), progress=False, millesime="2021")
+
+
+def test_fetch_takes_the_newest_vintage_by_default_and_another_on_request(server, tmp_path):
+    server.routes[POPULATION_PATHS["2023"]] = (zipped({"donnees_communes.csv": POPULATION_2023}), "range")
+    server.routes[POPULATION_PATHS["2021"]] = (FILES["population"], "range")
+    newest = fetch_datasets(["population"], cache_dir=tmp_path, progress=False, base_url=server.url)
+    assert server.requests[-1][0] == POPULATION_PATHS["2023"]
+    assert newest["population"] == tmp_path / "population" / "donnees_communes_2023.csv"
+    older = fetch_datasets(["population"], cache_dir=tmp_path, progress=False, base_url=server.url, millesime="2021")
+    assert server.requests[-1][0] == POPULATION_PATHS["2021"]
+    assert older["population"] == tmp_path / "population" / "donnees_communes.csv"
+    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["population/donnees_communes_2023.csv"]["millesime"] == "2023"
+    assert manifest["population/donnees_communes.csv"]["millesime"] == "2021"
+    # Both kept side by side; a diagnosis reads the newest cached unless told otherwise.
+    serve_all(server)
+    fetch_datasets(["communes", "practitioners", "facilities"], departement="34", cache_dir=tmp_path,
+                   progress=False, base_url=server.url)  # fmt: skip
+    assert cached_inputs(departement="34", cache_dir=tmp_path)["population"] == newest["population"]
+    assert cached_inputs(departement="34", cache_dir=tmp_path, millesime=2021)["population"] == older["population"]
+    with pytest.raises(InputError, match="--millesime 2022"):
+        cached_inputs(departement="34", cache_dir=tmp_path, millesime="2022")
+    # The 2023 layout is read with its names: Montpellier 307,101 and Mende 12,120 inhabitants.
+    pop = populations_from_csv(newest["population"])
+    assert dict(zip(pop["code_commune"], pop["population"], strict=True)) == {"34172": 307_101, "48095": 12_120}
+    assert set(pop["nom"]) == {"Montpellier", "Mende"}
+
+
+def test_cli_fetch_says_which_vintage_was_fetched(server, tmp_path):
+    server.routes[POPULATION_PATHS["2023"]] = (zipped({"donnees_communes.csv": POPULATION_2023}), "range")
+    server.routes[POPULATION_PATHS["2021"]] = (FILES["population"], "range")
+    base = ["fetch", "population", "--cache-dir", str(tmp_path), "--base-url", server.url, "--no-progress"]
+    result = CliRunner().invoke(cli, base)
+    assert result.exit_code == 0, result.output
+    assert "millésime : 2023, en vigueur au 1er janvier 2026" in result.output
+    result = CliRunner().invoke(cli, [*base, "--millesime", "2021"])
+    assert result.exit_code == 0, result.output
+    assert "millésime : 2021, en vigueur au 1er janvier 2024" in result.output
+    result = CliRunner().invoke(cli, [*base, "--millesime", "1999"])
+    assert result.exit_code == 2 and "millésime '1999' inconnu" in result.output
+    listing = CliRunner().invoke(cli, ["fetch", "--list"]).output
+    assert "--millesime 2021 : 2021, en vigueur au 1er janvier 2024" in listing

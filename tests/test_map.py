@@ -1,4 +1,4 @@
-"""The HTML map: coverage simplification, compact GeoJSON, offline self-contained pages, ``territoires map``."""
+"""The HTML map: coverage simplification, compact GeoJSON, self-contained identical pages, ``territoires map``."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_coordinates_rounded_to_five_decimals():
 
 
 def test_communes_geojson_embedded_once_with_only_needed_properties():
-    page = map_html(make_map({"communes": wiggly_grid()}, offline=True), offline=True)
+    page = map_html(make_map({"communes": wiggly_grid()}))
     declared = re.findall(r"var territoires_communes = (\{.*?\});\n", page)
     assert len(declared) == 1  # choropleth, tiers, background and search all draw this one object
     data = json.loads(declared[0])
@@ -77,8 +77,8 @@ def test_communes_geojson_embedded_once_with_only_needed_properties():
     assert page.count("Commune 34001") == 1
 
 
-def test_offline_page_has_no_external_resource():
-    page = map_html(make_map({"communes": wiggly_grid()}, offline=True), offline=True)
+def test_default_page_has_no_external_resource():
+    page = map_html(make_map({"communes": wiggly_grid()}))
     assert not re.search(r"<(script|link|img)\b[^>]*(src|href)=[\"']?https?:", page)
     for library in ("leaflet@1.9.3/dist/leaflet.js", "leaflet-search", "leaflet.fullscreen"):
         assert f"{library}" in page and "(copie intégrée)" in page
@@ -86,8 +86,33 @@ def test_offline_page_has_no_external_resource():
     assert "a.Control.Search=a.Control.extend(" in page
     # jQuery, Bootstrap and Font Awesome are not needed offline: dropped rather than inlined.
     assert "jQuery" not in page and "Font Awesome" not in page
-    online = map_html(make_map({"communes": wiggly_grid()}))
-    assert '<script src="https://cdn.jsdelivr.net/npm/leaflet@' in online
+    assert "tile.openstreetmap.org" not in page and "Fond de carte OpenStreetMap indisponible" not in page
+    # With the OpenStreetMap background: still self-contained scripts, tiles requested by Leaflet when online, and a
+    # message shown when they cannot load; the communes background stays available as the other base layer.
+    tiled = map_html(make_map({"communes": wiggly_grid()}, tiles=True))
+    assert not re.search(r"<(script|link|img)\b[^>]*(src|href)=[\"']?https?:", tiled)
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in tiled
+    assert 'class="territoires-tiles-message" style="display:none">Fond de carte OpenStreetMap indisponible' in tiled
+    assert '.once("tileerror"' in tiled and "Fond : communes et départements" in tiled
+
+
+def test_map_is_byte_identical_from_one_build_to_the_next():
+    grid = wiggly_grid()
+    pages = [map_html(make_map({"communes": grid}, metadata={"date": "2026-11-23"})) for _ in range(2)]
+    assert pages[0] == pages[1]
+    # Folium's random 32-hex ids are replaced by numbers in construction order.
+    assert not re.search(r"_[0-9a-f]{32}\b", pages[0])
+    assert re.search(r"var map_0002 = L\.map\(\s*\"map_0002\"", pages[0])
+
+
+def test_map_sets_a_maximum_zoom_and_legends_per_layer():
+    page = map_html(make_map({"communes": wiggly_grid().assign(niveau_acces="zac")}))
+    # Marker clusters need a maximum zoom on the map itself when there is no tile layer.
+    assert re.search(r'"maxZoom": 18', page) and re.search(r'"minZoom": 5', page)
+    # APL and tiers legends, both hidden until their layer is on (the switch shows the APL one at opening).
+    assert page.count('class="territoires-legend"') == 2
+    assert 'id="territoires-legende-apl" style="display:none"' in page
+    assert 'id="territoires-legende-niveaux" style="display:none"' in page
 
 
 def test_inline_assets_replaces_links_by_packaged_copies():
@@ -109,16 +134,25 @@ def grid_gpkg(tmp_path):
     return path
 
 
-def test_cli_map_rebuilds_offline_map(grid_gpkg, tmp_path):
+def test_cli_map_rebuilds_self_contained_map(grid_gpkg, tmp_path):
     out = tmp_path / "carte.html"
-    result = CliRunner().invoke(
-        cli, ["map", str(grid_gpkg), "--out", str(out.parent), "--offline", "--title", "Hérault"]
-    )
+    result = CliRunner().invoke(cli, ["map", str(grid_gpkg), "--out", str(out.parent), "--title", "Hérault"])
     assert result.exit_code == 0, result.output
-    assert "Carte écrite" in result.output and "hors ligne" in result.output
+    assert "Carte écrite" in result.output and "autonome, sans réseau" in result.output
     page = out.read_text(encoding="utf-8")
     assert "Hérault" in page and "var territoires_communes" in page
     assert not list(tmp_path.glob(".carte-*"))  # written atomically: no temporary file left
+    assert "tile.openstreetmap.org" not in page
+    # The same GeoPackage gives the same bytes; --offline is still accepted (it is the default now).
+    again = tmp_path / "encore"
+    args = ["map", str(grid_gpkg), "--out", str(again), "--offline", "--title", "Hérault"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert (again / "carte.html").read_bytes() == out.read_bytes()
+    tiled = tmp_path / "osm"
+    result = CliRunner().invoke(cli, ["map", str(grid_gpkg), "--out", str(tiled), "--fond-de-carte"])
+    assert result.exit_code == 0 and "fond OpenStreetMap en ligne" in result.output
+    assert "tile.openstreetmap.org" in (tiled / "carte.html").read_text(encoding="utf-8")
 
 
 def test_cli_map_errors(tmp_path, grid_gpkg):

@@ -28,4 +28,9 @@ def test_notebook_runs(path, monkeypatch):
 
 
 def test_there_are_notebooks():
-    assert {p.stem for p in NOTEBOOKS} >= {"01_diagnostic_guide", "02_methodes_apl", "03_territoires_cpts"}
+    assert {p.stem for p in NOTEBOOKS} >= {
+        "01_diagnostic_guide",
+        "02_methodes_apl",
+        "03_territoires_cpts",
+        "05_acces_equipements",
+    }

@@ -266,3 +266,73 @@ def test_report_rebuilt_from_the_geopackage_is_identical_to_the_run_report(gpkg,
     result = CliRunner().invoke(cli, ["report", str(gpkg), "-o", str(out.parent)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == html_plain
+
+
+# --- what a new reader meets: no Python text, people rather than rows, unknown said as such -------------------------
+
+
+def _without_figures(metadata):
+    """The run metadata without its stored key figures: the report computes them from the layers."""
+    return {k: v for k, v in metadata.items() if k != "chiffres_cles"}
+
+
+def test_methods_show_parameters_as_french_labelled_values(diag, demo_layers_with_catchments):
+    from dataclasses import asdict
+
+    from territoires.analysis.catchments import CatchmentParameters
+
+    params = CatchmentParameters(min_population=10_000, target_population=None, within="departement")
+    metadata = _without_figures(diag.metadata)
+    for recorded in (asdict(params), repr(params)):  # this version's dict, an older run's text
+        metadata["parametres"] = {**diag.metadata["parametres"], "cpts": recorded, "resolution_surface_m": None}
+        text = _text(report_html(demo_layers_with_catchments, metadata=metadata))
+        methods = text[text.index("Méthode et sources") :]
+        assert "CatchmentParameters" not in text and "None" not in text and "{" not in methods
+        assert f"Territoires de CPTS (valeurs utilisées) : population d'un territoire entre 10{NNBSP}000 et" in text
+        assert f"152{NNBSP}000 habitants ; pas de population visée" in text
+        assert "sans franchir les limites des départements" in text
+        assert "modèle gravitaire de portée 30 min et de décroissance 10 min" in text
+    # Observed flows given: the gravity model was not used, its parameters are not stated.
+    metadata["entrees"] = [*metadata["entrees"], {"role": "flows", "fichier": "flux.csv", "octets": 1, "sha256": ""}]
+    text = _text(report_html(demo_layers_with_catchments, metadata=metadata))
+    assert "gravitaire" not in text and "sans franchir les limites des départements" in text
+    # Catchments with no recorded parameters: the default values, said so.
+    metadata["parametres"]["cpts"] = None
+    text = _text(report_html(demo_layers_with_catchments, metadata=metadata))
+    assert f"Territoires de CPTS (valeurs par défaut) : population d'un territoire entre 12{NNBSP}000 et" in text
+    assert "None" not in text
+
+
+def test_supply_counts_people_and_rows_separately(diag, html_plain):
+    # The demo: 708 GPs on 708 rows, all with an activity.
+    text = _text(html_plain)
+    assert "Offre des praticiens : 708 praticiens retenus (une ligne du fichier par praticien)" in text
+    assert "Offre comptée, en praticiens, par activité plafonnée (règles DREES) : 708." in text
+    # Each GP on two sites (nombre 1/2 on each): still 708 people, on 1,416 rows.
+    layers = diag.layers()
+    half = layers["practitioners"].assign(nombre=0.5)
+    layers["practitioners"] = pd.concat([half, half], ignore_index=True)
+    text = _text(report_html(layers, metadata=_without_figures(diag.metadata)))
+    assert f"Offre des praticiens : 708 praticiens retenus, décrits par 1{NNBSP}416 lignes du fichier" in text
+    assert re.search(r"708\s+médecins généralistes retenus", text)
+
+
+def test_existing_cpts_coverage_not_given_is_said_not_zero(diag, demo_layers_with_catchments):
+    layers = dict(demo_layers_with_catchments)
+    layers["catchments"] = layers["catchments"].assign(statut="proposée")
+    statut = layers["communes"]["cpts_statut"]
+    layers["communes"] = layers["communes"].assign(cpts_statut=statut.where(statut.isna(), "proposée"))
+    metadata = _without_figures(diag.metadata)
+    metadata["entrees"] = [i for i in metadata["entrees"] if i.get("role") != "existing_cpts"]
+    text = _text(report_html(layers, metadata=metadata))
+    assert "0,0\u00a0%" not in text and "0,0\u202f%" not in text
+    assert "non renseigné" in text
+    assert "la couverture par les CPTS existantes n'est pas renseignée" in text
+    # Given (the demo's layer has existing CPTS): the share, a fact about the territory.
+    text = _text(report_html(demo_layers_with_catchments, metadata=_without_figures(diag.metadata)))
+    assert "non renseigné" not in text
+    assert "de la population couverte par une CPTS existante" in text
+
+
+def test_report_dates_in_french(html_plain):
+    assert re.search(r"calcul du \d{2}/\d{2}/\d{4} à \d{2}:\d{2} UTC", _text(html_plain))

@@ -6,9 +6,10 @@ from . import cli as _root
 from .apl import apl
 from .cpts import cpts
 from .diagnose import demo, diagnose
+from .facility_access import facility_access
 from .fetch import fetch
 from .map import map_command
 from .report import report
 
-for _command in (demo, diagnose, apl, cpts, map_command, report, fetch):
+for _command in (demo, diagnose, apl, cpts, map_command, report, fetch, facility_access):
     _root.add_command(_command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..io.fetch import DATASETS, cache_directory, fetch_datasets, load_catalogue
+from ..io.fetch import DATASETS, cache_directory, fetch_datasets, load_catalogue, resolve_millesime, vintages
 from . import Command
 from .options import cache_dir_opt
 
@@ -20,6 +20,10 @@ def _show_catalogue() -> None:
                 f"  {entry.get('publisher', '')} ; {entry.get('licence', '')} ; millésime : {entry.get('vintage', '')}"
             )
             click.echo(f"  {scope}, {entry.get('format', '')}, adresse {entry.get('status', '')} : {entry['url']}")
+            for year in vintages(entry)[1:]:
+                older = resolve_millesime(entry, year, name=name)
+                click.echo(f"  --millesime {year} : {older.get('vintage', '')}, adresse {older.get('status', '')} : "
+                           f"{older['url']}")  # fmt: skip
 
 
 @click.command(cls=Command)
@@ -34,8 +38,13 @@ def _show_catalogue() -> None:
     envvar="TERRITOIRES_FETCH_BASE_URL",
     help="Remplace le protocole et l'hôte de chaque adresse du catalogue (miroir).",
 )
+@click.option(
+    "--millesime",
+    "millesime",
+    help="Millésime des populations (ex. 2021) ; par défaut le plus récent du catalogue (voir --list).",
+)
 @click.option("--list", "list_only", is_flag=True, help="Affiche le catalogue des sources et s'arrête.")
-def fetch(datasets, departements, regions, cache_dir, force, no_progress, base_url, list_only) -> None:
+def fetch(datasets, departements, regions, cache_dir, force, no_progress, base_url, millesime, list_only) -> None:
     """Télécharge les fichiers officiels d'un diagnostic (contours, populations, Annuaire Santé, FINESS).
 
     Sans DATASETS, télécharge tout ce dont « territoires diagnose --departement … » a besoin. Les fichiers
@@ -54,7 +63,12 @@ def fetch(datasets, departements, regions, cache_dir, force, no_progress, base_u
         force=force,
         progress=not no_progress,
         base_url=base_url,
+        millesime=millesime,
     )
     click.echo(f"Cache : {cache_directory(cache_dir)}")
+    entries = load_catalogue()["datasets"]
     for name, path in paths.items():
         click.echo(f"  {name} : {path}")
+        if name in entries and vintages(entries[name]):
+            chosen = resolve_millesime(entries[name], millesime, name=name)
+            click.echo(f"    millésime : {chosen.get('vintage') or chosen['millesime']}")

@@ -79,7 +79,19 @@ INPUTS: dict[str, tuple[tuple[str, ...], dict]] = {
     ),
     "road_network": (
         ("--road-network", "--reseau"),
-        {"type": existing_file, "help": "Réseau routier (GeoPackage, Shapefile) avec vitesse ou classe de route."},
+        {
+            "type": existing_file,
+            "help": "Réseau routier (GeoPackage, Shapefile, GeoParquet ; IGN ou OpenStreetMap) avec vitesse "
+            "(vitesse, maxspeed) ou classe de route (highway, VOCATION, NATURE).",
+        },
+    ),
+    "bpe": (
+        ("--bpe",),
+        {
+            "type": existing_file,
+            "help": "Base permanente des équipements (INSEE, fichier national avec coordonnées, ';') : temps jusqu'aux "
+            "urgences, maternités, pharmacies (et hôpitaux avec --facilities), difficultés cumulées, CPTS et hôpitaux.",
+        },
     ),
     "iris": (
         ("--iris",),
@@ -97,9 +109,22 @@ cache_dir_opt = click.option(
     type=click.Path(file_okay=False),
     help="Dossier du cache (par défaut : variable TERRITOIRES_CACHE, sinon le cache utilisateur).",
 )
-offline_opt = click.option(
-    "--offline", is_flag=True, help="Carte utilisable sans réseau : bibliothèques intégrées, pas de fond de carte."
-)
+
+
+def tiles_opt(func):
+    """``--fond-de-carte/--tiles``: add the OpenStreetMap background (the map is self-contained either way).
+
+    ``--offline`` / ``--hors-ligne`` are still accepted and change nothing: every map works without network.
+    """
+    func = click.option("--offline", "--hors-ligne", is_flag=True, hidden=True, expose_value=False)(func)
+    return click.option(
+        "--fond-de-carte",
+        "--tiles",
+        "tiles",
+        is_flag=True,
+        help="Ajoute le fond OpenStreetMap, chargé depuis Internet à l'ouverture (la carte fonctionne sans : "
+        "bibliothèques intégrées, fond des communes).",
+    )(func)
 
 
 def out_dir_opt(default: str | None = None, help: str = "Dossier de sortie (créé au besoin)."):  # noqa: A002
@@ -225,7 +250,54 @@ SETTINGS: dict[str, Callable] = {
         help="Taille des cellules de la surface des temps d'accès (mètres).",
     ),
 }
+SETTINGS.update(
+    {
+        "kinds": click.option(
+            "--equipement",
+            "--equipment",
+            "kinds",
+            multiple=True,
+            help="Équipement de destination, avec --bpe (répétable) : un ensemble nommé (urgences, maternite, "
+            "pharmacie, centre_sante, msp, medecin_generaliste ; hopital vient de --facilities) ou un code TYPEQU "
+            "de la BPE (D106). Par défaut : urgences, maternite, pharmacie.",
+        ),
+        "reach": click.option(
+            "--portee",
+            "--reach",
+            "reach",
+            type=click.FloatRange(min=1),
+            default=90.0,
+            show_default=True,
+            help="Portée de la recherche de l'équipement le plus proche (minutes) ; au-delà : « hors de portée ».",
+        ),
+        "emergency_minutes": click.option(
+            "--seuil-urgences",
+            "emergency_minutes",
+            type=click.FloatRange(min=0, min_open=True),
+            default=30.0,
+            show_default=True,
+            help="Difficulté « urgences loin » au-delà de ce temps (minutes ; DREES 2017 : 30).",
+        ),
+        "pharmacy_minutes": click.option(
+            "--seuil-pharmacie",
+            "pharmacy_minutes",
+            type=click.FloatRange(min=0, min_open=True),
+            default=10.0,
+            show_default=True,
+            help="Difficulté « pharmacie loin » au-delà de ce temps (minutes ; DREES 2017 : 10).",
+        ),
+        "catchment_minutes": click.option(
+            "--seuil-cpts",
+            "catchment_minutes",
+            type=click.FloatRange(min=0, min_open=True),
+            default=30.0,
+            show_default=True,
+            help="Hôpitaux et urgences « à portée » d'un territoire de CPTS en deçà de ce temps (minutes).",
+        ),
+    }
+)
 #: Groups of settings, as commands offer them.
+FACILITY_SETTINGS = ("kinds", "reach", "emergency_minutes", "pharmacy_minutes", "catchment_minutes")
 APL_SETTINGS = ("profession", "max_age", "threshold", "zac_threshold")
 CATCHMENT_SETTINGS = ("min_pop", "max_pop", "target_pop", "n_catchments", "per_departement", "within", "seed")
 _TERRITORY = ("departements", "regions", "cache_dir")
@@ -322,6 +394,26 @@ def diagnosis_options(
     return decorate
 
 
+def facility_values(values: dict) -> dict:
+    """Turn the values of :data:`FACILITY_SETTINGS` into ``facility_kinds`` and ``facility_params``."""
+    from ..analysis.combined import DifficultyThresholds
+    from ..analysis.facility_access import FacilityAccessParameters
+
+    thresholds = DifficultyThresholds(
+        minutes=(("urgences", values["emergency_minutes"]), ("pharmacie", values["pharmacy_minutes"]))
+    )
+    try:
+        params = FacilityAccessParameters(
+            max_minutes=values["reach"], thresholds=thresholds, catchment_minutes=values["catchment_minutes"]
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--portee") from None
+    out = {"facility_params": params}
+    if values["kinds"]:
+        out["facility_kinds"] = tuple(values["kinds"])
+    return out
+
+
 def _settings_values(values: dict) -> dict:
     """Turn the raw option values into :class:`DiagnosticOptions` keywords."""
     from ..analysis.catchments import CatchmentParameters
@@ -335,6 +427,8 @@ def _settings_values(values: dict) -> dict:
         if zac < threshold:
             raise click.UsageError(f"--seuil-zac ({zac:g}) doit être supérieur ou égal à --seuil ({threshold:g}).")
         out["thresholds"] = (threshold, zac)
+    if any(k in values for k in FACILITY_SETTINGS):
+        out.update(facility_values(values))
     if any(k in values for k in CATCHMENT_SETTINGS):
         out["catchment_params"] = CatchmentParameters(
             min_population=values["min_pop"],

@@ -5,7 +5,8 @@ machine without network. The registry package ``folium-offline`` (MIT, module ``
 files Folium links to, keyed by their URL (with the images of Leaflet's and the plugins' stylesheets already
 turned into ``data:`` URIs). We keep using Folium to build the map and replace each ``<script src>`` /
 ``<link href>`` of the rendered page by the packaged text. Libraries our offline map does not use (jQuery,
-Bootstrap, Font Awesome, Glyphicons, awesome-markers) are dropped instead of inlined: 1.2 MB less per map.
+Bootstrap, Font Awesome, Glyphicons, awesome-markers) are dropped instead of inlined: 1.2 MB less per map. Every
+map is rendered this way (:func:`territoires.export.folium_map.map_html`): it opens without network by default.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .._errors import ParameterError
 
 logger = logging.getLogger(__name__)
 
-#: Libraries linked by Folium by default that the offline map never needs (matched in the URL).
+#: Libraries linked by Folium by default that our map never needs (matched in the URL).
 UNUSED_OFFLINE = (
     "jquery",
     "bootstrap",

@@ -6,12 +6,14 @@ section. No network, no script: it opens from disk, prints on A4, and the same i
 
 from __future__ import annotations
 
+import ast
 import base64
 import html
 import io
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,11 +29,13 @@ from .._atomic import atomic_path
 from .._errors import InputError
 from .._format import fr_dec
 from .._format import fr_pct as _pct
+from ..analysis.catchments import CatchmentParameters
 from ..analysis.key_figures import KeyFigures, figures_of
 from ..analysis.tiers import TIER_COLORS
 from ..schemas import PROFESSIONS
 from ..settings import CPTS_MAX_POP, CPTS_MIN_POP
 from ._classes import APL_COLORS, apl_breaks, apl_classes, class_labels
+from .facility_report import facility_access_section
 from .qgis_style import CATCHMENT_COLORS
 
 #: Columns of the communes layer the report cannot do without.
@@ -56,6 +60,7 @@ _ROLES = {
     "flows": "Flux de patientèle",
     "travel_times": "Temps de trajet",
     "road_network": "Réseau routier",
+    "bpe": "Équipements (BPE)",
 }
 
 
@@ -85,6 +90,77 @@ def _date_fr(value: object) -> str:
     if len(text) >= 10 and text[4] == "-" and text[7] == "-":
         return f"{text[8:10]}/{text[5:7]}/{text[:4]}"
     return text
+
+
+def _datetime_fr(value: object) -> str:
+    """Return an ISO date-time as ``dd/mm/yyyy à hh:mm UTC`` (a date alone as ``dd/mm/yyyy``).
+
+    >>> _datetime_fr("2026-11-23T09:06:51+00:00"), _datetime_fr("2026-11-23")
+    ('23/11/2026 à 09:06 UTC', '23/11/2026')
+    """
+    text = str(value or "")
+    date = _date_fr(text)
+    if len(text) >= 16 and text[10] == "T" and text[13] == ":" and text.endswith(("+00:00", "Z")):
+        return f"{date} à {text[11:16]} UTC"
+    return date
+
+
+def _call_arguments(text: str) -> dict | None:
+    """Return the keyword arguments of a parameter object's text (``Name(a=1, b=None)``), or None.
+
+    >>> _call_arguments("CatchmentParameters(min_population=12000, within=None)")
+    {'min_population': 12000, 'within': None}
+    """
+    try:
+        node = ast.parse(str(text).strip(), mode="eval").body
+        if not isinstance(node, ast.Call) or node.args:
+            return None
+        return {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg}
+    except (SyntaxError, ValueError):
+        return None
+
+
+_WITHIN = {"departement": "des départements", "epci": "des EPCI", "region": "des régions"}
+
+
+def _catchment_parameters(values: Mapping, *, flows_given: bool = False) -> list[str]:
+    """French labelled values of the CPTS meshing parameters (``CatchmentParameters`` fields); None left out.
+
+    The gravity model's parameters are said only when it estimated the flows (no flows file given).
+    """
+    v = {k: x for k, x in values.items() if x is not None}
+    items = []
+    if "min_population" in v or "max_population" in v:
+        items.append(
+            f"population d'un territoire entre {_num(v.get('min_population'))} et {_num(v.get('max_population'))} "
+            "habitants"
+        )
+    per_dep = v.get("per_departement")
+    if isinstance(per_dep, (list, tuple)) and len(per_dep) == 2:
+        items.append(f"{_num(per_dep[0])} à {_num(per_dep[1])} territoires proposés par département")
+    elif per_dep is not None:
+        items.append(f"{_num(per_dep)} territoire(s) proposé(s) par département")
+    elif "n_catchments" in v:
+        items.append(f"{_num(v['n_catchments'])} territoire(s) proposé(s) visé(s)")
+    elif "target_population" in v:
+        items.append(f"population visée par territoire proposé : {_num(v['target_population'])} habitants")
+    elif values:
+        items.append("pas de population visée (regroupement arrêté dès que chaque territoire atteint le plancher)")
+    if "within" in v:
+        items.append(f"sans franchir les limites {_WITHIN.get(v['within'], '« ' + str(v['within']) + ' »')}")
+    if "gravity_max_minutes" in v and not flows_given:
+        items.append(
+            "flux estimés (faute de flux observés) par un modèle gravitaire de portée "
+            f"{_num(v['gravity_max_minutes'])} min et de décroissance {_num(v.get('gravity_decay_minutes'))} min"
+        )
+    if "pole_weight" in v:
+        items.append(f"une MSP ou un centre de santé compte pour {_num(v['pole_weight'], 1)} ETP de généraliste")
+    if "seed" in v:
+        items.append(f"graine du départage des ex æquo : {_num(v['seed'])}")
+    known = {"min_population", "max_population", "per_departement", "n_catchments", "target_population", "within",
+             "gravity_max_minutes", "gravity_decay_minutes", "pole_weight", "seed"}  # fmt: skip
+    items += [f"{k.replace('_', ' ')} : {x}" for k, x in v.items() if k not in known]
+    return items
 
 
 def _e(x: object) -> str:
@@ -288,8 +364,10 @@ def _table(frame: pd.DataFrame, *, formats: Mapping[str, int]) -> str:
 
 def _apl_method(params: Mapping, unit: str) -> list[str]:
     apl = params.get("apl")
+    if isinstance(apl, str):  # an older run's parameter object, as text
+        apl = _call_arguments(apl)
     if not isinstance(apl, Mapping):
-        return [f"Paramètres de l'APL : {apl}"] if apl else []
+        return []
     items = []
     steps = apl.get("steps") or []
     if steps:
@@ -428,13 +506,19 @@ def report_html(
     else:
         add("<p>Non calculés : les territoires de CPTS n'ont pas été calculés pour ce diagnostic.</p>")
 
+    section = facility_access_section(layers, metadata)  # empty unless diagnose --bpe
+    if section:
+        add(section)
+
     add(f"<h2>Les {N_WORST} communes les moins bien desservies</h2>")
     worst = most_underserved(communes, tier_labels=fig.tier_labels)
     formats = {"Population": 0, "APL": 2, "Généraliste le plus proche (min)": 0}
     add(_table(worst, formats=formats))
 
     add("<h2>Méthode et sources</h2>")
-    add("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in _methods(metadata, unit, fig)) + "</ul>")
+    rows = len(layers["practitioners"]) if layers.get("practitioners") is not None else None
+    methods = _methods(metadata, unit, fig, catchments=has_cpts, practitioner_rows=rows)
+    add("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in methods) + "</ul>")
     inputs = metadata.get("entrees") or []
     if inputs:
         frame = pd.DataFrame(
@@ -447,7 +531,7 @@ def report_html(
         )
         add(_table(frame, formats={"Taille (ko)": 0}))
     env = metadata.get("environnement")
-    footer = f"territoires {metadata.get('version', '')}, calcul du {metadata.get('date', '')}"
+    footer = f"territoires {metadata.get('version', '')}, calcul du {_datetime_fr(metadata.get('date', ''))}"
     if isinstance(env, Mapping) and env:
         footer += " ; " + ", ".join(f"{k} {v}" for k, v in env.items())
     add(f'<p class="note">{_e(footer)}</p>')
@@ -462,7 +546,31 @@ def report_html(
     )
 
 
-def _methods(metadata: Mapping, unit: str, figures: KeyFigures) -> list[str]:
+def _supply(params: Mapping, figures: KeyFigures, rows: int | None) -> str | None:
+    """How the practitioners' supply was counted, in people (sum of ``nombre``), with the rows (sites) apart."""
+    method = params.get("methode_offre")
+    if not method:
+        return None
+    people = figures.practitioners
+    text = f"Offre des praticiens : {_num(people)} praticiens retenus"
+    if rows is not None and rows != people:
+        text += (
+            f", décrits par {_num(rows)} lignes du fichier (une ligne par praticien et lieu d'exercice : un "
+            "praticien exerçant sur plusieurs sites compte pour une part de chacun)"
+        )
+    elif rows is not None:
+        text += " (une ligne du fichier par praticien)"
+    return text + f". Offre comptée, en praticiens, par {method}."
+
+
+def _methods(
+    metadata: Mapping,
+    unit: str,
+    figures: KeyFigures,
+    *,
+    catchments: bool = False,
+    practitioner_rows: int | None = None,
+) -> list[str]:
     params = metadata.get("parametres", {}) or {}
     counts = metadata.get("comptes", {}) or {}
     items = [
@@ -470,18 +578,29 @@ def _methods(metadata: Mapping, unit: str, figures: KeyFigures) -> list[str]:
         f"{PROFESSIONS.get(params.get('profession', ''), params.get('profession', '—'))} ».",
     ]
     items += _apl_method(params, figures.unit or "consultations")
-    if params.get("temps_de_trajet"):
+    if params.get("temps_de_trajet") and params["temps_de_trajet"] != "vol d'oiseau":  # else said with the APL
         items.append(f"Temps de trajet utilisés : {params['temps_de_trajet']}.")
-    if params.get("methode_offre"):
-        items.append(f"Offre des praticiens : {params['methode_offre']}.")
+    supply = _supply(params, figures, practitioner_rows)
+    if supply:
+        items.append(supply)
     items.append(
         "Moyennes pondérées par la population standardisée ; effectifs d'habitants comptés sur la population "
         "municipale (règles DREES)."
     )
     if params.get("resolution_surface_m"):
         items.append(f"Surface des temps d'accès calculée sur une grille de {_num(params['resolution_surface_m'])} m.")
-    if params.get("cpts"):
-        items.append(f"Paramètres des territoires de CPTS : {params['cpts']}.")
+    cpts = params.get("cpts")
+    if isinstance(cpts, str):  # an older run: the parameter object as text
+        cpts = _call_arguments(cpts) if cpts != "None" else None
+    if catchments or isinstance(cpts, Mapping):
+        if isinstance(cpts, Mapping):
+            how = "valeurs utilisées"
+        else:  # catchments without recorded parameters: the defaults were used
+            cpts, how = asdict(CatchmentParameters()), "valeurs par défaut"
+        roles = {i.get("role") for i in metadata.get("entrees") or [] if isinstance(i, Mapping)}
+        flows_given = "flows" in roles
+        described = _catchment_parameters(cpts, flows_given=flows_given)
+        items.append(f"Territoires de CPTS ({how}) : " + " ; ".join(described) + ".")
     if metadata.get("millesimes"):
         items.append(f"Millésimes des communes : {metadata['millesimes']}")
     left = metadata.get("ecartees_par_motif") or {}

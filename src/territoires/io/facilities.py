@@ -28,7 +28,7 @@ import pandas as pd
 import pyproj
 from pyproj.exceptions import CRSError
 
-from .._errors import InputError, ParameterError
+from .._errors import InputError, ParameterError, warn
 from ..schemas import FACILITY_COLUMNS, FACILITY_TYPES, PRACTITIONER_COLUMNS
 from ..settings import CRS_METROPOLE, CRS_OVERSEAS
 from ._columns import find_column, require_column, to_number
@@ -41,7 +41,14 @@ __all__ = [
     "BPE_PROFESSIONS",
     "FINESS_PROJECTIONS",
     "FINESS_STRUCTURE_FIELDS",
+    "DESTINATION_COLUMNS",
+    "EQUIPMENT_KINDS",
+    "EQUIPMENT_LABELS",
     "HOSPITAL_CATEGORIES",
+    "destinations_from_bpe",
+    "destinations_from_files",
+    "destinations_from_finess",
+    "equipment_codes",
     "facilities_from_bpe",
     "facilities_from_finess",
     "facility_type",
@@ -90,6 +97,8 @@ BPE_PROFESSIONS = {
     "D232": "infirmier",
     "D233": "masseur_kinesitherapeute",
     "D301": "pharmacien",  # pharmacie
+    "D265": "medecin_generaliste",  # médecin généraliste (nomenclature from the 2021 edition)
+    "D307": "pharmacien",  # pharmacie (nomenclature from the 2021 edition)
 }
 
 
@@ -418,3 +427,285 @@ def facilities_from_bpe(
     result.attrs["selection"] = {"lignes_lues": len(raw), "autres_types": int((~selected).sum())}
     warn_left_out(records, source=source, total=int(selected.sum()))
     return result
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Facilities as destinations (time to the nearest one)
+
+#: Named sets of BPE ``TYPEQU`` codes, both nomenclatures: the BPE until 2020 codes GPs D201 and pharmacies D301;
+#: from the 2021 edition, D265 (médecin généraliste) and D307 (pharmacie). Health establishments keep their codes:
+#: D106 urgences, D107 maternité, D108 centre de santé, D113 maison de santé pluridisciplinaire. ``hopital`` is
+#: read from FINESS (:data:`HOSPITAL_CATEGORIES`), not from the BPE.
+EQUIPMENT_KINDS = {
+    "urgences": ("D106",),
+    "maternite": ("D107",),
+    "pharmacie": ("D301", "D307"),
+    "centre_sante": ("D108",),
+    "msp": ("D113",),
+    "medecin_generaliste": ("D201", "D265"),
+}
+#: French labels of the kinds of destination (maps, reports).
+EQUIPMENT_LABELS = {
+    "urgences": "service d'urgences",
+    "maternite": "maternité",
+    "pharmacie": "pharmacie",
+    "centre_sante": "centre de santé",
+    "msp": "maison de santé",
+    "medecin_generaliste": "médecin généraliste",
+    "hopital": "établissement hospitalier",
+}
+#: Columns of a destinations table (points, one row per facility): ``equipement`` (kind: a key of
+#: :data:`EQUIPMENT_KINDS`, ``hopital`` or a raw ``TYPEQU`` code), ``code`` (``TYPEQU`` or FINESS category),
+#: ``identifiant`` (``BPE-<line>`` or FINESS number), ``nom``, ``code_commune``, ``localisation``
+#: (``coordonnées`` or ``centre de la commune``), ``source_ligne``.
+DESTINATION_COLUMNS = ("equipement", "code", "identifiant", "nom", "code_commune", "localisation", "source_ligne")
+
+
+def equipment_codes(kinds: Iterable[str] | str) -> dict[str, tuple[str, ...]]:
+    """Resolve named sets and raw ``TYPEQU`` codes into {kind: codes}.
+
+    >>> equipment_codes(["urgences", "D307", "pharmacie"])
+    {'urgences': ('D106',), 'D307': ('D307',), 'pharmacie': ('D301', 'D307')}
+
+    Raises
+    ------
+    ParameterError
+        A name that is neither a named set nor a BPE code (a letter and three digits).
+    """
+    values = [kinds] if isinstance(kinds, str) else list(kinds)
+    out: dict[str, tuple[str, ...]] = {}
+    bad = []
+    for value in values:
+        key = str(value).strip()
+        if key.lower() in EQUIPMENT_KINDS:
+            out[key.lower()] = EQUIPMENT_KINDS[key.lower()]
+        elif len(key) == 4 and key[0].isalpha() and key[1:].isdigit():
+            out[key.upper()] = (key.upper(),)
+        else:
+            bad.append(key)
+    if bad or not out:
+        msg = (
+            f"équipement(s) inconnu(s) : {', '.join(map(repr, bad)) or 'aucun'} ; un code TYPEQU de la BPE (D106, "
+            f"D307…) ou un ensemble nommé ({', '.join(EQUIPMENT_KINDS)}) était attendu."
+        )
+        raise ParameterError(msg)
+    return out
+
+
+def destinations_from_bpe(
+    path: str | Path,
+    *,
+    kinds: Iterable[str] | str = ("urgences", "maternite", "pharmacie"),
+    communes: gpd.GeoDataFrame | None = None,
+    crs: str | pyproj.CRS = CRS_METROPOLE,
+) -> gpd.GeoDataFrame:
+    """Read facilities of the INSEE BPE (base permanente des équipements) as destinations.
+
+    The whole file is kept (no territory filter): the nearest maternity may be across a border.
+
+    Parameters
+    ----------
+    path
+        The BPE "ensemble" file with coordinates, ``;``-separated: ``TYPEQU``, ``DEPCOM``, ``LAMBERT_X``,
+        ``LAMBERT_Y`` (and ``AN``, ``NOMRS``, ``QUALITE_XY``, ``EPSG`` in recent editions; ``EPSG`` gives each
+        row's projection, else Lambert-93 in metropolitan France and the local UTM zone overseas, from ``DEPCOM``;
+        ``NOMRS``, the establishment's name, names it, else the kind of facility does).
+    kinds
+        Named sets (:data:`EQUIPMENT_KINDS`: ``urgences``, ``maternite``, ``pharmacie``...) and/or raw ``TYPEQU``
+        codes (``D106``). A row whose code belongs to several requested kinds appears once per kind.
+    communes
+        Communes (metric CRS, ``code_commune``): a row without coordinates is placed at the representative point of
+        its commune (``localisation`` = ``centre de la commune``, counted in ``attrs["au_centre_commune"]``).
+        Rows without coordinates whose commune is not among them are left out and reported.
+    crs
+        CRS of the returned points.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`DESTINATION_COLUMNS` and points; ``attrs["left_out"]``, ``attrs["par_equipement"]`` (count per kind),
+        ``attrs["au_centre_commune"]``.
+
+    Raises
+    ------
+    InputError
+        Missing file or column, non-numeric coordinates, unknown ``EPSG`` code.
+    ParameterError
+        Unknown equipment name.
+    """
+    path = Path(path)
+    source = str(path)
+    wanted = equipment_codes(kinds)
+    target = _parse_crs(crs, source=source)
+    raw = read_table(path, what="base permanente des équipements (BPE)")
+    type_col = require_column(raw, "TYPEQU", source=source, synonyms=("TYPEQU",))
+    code_col = require_column(raw, "DEPCOM", source=source, synonyms=("DEPCOM", "CODGEO", "code_commune"))
+    x_col = require_column(raw, "LAMBERT_X", source=source, synonyms=("LAMBERT_X", "x", "coordx"))
+    y_col = require_column(raw, "LAMBERT_Y", source=source, synonyms=("LAMBERT_Y", "y", "coordy"))
+    epsg_col = find_column(raw.columns, "EPSG", synonyms=("EPSG",))
+    name_col = find_column(raw.columns, "NOMRS", synonyms=("NOMRS", "nom"))
+    typequ = raw[type_col].astype("string").str.strip().str.upper()
+    parts = []
+    for kind, codes in wanted.items():
+        hit = typequ.isin(codes).to_numpy()
+        parts.append(pd.DataFrame({"equipement": kind, "row": np.flatnonzero(hit)}))
+    rows = pd.concat(parts, ignore_index=True)
+    table = raw.iloc[rows["row"].to_numpy()].reset_index(drop=True)
+    lines = rows["row"].to_numpy() + 2
+    code = table[code_col].astype("string").str.strip().str.upper()
+    code = code.mask(code.str.len() == 4, "0" + code)
+    x = to_number(table[x_col], source=source, column=x_col, allow_missing=True)
+    y = to_number(table[y_col], source=source, column=y_col, allow_missing=True)
+    if epsg_col is not None:
+        epsg = table[epsg_col].astype("string").str.strip().str.replace(r"(?i)^epsg:", "", regex=True)
+        local = ("EPSG:" + epsg).where(epsg.notna() & (epsg != ""), None)
+    else:
+        local = pd.Series(None, index=table.index, dtype=object)
+    by_dep = code.str[:3].map(dict(CRS_OVERSEAS)).fillna(CRS_METROPOLE)
+    local = local.fillna(by_dep).astype(str)
+    has_xy = (x.notna() & y.notna()).to_numpy()
+    points = np.full(len(table), None, dtype=object)
+    for name, idx in pd.Series(np.arange(len(table)))[has_xy].groupby(local.to_numpy()[has_xy]):
+        try:
+            from_crs = pyproj.CRS.from_user_input(name)
+        except CRSError as exc:
+            line = int(lines[idx.to_numpy()[0]])
+            raise InputError(f"{source}: ligne {line} : code EPSG inconnu {name!r} dans {epsg_col!r}.") from exc
+        pts = gpd.GeoSeries(gpd.points_from_xy(x.iloc[idx.to_numpy()], y.iloc[idx.to_numpy()]), crs=from_crs)
+        points[idx.to_numpy()] = pts.to_crs(target).to_numpy()
+    localisation = np.where(has_xy, "coordonnées", "centre de la commune").astype(object)
+    # The name of the establishment where the edition gives it (NOMRS), else the kind of facility.
+    names = rows["equipement"].map(EQUIPMENT_LABELS).fillna(rows["equipement"])
+    if name_col is not None:
+        given = table[name_col].astype("string").str.strip()
+        names = given.where(given.notna() & (given != ""), names.to_numpy()).astype(object)
+    motif = pd.Series(pd.NA, index=table.index, dtype=object)
+    centre = 0
+    if (~has_xy).any():
+        missing = np.flatnonzero(~has_xy)
+        if communes is not None and len(communes):
+            centres = gpd.GeoSeries(communes.geometry.representative_point().to_numpy(), crs=communes.crs).to_crs(
+                target
+            )
+            lookup = pd.Series(centres.to_numpy(), index=communes["code_commune"].astype(str).to_numpy())
+            lookup = lookup[~lookup.index.duplicated()]
+            found = code.iloc[missing].map(lookup)
+            placed = found.notna().to_numpy()
+            points[missing[placed]] = found.to_numpy()[placed]
+            centre = int(placed.sum())
+            motif.iloc[missing[~placed]] = "pas de coordonnées, commune hors des contours chargés"
+        else:
+            motif.iloc[missing] = "pas de coordonnées (contours des communes non fournis)"
+    dropped = motif.notna().to_numpy()
+    records = left_out_records(source, lines[dropped], code[dropped], motif[dropped])
+    keep = ~dropped
+    result = gpd.GeoDataFrame(
+        {
+            "equipement": rows["equipement"].to_numpy(dtype=object)[keep],
+            "code": typequ.iloc[rows["row"].to_numpy()].to_numpy(dtype=object)[keep],
+            "identifiant": ("BPE-" + pd.Series(lines[keep]).astype(str)).to_numpy(dtype=object),
+            "nom": names.to_numpy(dtype=object)[keep],
+            "code_commune": code.astype(object).where(code.notna(), None).to_numpy()[keep],
+            "localisation": localisation[keep],
+            "source_ligne": lines[keep].astype("int64"),
+        },
+        geometry=list(points[keep]),
+        crs=target,
+    )
+    counts = result["equipement"].value_counts()
+    result.attrs["source"] = source
+    result.attrs["left_out"] = records
+    result.attrs["par_equipement"] = {kind: int(counts.get(kind, 0)) for kind in wanted}
+    result.attrs["au_centre_commune"] = centre
+    if centre:
+        warn(
+            f"{source}: {centre} équipement(s) sans coordonnées placé(s) au centre de leur commune "
+            "(colonne localisation = « centre de la commune »)."
+        )
+    empty = [kind for kind in wanted if not counts.get(kind, 0)]
+    if empty:
+        warn(
+            f"{source}: aucun équipement {', '.join(empty)} (codes {', '.join(c for k in empty for c in wanted[k])}) : "
+            "vérifiez le millésime de la BPE et ses codes TYPEQU."
+        )
+    warn_left_out(records, source=source, total=len(table))
+    return result
+
+
+def destinations_from_finess(
+    facilities: str | Path | gpd.GeoDataFrame,
+    *,
+    categories: Iterable[str | int] = ("hopital",),
+    kind: str = "hopital",
+    crs: str | pyproj.CRS = CRS_METROPOLE,
+) -> gpd.GeoDataFrame:
+    """FINESS establishments as destinations (hospitals by default: :data:`HOSPITAL_CATEGORIES`).
+
+    ``facilities`` is a FINESS extraction (path, read with :func:`facilities_from_finess`) or its result; no
+    territory filter is applied. Returns :data:`DESTINATION_COLUMNS` with ``equipement`` = ``kind``.
+    """
+    if isinstance(facilities, gpd.GeoDataFrame):
+        keep_codes, keep_types = _check_categories(categories)
+        cat = facilities["categorie"].astype(str).str.strip()
+        fac = facilities.loc[cat.isin(keep_codes or ()) | facilities["type_structure"].isin(keep_types or ())]
+        fac = fac.to_crs(crs)
+    else:
+        fac = facilities_from_finess(facilities, categories=categories, crs=crs)
+    result = gpd.GeoDataFrame(
+        {
+            "equipement": kind,
+            "code": fac["categorie"].to_numpy(dtype=object),
+            "identifiant": fac["finess"].to_numpy(dtype=object),
+            "nom": fac["nom"].to_numpy(dtype=object),
+            "code_commune": fac["code_commune"].to_numpy(dtype=object),
+            "localisation": "coordonnées",
+            "source_ligne": pd.array([pd.NA] * len(fac), dtype="Int64"),
+        },
+        geometry=fac.geometry.to_numpy(),
+        crs=fac.crs,
+    )
+    result.attrs["source"] = (
+        facilities.attrs.get("source", "FINESS") if hasattr(facilities, "attrs") else str(facilities)
+    )
+    result.attrs["left_out"] = list(fac.attrs.get("left_out", []))
+    result.attrs["par_equipement"] = {kind: len(result)}
+    return result
+
+
+def destinations_from_files(
+    *,
+    bpe: str | Path | None = None,
+    finess: str | Path | gpd.GeoDataFrame | None = None,
+    kinds: Iterable[str] | str = ("urgences", "maternite", "pharmacie"),
+    communes: gpd.GeoDataFrame | None = None,
+    crs: str | pyproj.CRS = CRS_METROPOLE,
+) -> gpd.GeoDataFrame:
+    """All destinations of a run: BPE equipment of ``kinds`` and, with a FINESS extraction, its hospitals.
+
+    ``hopital`` in ``kinds`` is read from FINESS (and ignored for the BPE); FINESS hospitals are added whenever
+    ``finess`` is given. ``attrs["left_out"]`` gathers both files' left-out rows, ``attrs["par_equipement"]``
+    the count per kind, ``attrs["au_centre_commune"]`` the BPE rows placed at their commune's centre.
+    """
+    values = [kinds] if isinstance(kinds, str) else list(kinds)
+    bpe_kinds = [k for k in values if str(k).strip().lower() != "hopital"]
+    parts = []
+    if bpe is not None and bpe_kinds:
+        parts.append(destinations_from_bpe(bpe, kinds=bpe_kinds, communes=communes, crs=crs))
+    if finess is not None:
+        parts.append(destinations_from_finess(finess, crs=crs))
+    if not parts:
+        msg = (
+            "aucune destination : donnez la BPE (--bpe) avec des équipements, ou une extraction FINESS (--facilities)."
+        )
+        raise ParameterError(msg)
+    frames = [p.to_crs(crs) for p in parts]
+    out = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame(f) for f in frames], ignore_index=True), geometry="geometry", crs=crs
+    )
+    out.attrs = {
+        "source": ", ".join(str(p.attrs.get("source", "")) for p in parts),
+        "left_out": [r for p in parts for r in p.attrs.get("left_out", [])],
+        "par_equipement": {k: v for p in parts for k, v in p.attrs.get("par_equipement", {}).items()},
+        "au_centre_commune": sum(int(p.attrs.get("au_centre_commune", 0)) for p in parts),
+    }
+    return out

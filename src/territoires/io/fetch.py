@@ -5,6 +5,9 @@ its content must pass. :func:`fetch_datasets` downloads what a département or a
 folder, resuming interrupted downloads (HTTP ``Range`` on a ``.part`` file), recording each file's SHA-256 in a
 JSON manifest and renaming a file into place only once it passed every check: the cache never holds a corrupt
 file under its final name. :func:`cached_inputs` then returns the paths a diagnosis reads.
+
+Sources published every year (the INSEE populations) list their vintages (*millésimes*): the newest is fetched by
+default, an older one on request (``millesime="2021"``), and the cache keeps each under its own name.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ __all__ = [
     "departements_of",
     "fetch_datasets",
     "load_catalogue",
+    "resolve_millesime",
+    "vintages",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,6 +130,49 @@ def load_catalogue(path: str | Path | None = None) -> dict:
         msg = f"{path} : catalogue des sources invalide : " + " ; ".join(problems) + "."
         raise InputError(msg)
     return catalogue
+
+
+def vintages(entry: Mapping) -> list[str]:
+    """Return the vintages (millésimes) a catalogue entry offers, newest first; ``[]`` for a source without any.
+
+    >>> vintages({"millesime": "2023", "millesimes": {"2021": {}, "2022": {}}})
+    ['2023', '2022', '2021']
+    """
+    found = ([str(entry["millesime"])] if "millesime" in entry else []) + [str(k) for k in entry.get("millesimes", {})]
+    return sorted(dict.fromkeys(found), reverse=True)
+
+
+def resolve_millesime(entry: Mapping, millesime: str | int | None = None, *, name: str = "") -> dict:
+    """Return the catalogue entry of one vintage: the entry itself (newest) or it with an older vintage's fields.
+
+    Parameters
+    ----------
+    entry
+        A ``[datasets.<name>]`` entry of the catalogue.
+    millesime
+        Year of the vintage (``"2021"``); None: the newest. A source without vintages takes only None.
+    name
+        Name of the data set, for messages.
+
+    Raises
+    ------
+    ParameterError
+        If the vintage is not in the catalogue (the message lists those that are).
+    """
+    offered = vintages(entry)
+    base = {k: v for k, v in entry.items() if k != "millesimes"}
+    if millesime is None:
+        return base
+    wanted = str(millesime).strip()
+    if not offered:
+        msg = f"{name or 'cette source'} n'a pas de millésime à choisir (--millesime ne s'applique qu'aux populations)."
+        raise ParameterError(msg)
+    if wanted not in offered:
+        msg = f"millésime {wanted!r} inconnu pour {name or 'cette source'} (disponibles : {', '.join(offered)})."
+        raise ParameterError(msg)
+    if wanted == str(entry.get("millesime")):
+        return base
+    return {**base, **entry["millesimes"][wanted], "millesime": wanted}
 
 
 def cache_directory(cache_dir: str | Path | None = None) -> Path:
@@ -504,12 +552,15 @@ def _fetch_one(
         "size": download.stat().st_size,
         "member": member,
         "member_sha256": _sha256(final) if member is not None else None,
+        "millesime": entry.get("millesime"),
         "vintage": entry.get("vintage"),
         "licence": entry.get("licence"),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     _write_manifest(cache, manifest)
     log.info("%s : %s (%d octets, sha256 %s)", label, final, download.stat().st_size, digest)
+    if entry.get("millesime"):
+        log.info("%s : millésime %s", label, entry.get("vintage") or entry["millesime"])
     return final
 
 
@@ -523,6 +574,7 @@ def fetch_datasets(
     progress: bool = True,
     catalogue: str | Path | Mapping | None = None,
     base_url: str | None = None,
+    millesime: str | int | None = None,
 ) -> dict[str, Path]:
     """Download the official files of a diagnosis into the cache and return their paths.
 
@@ -548,11 +600,15 @@ def fetch_datasets(
     base_url
         Replaces the scheme and host of every catalogue URL (a mirror, or a local test server); default env
         ``TERRITOIRES_FETCH_BASE_URL``.
+    millesime
+        Vintage of the sources published every year (the populations, e.g. ``"2021"``); default: the newest in
+        the catalogue (:func:`vintages`).
 
     Returns
     -------
     dict
         ``{name: path}``; per-département sources are keyed ``"<name>_<département>"`` (``"communes_34"``).
+        The vintage fetched is in the manifest and the log (:func:`resolve_millesime` gives it beforehand).
 
     Raises
     ------
@@ -560,7 +616,7 @@ def fetch_datasets(
         HTTP error, unreachable server, truncated transfer or unexpected content; nothing is left under the
         final name (an interrupted transfer keeps its ``.part`` file so that the next call resumes it).
     ParameterError
-        Unknown data set, département or région, or a per-département source without a territory.
+        Unknown data set, département, région or vintage, or a per-département source without a territory.
     """
     cat = catalogue if isinstance(catalogue, Mapping) else load_catalogue(catalogue)
     entries = cat.get("datasets", {})
@@ -569,6 +625,12 @@ def fetch_datasets(
     if unknown:
         msg = f"jeu de données inconnu : {', '.join(unknown)} (disponibles : {', '.join(entries)})."
         raise ParameterError(msg)
+    with_vintages = [n for n in names if vintages(entries[n])]
+    if millesime is not None and not with_vintages:
+        dated = ", ".join(n for n in entries if vintages(entries[n]))
+        msg = f"--millesime ne s'applique qu'aux sources millésimées ({dated})."
+        raise ParameterError(msg)
+    entries = {n: resolve_millesime(entries[n], millesime if n in with_vintages else None, name=n) for n in names}
     deps = departements_of(departement, region)
     needs_territory = [n for n in names if entries[n]["scope"] == "departement"]
     if needs_territory and not deps:
@@ -606,8 +668,14 @@ def cached_inputs(
     region: str | Iterable[str] | None = None,
     cache_dir: str | Path | None = None,
     catalogue: str | Path | Mapping | None = None,
+    millesime: str | int | None = None,
 ) -> dict[str, Path | list[Path]]:
     """Return the cached inputs of a diagnosis of the given départements / régions.
+
+    Parameters
+    ----------
+    millesime
+        Vintage of the populations; default: the newest one in the cache.
 
     Returns
     -------
@@ -629,7 +697,7 @@ def cached_inputs(
     found: dict[str, Path | list[Path]] = {}
     missing: list[str] = []
     for name in DATASETS:
-        entry = cat["datasets"][name]
+        entry = _cached_vintage(cat["datasets"][name], millesime, cache=cache, manifest=manifest, name=name)
         paths = []
         for dep, filename in _target_names(entry, deps):
             path = cache / name / _final_name(entry, filename)
@@ -645,11 +713,25 @@ def cached_inputs(
         territory = " ".join(f"--departement {d}" for d in _departement_args(departement)) or ""
         territory += "".join(f" --region {r}" for r in ([region] if isinstance(region, str) else region or ()))
         command = f"territoires fetch {territory.strip()}"
+        if millesime is not None:
+            command += f" --millesime {millesime}"
         if cache_dir is not None:
             command += f" --cache-dir {cache_dir}"
         msg = f"données absentes du cache {cache} : {', '.join(missing)} ; téléchargez-les avec « {command} »."
         raise InputError(msg)
     return found
+
+
+def _cached_vintage(entry: Mapping, millesime, *, cache: Path, manifest: Mapping, name: str) -> dict:
+    """Return the entry of the vintage asked for, else of the newest vintage cached, else of the newest one."""
+    if millesime is not None or not vintages(entry):
+        return resolve_millesime(entry, millesime if vintages(entry) else None, name=name)
+    for year in vintages(entry):
+        candidate = resolve_millesime(entry, year, name=name)
+        final = _final_name(candidate, candidate["filename"])
+        if (cache / name / final).is_file() and f"{name}/{final}" in manifest:
+            return candidate
+    return resolve_millesime(entry, None, name=name)
 
 
 def _departement_args(departement: str | Iterable[str] | None) -> list[str]:

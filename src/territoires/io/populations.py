@@ -144,7 +144,8 @@ def populations_from_csv(
         num = table["CODCOM"].astype(str).str.strip().str.zfill(3)
         table = table.assign(
             code_commune=(dep.str.zfill(2) + num).where(dep.str.len() <= 2, dep.str[:3] + num.str[-2:]),
-            nom=table["COM"] if "COM" in table.columns else None,
+            # Populations de référence 2023 and later add a ``Commune`` column with the name.
+            nom=table["Commune"] if "Commune" in table.columns else table["COM"] if "COM" in table.columns else None,
         )
         code_column = "code_commune"
     code_col = require_column(table, "code_commune", source=source, column=code_column)

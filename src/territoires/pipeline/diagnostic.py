@@ -22,8 +22,9 @@ from .._version import __version__
 from ..analysis.apl import APLParameters, compute_apl, describe_supply
 from ..analysis.catchments import mesh_catchments
 from ..analysis.key_figures import KeyFigures, compute_key_figures
-from ..analysis.road_network import travel_times_from_road_network
+from ..analysis.road_network import road_graph, travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
+from ..export.facility_report import facility_summary_lines
 from ..io.cog import VintageReport, arrondissements_to_communes, reconcile_vintages
 from ..io.communes import communes_from_files, departement_of
 from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
@@ -32,6 +33,7 @@ from ..io.populations import communes_with_populations
 from ..io.practitioners import locate_in_communes, practitioners_from_file, split_by_territory
 from ..io.travel_times import travel_times_from_matrix
 from ..schemas import left_out_table
+from .facility_access import run_facility_access
 from .inputs import DiagnosticInputs, DiagnosticOptions
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,9 @@ class Diagnostic:
     metadata
         Run description: version, date, input files with checksums, parameters, counts, the key figures
         (``chiffres_cles``) and the CPTS summary (``cpts``).
+    equipment, facility_surfaces
+        With a BPE input: the facilities near the territory (``equipements`` layer) and, per kind, the raster of
+        the time to the nearest one (``temps_<kind>.tif``).
     """
 
     communes: gpd.GeoDataFrame
@@ -155,6 +160,8 @@ class Diagnostic:
     surface: object | None = None
     left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
     metadata: dict = field(default_factory=dict)
+    equipment: gpd.GeoDataFrame | None = None
+    facility_surfaces: dict = field(default_factory=dict)
 
     def layers(self) -> dict[str, pd.DataFrame]:
         """Return the non-empty layers by GeoPackage layer name."""
@@ -165,6 +172,7 @@ class Diagnostic:
             "catchments": self.catchments,
             "access_zones": self.access_zones,
             "apl_by_area": self.aggregates,
+            "equipements": self.equipment,
             "left_out": self.left_out,
         }
         return {k: v for k, v in layers.items() if v is not None and len(v)}
@@ -205,6 +213,7 @@ class Diagnostic:
                 f"CPTS : {fr_int(f.catchments)} territoires ({fr_int(f.existing_catchments)} existant(s)), "
                 f"couverture {before} avant, {fr_pct(f.coverage_after)} après"
             )
+        lines.extend(facility_summary_lines(self.metadata.get("acces_equipements")))  # with a BPE input
         if len(self.left_out):
             reasons = self.left_out["motif"].value_counts()
             shown = " ; ".join(f"{k} : {fr_int(v)}" for k, v in reasons.head(5).items())
@@ -249,7 +258,7 @@ def run_diagnostic(
     options = options or DiagnosticOptions()
     if options.apl and inputs.practitioners is None:
         raise ParameterError("le calcul de l'APL demande le fichier des praticiens (--practitioners).")
-    steps = 1 + 3 * options.apl + options.zones + options.catchments
+    steps = 1 + 3 * options.apl + options.zones + options.catchments + (inputs.bpe is not None)
     step = 0
 
     def tell(text: str) -> None:
@@ -277,7 +286,7 @@ def run_diagnostic(
         here = departement_of(raw_facilities["code_commune"].fillna("")).isin(deps)
         facilities = raw_facilities.loc[here].reset_index(drop=True)
 
-    located = apl_params = None
+    located = apl_params = graph = None
     if options.apl:
         tell("Chargement et localisation des praticiens")
         raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
@@ -301,7 +310,8 @@ def run_diagnostic(
         if inputs.travel_times is not None:
             travel_times = travel_times_from_matrix(inputs.travel_times, communes=result)
         elif inputs.road_network is not None:
-            travel_times = travel_times_from_road_network(result, inputs.road_network)
+            graph = road_graph(inputs.road_network, crs=result.crs)  # built once: the facilities reuse it
+            travel_times = travel_times_from_road_network(result, graph)
 
         tell("Accessibilité potentielle localisée (APL)")
         apl_params = APLParameters.for_profession(options.profession)
@@ -341,7 +351,33 @@ def run_diagnostic(
         catchments = meshed.catchments
         summary_cpts = meshed.summary
 
+    facility_step = None
+    if inputs.bpe is not None:
+        tell("Accès aux urgences, maternités, pharmacies et hôpitaux")
+        facility_params = options.facility_params
+        # The GP difficulty follows the APL threshold of the run (none for other professions or without APL).
+        gp = apl_params is not None and options.profession == "medecin_generaliste"
+        gp_threshold = apl_params.threshold if gp else None
+        facility_params = replace(facility_params, thresholds=replace(facility_params.thresholds, apl=gp_threshold))
+        facility_step = run_facility_access(
+            result,
+            bpe=inputs.bpe,
+            facilities=inputs.facilities,
+            kinds=options.facility_kinds,
+            params=facility_params,
+            source=graph,
+            travel_times=inputs.travel_times,
+            road_network=inputs.road_network,
+            catchments=catchments,
+            surface_resolution=options.resolution if options.zones else None,
+        )
+        result = facility_step.access.communes
+        if facility_step.access.catchments is not None:
+            catchments = facility_step.access.catchments
+
     left_out = pd.concat([territory.left_out, left_out_table(*left)], ignore_index=True).drop_duplicates()
+    if facility_step is not None and len(facility_step.left_out):
+        left_out = pd.concat([left_out, facility_step.left_out], ignore_index=True).drop_duplicates()
     counts["lignes_ecartees"] = len(left_out)
     counts["population_hors_territoire"] = territory.population_outside
     figures = compute_key_figures(
@@ -375,6 +411,8 @@ def run_diagnostic(
         "ecartees_par_motif": left_out["motif"].value_counts().to_dict() if len(left_out) else {},
         "millesimes": territory.vintages.summary(),
     }
+    if facility_step is not None:
+        metadata["acces_equipements"] = facility_step.metadata
     return Diagnostic(
         communes=result,
         figures=figures,
@@ -386,6 +424,8 @@ def run_diagnostic(
         surface=surface,
         left_out=left_out,
         metadata=metadata,
+        equipment=facility_step.equipment if facility_step is not None else None,
+        facility_surfaces=facility_step.surfaces if facility_step is not None else {},
     )
 
 

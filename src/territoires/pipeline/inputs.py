@@ -9,6 +9,7 @@ from pathlib import Path
 from .._errors import InputError, ParameterError
 from .._format import fr_num
 from ..analysis.catchments import CatchmentParameters
+from ..analysis.facility_access import FacilityAccessParameters
 from ..schemas import PROFESSIONS
 
 __all__ = ["INPUT_ROLES", "DiagnosticInputs", "DiagnosticOptions"]
@@ -24,6 +25,7 @@ INPUT_ROLES: Mapping[str, str] = {
     "travel_times": "matrice des temps de trajet",
     "road_network": "réseau routier",
     "iris": "unités infra-communales (IRIS)",
+    "bpe": "équipements (BPE)",
 }
 
 
@@ -49,6 +51,9 @@ class DiagnosticInputs:
         An origin-destination matrix or a road network (at most one); straight-line estimates without either.
     iris
         Infra-communal units (IRIS polygons with populations) to split the communes above the CPTS ceiling.
+    bpe
+        INSEE BPE (the national file with coordinates): time to the nearest emergency service, maternity,
+        pharmacy (and hospital, from ``facilities``), combined difficulty, CPTS ↔ hospital links.
 
     Raises
     ------
@@ -74,6 +79,7 @@ class DiagnosticInputs:
     travel_times: Path | None = None
     road_network: Path | None = None
     iris: Path | None = None
+    bpe: Path | None = None
 
     def __post_init__(self) -> None:
         communes = self.communes
@@ -142,6 +148,9 @@ class DiagnosticOptions:
         Parameters of the CPTS meshing.
     resolution
         Cell size of the travel-time surface (metres).
+    facility_kinds, facility_params
+        With a BPE input: the kinds of facility (named sets or ``TYPEQU`` codes) and the parameters of the access
+        to facilities (:class:`~territoires.analysis.facility_access.FacilityAccessParameters`).
 
     Examples
     --------
@@ -160,6 +169,8 @@ class DiagnosticOptions:
     catchments: bool = True
     catchment_params: CatchmentParameters = field(default_factory=CatchmentParameters)
     resolution: float = 500.0
+    facility_kinds: tuple[str, ...] = ("urgences", "maternite", "pharmacie")
+    facility_params: FacilityAccessParameters = field(default_factory=FacilityAccessParameters)
 
     def __post_init__(self) -> None:
         problems = []
@@ -185,6 +196,12 @@ class DiagnosticOptions:
             problems.append("rien à calculer : ni APL, ni territoires de CPTS.")
         if not isinstance(self.catchment_params, CatchmentParameters):
             problems.append("catchment_params : un objet CatchmentParameters est attendu.")
+        if not isinstance(self.facility_params, FacilityAccessParameters):
+            problems.append("facility_params : un objet FacilityAccessParameters est attendu.")
+        if isinstance(self.facility_kinds, str):
+            object.__setattr__(self, "facility_kinds", (self.facility_kinds,))
+        if not self.facility_kinds:
+            problems.append("facility_kinds : au moins un équipement est attendu (urgences, maternite, pharmacie…).")
         if problems:
             raise ParameterError(" ; ".join(problems))
         deps = self.departements

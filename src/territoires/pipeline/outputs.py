@@ -18,8 +18,8 @@ from .diagnostic import Diagnostic
 __all__ = ["save_catchments", "save_diagnostic"]
 
 
-def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: bool = False) -> dict[str, Path]:
-    """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html``, ``rapport.html`` and ``apl.csv``.
+def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, tiles: bool = False) -> dict[str, Path]:
+    """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html`` and ``rapport.html`` into ``out_dir``.
 
     Each file is written to a temporary file and renamed, so a failed run never leaves a half-written output.
 
@@ -36,6 +36,8 @@ def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: boo
     if diagnostic.surface is not None:
         surface_path = save_surface_geotiff(out_dir / "temps_acces.tif", diagnostic.surface)
         written["raster"] = surface_path
+    for kind, surface in diagnostic.facility_surfaces.items():  # with a BPE input: time to each kind of facility
+        written[f"raster_{kind}"] = save_surface_geotiff(out_dir / f"temps_{kind}.tif", surface)
     written["geopackage"] = save_diagnostic_geopackage(
         out_dir / "diagnostic.gpkg", layers, metadata=diagnostic.metadata
     )
@@ -45,7 +47,7 @@ def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, offline: boo
         metadata=diagnostic.metadata,
         figures=diagnostic.figures,
         surface_path=surface_path,
-        offline=offline,
+        tiles=tiles,
     )
     written["rapport"] = save_report_html(
         out_dir / "rapport.html", layers, metadata=diagnostic.metadata, figures=diagnostic.figures

@@ -24,6 +24,7 @@ from ..analysis.catchments import mesh_catchments
 from ..analysis.key_figures import KeyFigures, compute_key_figures
 from ..analysis.road_network import road_graph, travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
+from ..analysis.zones import travel_time_surface, zones_from_surface
 from ..export.facility_report import facility_summary_lines
 from ..io.cog import VintageReport, arrondissements_to_communes, reconcile_vintages
 from ..io.communes import communes_from_files, departement_of
@@ -323,9 +324,6 @@ def run_diagnostic(
 
     access_zones = surface = None
     if options.zones:
-        # rasterio (GDAL) loads only for the surface: ``territoires apl`` and ``cpts`` do without it.
-        from ..analysis.zones import travel_time_surface, zones_from_surface
-
         tell("Surface des temps d'accès et zones")
         surface = travel_time_surface(result, located, resolution=options.resolution)
         access_zones = zones_from_surface(surface, result)

@@ -13,6 +13,7 @@ Run: ``make bench`` (or ``python bench/bench_cpts.py [--skip-spopt]``). Parts 1 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import tracemalloc
@@ -25,7 +26,8 @@ from bench_apl import synthetic_france
 
 from territoires.analysis.catchments import CatchmentParameters, contiguity, mesh_catchments
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: ../shared/data beside the checkout, or the folder named by TERRITOIRES_SHARED_DATA.
+SHARED = Path(os.environ.get("TERRITOIRES_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 OCCITANIE = ["09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"]
 CENTRE_VAL_DE_LOIRE = ["18", "28", "36", "37", "41", "45"]
 

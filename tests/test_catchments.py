@@ -10,7 +10,7 @@ from _grid import assert_contiguous
 from _grid import square_grid as grid
 from shapely.geometry import box
 
-from territoires._errors import InputError, ParameterError
+from territoires._errors import InputError, ParameterError, TerritoiresWarning
 from territoires.analysis.catchments import (
     ALERT_ABOVE_CEILING,
     ALERT_BLOCKED,
@@ -162,9 +162,14 @@ def test_commune_enclosed_by_existing_cpts_is_flagged():
 def test_city_above_the_ceiling_is_its_own_flagged_catchment():
     g = grid([6000, 200_000, 6000, 6000, 6000])
     params = CatchmentParameters(target_population=None)
-    r = mesh_catchments(g, params=params)
+    with pytest.warns(TerritoiresWarning, match="au moins 2, 2 à 82"):
+        r = mesh_catchments(g, params=params)
     k = r.catchments.set_index("commune_principale")
     assert k.loc["01002", "alerte"] == ALERT_ABOVE_CEILING
+    # 200,000 inhabitants: ceil(200,000 / 152,000) = 2 territories under the ceiling, round(200,000 / 82,000) = 2.
+    assert k.loc["01002", "territoires_necessaires_min"] == 2
+    assert k.loc["01002", "territoires_necessaires_cible"] == 2
+    assert r.summary["villes_a_decouper"] == [{"commune": "C2", "population": 200_000, "minimum": 2, "cible": 2}]
     assert k.loc["01002", "nb_communes"] == 1
     assert k.loc["01002", "classe_taille"] == 4
     # The commune west of the city can only join the city: it stays alone, enclosed by it.
@@ -254,7 +259,8 @@ def city_with_iris():
 def test_city_above_the_ceiling_split_into_its_iris():
     communes, iris = city_with_iris()
     params = CatchmentParameters(target_population=None)
-    whole = mesh_catchments(communes, params=params)
+    with pytest.warns(TerritoiresWarning, match="territoires nécessaires"):
+        whole = mesh_catchments(communes, params=params)
     assert (whole.catchments["alerte"] == ALERT_ABOVE_CEILING).sum() == 1
     r = mesh_catchments(communes, params=params, infra=iris)
     k = r.catchments
@@ -282,3 +288,78 @@ def test_target_out_of_reach_under_the_ceiling_is_reported():
     assert r.summary["cibles"] == {"territoire": 1}
     assert r.summary["cibles_non_atteintes"] == {"territoire": {"cible": 1, "obtenu": 2}}
     assert sorted(r.catchments["population"]) == [10000, 20000]
+
+
+def test_territories_follow_epci_and_cross_them_only_for_the_floor():
+    # A row of 8 communes of 5,000: EPCI A = 1-3, B = 4-6 (15,000 each), C = 7-8 (10,000, under the 12,000 floor).
+    # Patients stay home, except that communes 3 and 4 exchange 4,000 patients across the A-B border.
+    g = grid([5000] * 8).assign(epci=["A"] * 3 + ["B"] * 3 + ["C"] * 2)
+    codes = g["code_commune"].tolist()
+    pairs = {(i, i): 5000.0 for i in range(8)} | {(2, 2): 1000.0, (2, 3): 4000.0, (3, 3): 1000.0, (3, 2): 4000.0}
+    f = flows_between(pairs, codes)
+    params = CatchmentParameters(target_population=None, shape_rounds=0)
+    r = mesh_catchments(g, params=params, flows=f)
+    # A and B reach the floor inside their borders; C cannot, and crosses into B, its only neighbour (25,000).
+    assert groups_of(r) == [{"01001", "01002", "01003"}, {"01004", "01005", "01006", "01007", "01008"}]
+    assert (r.catchments["population"] >= 12_000).all()
+    assert_contiguous(r)
+    # Without soft borders the flows alone pair 3 and 4 across the EPCI border.
+    flows_only = mesh_catchments(g, params=CatchmentParameters(target_population=None, structure=None), flows=f)
+    assert any({"01003", "01004"} <= group for group in groups_of(flows_only))
+
+
+def test_target_size_inside_an_epci_and_across_them():
+    # Two EPCI of 20,000 (4 communes of 5,000 each) side by side, with a target of 20,000: the two EPCI exactly.
+    g = grid([5000] * 8).assign(epci=["A"] * 4 + ["B"] * 4)
+    params = CatchmentParameters(target_population=20_000, shape_rounds=0)
+    assert groups_of(mesh_catchments(g, params=params)) == [
+        {"01001", "01002", "01003", "01004"},
+        {"01005", "01006", "01007", "01008"},
+    ]
+
+
+def test_shape_pass_makes_territories_rounder_and_keeps_bounds_and_contiguity():
+    # A 12 × 12 grid of random populations: the pass must not lower the median Polsby-Popper compactness, nor break
+    # the bounds or the contiguity, and must keep the median self-containment within 1 point.
+    rng = np.random.default_rng(3)
+    g = grid(rng.integers(500, 4000, 144).astype(float), ny=12)
+    base = CatchmentParameters(min_population=12_000, max_population=60_000, target_population=30_000)
+    before = mesh_catchments(g, params=CatchmentParameters(**{**base.__dict__, "shape_rounds": 0}))
+    after = mesh_catchments(g, params=base)
+    assert after.summary["forme"]["communes_deplacees"] > 0
+    assert after.catchments["compacite"].median() >= before.catchments["compacite"].median()
+    assert after.catchments["population"].between(12_000, 60_000).all()
+    assert after.catchments["autonomie"].median() >= before.catchments["autonomie"].median() - 0.01
+    assert len(after.catchments) == len(before.catchments)
+    assert_contiguous(after)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"structure_weight": 0.5}, "limites souples"),
+        ({"floor_balance": -1.0}, "équilibre"),
+        ({"shape_rounds": -1}, "passe de forme"),
+        ({"shape_flow_ratio": -0.1}, "passe de forme"),
+    ],
+)
+def test_bad_soft_border_and_shape_parameters_raise(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        CatchmentParameters(**kwargs)
+
+
+def test_care_poles_count_msp_centres_and_hospitals():
+    from territoires.analysis.catchments import _supply
+
+    g = grid([1000.0] * 4).assign(praticiens=[2.0, 0.0, 0.0, 1.0])
+    facilities = pd.DataFrame(
+        {
+            "code_commune": ["01002", "01002", "01003", "01004", "01001", "99999"],
+            "type_structure": ["msp", "hopital", "centre_sante", "cpts", "autre", "msp"],
+        }
+    )
+    gp, poles = _supply(g, None, facilities, hospital_weight=3.0)
+    assert gp.tolist() == [2.0, 0.0, 0.0, 1.0]
+    # 01002: one MSP (1) and one hospital (3); 01003: one centre de santé; a CPTS or another kind is no pole, and a
+    # commune outside the territory is not counted.
+    assert poles.tolist() == [0.0, 4.0, 1.0, 0.0]

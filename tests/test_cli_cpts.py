@@ -132,3 +132,51 @@ def test_bad_iris_file_is_reported(tmp_path):
     assert result.exit_code == 2
     assert "population" in result.output and str(bad) in result.output
     assert not (tmp_path / "c").exists()
+
+
+def test_compare_writes_layer_style_and_summary(tmp_path):
+    # The proposal compared with the demo's existing CPTS, which it keeps as they are: a perfect match.
+    out = tmp_path / "cpts.gpkg"
+    result = CliRunner().invoke(
+        cli,
+        [
+            *base_args(with_practitioners=False),
+            "--comparer",
+            str(demo_paths()["existing_cpts"]),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    layer = pyogrio.read_dataframe(out, layer="comparison")
+    assert len(layer) == 1 and layer["jaccard"].tolist() == [1.0]
+    assert layer["communes_differentes"].tolist() == [0]
+    assert "Jaccard pondéré par la population (meilleur territoire proposé) : 1,00" in result.output
+    import sqlite3
+
+    with sqlite3.connect(out) as con:
+        styles = con.execute("SELECT styleName FROM layer_styles WHERE f_table_name = 'comparison'").fetchall()
+    assert styles == [("Accord avec les CPTS données",)]
+
+
+def test_city_above_ceiling_says_how_many_territories_it_needs(meshed):
+    out, output = meshed
+    catchments = pyogrio.read_dataframe(out, layer="catchments")
+    city = catchments[catchments["alerte"] == ALERT_ABOVE_CEILING]
+    # 183,412 inhabitants: at least ceil(183,412 / 152,000) = 2 under the ceiling, round(183,412 / 82,000) = 2.
+    assert city["territoires_necessaires_min"].tolist() == [2]
+    assert city["territoires_necessaires_cible"].tolist() == [2]
+    assert (catchments.loc[catchments["alerte"] == "", "territoires_necessaires_min"] == 0).all()
+    assert "au moins 2 territoires sous le plafond" in output
+
+
+def test_comparison_reaches_the_report(tmp_path):
+    # With practitioners the GeoPackage carries the APL, so `territoires report` can write the report from it; the
+    # comparison with the existing CPTS (kept as it is: Jaccard 1) is a section of it.
+    args = [*base_args(), "--comparer", str(demo_paths()["existing_cpts"]), "--out", str(tmp_path)]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    result = CliRunner().invoke(cli, ["report", str(tmp_path / "cpts.gpkg"), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    html = next((tmp_path / "r").glob("*.html")).read_text(encoding="utf-8")
+    assert "<h2>Comparaison avec les CPTS données</h2>" in html
+    assert "le mieux 1,00 (1 : mêmes communes) ; indice de Rand ajusté 1,00" in html

@@ -353,3 +353,44 @@ def test_parquet_table_and_geoparquet(grid, tmp_path):
     shapes = tmp_path / "cpts_geo.parquet"
     gpd.GeoDataFrame({"cpts": ["CPTS Est"]}, geometry=[box(X0, Y0, X0 + 1000, Y0 + 2000)], crs=2154).to_parquet(shapes)
     assert existing_cpts_from_file(shapes, grid)["code_commune"].tolist() == ["31001", "31004"]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Perimeters to compare with (a commune may be shared)
+
+
+def test_perimeters_accept_a_commune_shared_by_two_cpts(grid, tmp_path):
+    from territoires.io.cpts import cpts_perimeters_from_file
+
+    path = tmp_path / "reelles.csv"
+    path.write_text("cpts,code_commune\nNord,31001\nNord,31002\nSud,31002\nSud,31003\n", encoding="utf-8")
+    # As existing CPTS (kept as they are) a commune in two CPTS is an error ...
+    with pytest.raises(InputError, match="deux CPTS"):
+        existing_cpts_from_file(path, grid)
+    # ... to compare with, it is shared: half in each.
+    perimeters = cpts_perimeters_from_file(path, grid)
+    shares = perimeters.set_index(["cpts_id", "code_commune"])["part"]
+    assert shares[("Nord", "31002")] == 0.5 and shares[("Sud", "31002")] == 0.5
+    assert shares[("Nord", "31001")] == 1.0
+
+
+def test_perimeters_from_polygons_compare_with_a_proposal(grid, tmp_path):
+    from territoires import compare_catchments
+    from territoires.io.cpts import cpts_perimeters_from_file
+
+    # Two CPTS drawn as polygons: the bottom row and the top row.
+    polygons = gpd.GeoDataFrame(
+        {"cpts": ["Bas", "Haut"]},
+        geometry=[box(X0, Y0, X0 + 3000, Y0 + 1000), box(X0, Y0 + 1000, X0 + 3000, Y0 + 2000)],
+        crs="EPSG:2154",
+    ).to_crs(4326)
+    path = tmp_path / "reelles.geojson"
+    polygons.to_file(path)
+    perimeters = cpts_perimeters_from_file(path, grid)
+    assert perimeters["part"].tolist() == [1.0] * 6
+    # A proposal of the left column (31001, 31004) and the rest: "Bas" (3,000 inh.) best matches the rest
+    # (31002, 31003, 31005, 31006: 4,000 inh.; 2,000 in common): 2,000 / 5,000 = 0.4.
+    proposal = grid.assign(cpts_id=["G", "D", "D", "G", "D", "D"])
+    result = compare_catchments(proposal, perimeters)
+    bas = result.territories.set_index("cpts_id").loc["Bas"]
+    assert bas["meilleur_territoire"] == "D" and bas["jaccard"] == pytest.approx(0.4)

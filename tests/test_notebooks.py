@@ -32,5 +32,6 @@ def test_there_are_notebooks():
         "01_diagnostic_guide",
         "02_methodes_apl",
         "03_territoires_cpts",
+        "04_decider_scenarios_implantation",
         "05_acces_equipements",
     }

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from territoires import DiagnosticInputs, DiagnosticOptions, InputError, ParameterError, run_catchments
+from territoires import (
+    DiagnosticInputs,
+    DiagnosticOptions,
+    InputError,
+    ParameterError,
+    TerritoiresWarning,
+    run_catchments,
+)
 from territoires.analysis.catchments import CatchmentParameters
 from territoires.demo.generate import demo_paths
 
@@ -73,13 +80,16 @@ def test_apl_without_practitioners_is_a_parameter_error():
 def test_run_catchments_is_the_diagnosis_without_the_surface():
     """Without practitioners: catchments from populations alone, no APL; with them, the APL of each commune."""
     p = demo_paths()
-    bare = run_catchments(DiagnosticInputs(communes=p["communes"], population=p["population"]))
+    city = pytest.warns(TerritoiresWarning, match="territoires nécessaires : Bellerive-sur-Vère")
+    with city:
+        bare = run_catchments(DiagnosticInputs(communes=p["communes"], population=p["population"]))
     assert "apl" not in bare.communes.columns and bare.practitioners is None and bare.surface is None
     assert bare.figures.population == 740_903 and bare.figures.apl_mean is None
     assert bare.figures.coverage_before is None  # no file of existing CPTS: unknown, not zero
     assert bare.figures.coverage_after == pytest.approx(1.0)
-    full = run_catchments(
-        DiagnosticInputs(communes=p["communes"], population=p["population"], practitioners=p["practitioners"])
-    )
+    with pytest.warns(TerritoiresWarning, match="territoires nécessaires : Bellerive-sur-Vère"):
+        full = run_catchments(
+            DiagnosticInputs(communes=p["communes"], population=p["population"], practitioners=p["practitioners"])
+        )
     assert full.surface is None and full.access_zones is None
     assert full.figures.practitioners == pytest.approx(708) and full.figures.catchments == len(full.catchments)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.spatial import cKDTree
 
 from .._errors import InputError, ParameterError, warn
@@ -223,27 +224,8 @@ def compute_apl(
     out["offre_consultations"] = supply_by_commune
 
     straight_line = travel_times is None
-    if straight_line:
-        # By position: no round trip through the commune codes (2 million pairs nationally).
-        xy = commune_points(out)
-        rows, cols, minutes = straight_line_pairs(
-            out,
-            max_minutes=params.max_minutes,
-            detour_factor=params.detour_factor,
-            speed_kmh=params.speed_kmh,
-            points=xy,
-        )
-    else:
-        xy = None
-        rows, cols, minutes = _pair_positions(travel_times, codes)
-    has_self = np.zeros(n, dtype=bool)
-    has_self[rows[rows == cols]] = True
-    if not has_self.all():
-        missing = np.flatnonzero(~has_self)
-        rows = np.concatenate([rows, missing])
-        cols = np.concatenate([cols, missing])
-        minutes = np.concatenate([minutes, np.zeros(missing.size)])
-    costs = cost_matrix(rows, cols, minutes, (n, n))
+    xy = commune_points(out) if straight_line else None
+    costs = commune_cost_matrix(out, travel_times=travel_times, params=params, points=xy)
     demand = out["population_standardisee"].to_numpy(dtype=float)
     apl = two_step_fca(demand, supply_by_commune, costs, weight=step_weights(dict(params.steps)))
     if params.unit == "etp":
@@ -257,6 +239,43 @@ def compute_apl(
         out["niveau_acces"] = classify_access(apl, threshold=params.threshold, zac_threshold=zac)
         out["libelle_niveau"] = out["niveau_acces"].map(tier_labels(params.threshold, zac))
     return out
+
+
+def commune_cost_matrix(
+    communes: gpd.GeoDataFrame,
+    *,
+    travel_times: pd.DataFrame | None = None,
+    params: APLParameters | None = None,
+    points: np.ndarray | None = None,
+) -> sparse.csr_matrix:
+    """Return the commune × commune travel times (minutes, sparse) the APL uses, self pairs at 0 minutes.
+
+    ``travel_times`` as in :func:`compute_apl` (straight-line estimates when ``None``, from ``points`` when the caller
+    already has the communes' :func:`~territoires.analysis.travel_times.commune_points`); rows and columns follow the
+    order of ``communes``. Pairs with unknown codes are left out with a warning.
+    """
+    params = params or APLParameters()
+    codes = pd.Index(communes["code_commune"])
+    n = len(communes)
+    if travel_times is None:
+        # By position: no round trip through the commune codes (2 million pairs nationally).
+        rows, cols, minutes = straight_line_pairs(
+            communes,
+            max_minutes=params.max_minutes,
+            detour_factor=params.detour_factor,
+            speed_kmh=params.speed_kmh,
+            points=points,
+        )
+    else:
+        rows, cols, minutes = _pair_positions(travel_times, codes)
+    has_self = np.zeros(n, dtype=bool)
+    has_self[rows[rows == cols]] = True
+    if not has_self.all():
+        missing = np.flatnonzero(~has_self)
+        rows = np.concatenate([rows, missing])
+        cols = np.concatenate([cols, missing])
+        minutes = np.concatenate([minutes, np.zeros(missing.size)])
+    return cost_matrix(rows, cols, minutes, (n, n))
 
 
 def describe_supply(practitioners: pd.DataFrame, params: APLParameters | None = None) -> str:

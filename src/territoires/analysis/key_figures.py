@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..settings import APL_THRESHOLD, APL_ZAC_THRESHOLD
+from .scenario import NEAR_THRESHOLD_MARGIN, near_threshold
 from .tiers import TIERS, classify_access, tier_labels
 
 __all__ = ["KeyFigures", "TierFigures", "compute_key_figures", "figures_of"]
@@ -80,6 +81,9 @@ class KeyFigures:
         not zero).
     coverage_after
         Share of the population in a CPTS, existing or proposed (0–1); None when catchments were not computed.
+    near_threshold_margin, near_threshold_communes, near_threshold_population
+        Communes (and their inhabitants) whose APL lies within ``near_threshold_margin`` APL points of a tier
+        threshold: their tier would flip for a small change (:func:`territoires.analysis.scenario.near_threshold`).
     """
 
     communes: int
@@ -97,6 +101,9 @@ class KeyFigures:
     existing_catchments: int | None = None
     coverage_before: float | None = None
     coverage_after: float | None = None
+    near_threshold_margin: float | None = None
+    near_threshold_communes: int | None = None
+    near_threshold_population: float | None = None
 
     @property
     def has_apl(self) -> bool:
@@ -212,6 +219,12 @@ def compute_key_figures(
                 population_below=below,
                 share_below=below / total if total else math.nan,
                 tiers=_tiers(apl, pop, threshold, zac),
+            )
+            near = near_threshold(apl, pop, thresholds=(float(threshold), float(zac)))["proche_seuil"].to_numpy()
+            values.update(
+                near_threshold_margin=NEAR_THRESHOLD_MARGIN,
+                near_threshold_communes=int(near.sum()),
+                near_threshold_population=float(pop[near].sum()),
             )
     if catchments is not None:
         status = catchments["statut"] if "statut" in catchments.columns else pd.Series("", index=catchments.index)

@@ -10,6 +10,20 @@ from .facility_access import facility_access
 from .fetch import fetch
 from .map import map_command
 from .report import report
+from .scenario import scenario
+from .siting import implantation, siting
 
-for _command in (demo, diagnose, apl, cpts, map_command, report, fetch, facility_access):
+for _command in (
+    demo,
+    diagnose,
+    apl,
+    cpts,
+    map_command,
+    report,
+    fetch,
+    facility_access,
+    scenario,
+    siting,
+    implantation,
+):
     _root.add_command(_command)

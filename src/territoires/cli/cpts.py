@@ -16,9 +16,17 @@ from .options import CATCHMENT_SETTINGS, diagnosis_options, out_dir_opt, written
     apl=False,
     catchments=True,
 )
+@click.option(
+    "--comparer",
+    "--compare",
+    "compare",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Périmètres de CPTS à comparer avec la proposition (mêmes formats que --existing-cpts) : Jaccard pondéré, "
+    "indice de Rand ajusté, communes rattachées autrement (couche comparison de cpts.gpkg).",
+)
 @out_dir_opt(help="Dossier de sortie (créé au besoin) : cpts.gpkg (couches catchments et communes) et cpts.csv "
              "(commune → territoire, pour les tableurs).")  # fmt: skip
-def cpts(inputs, options, out) -> None:
+def cpts(inputs, options, compare, out) -> None:
     """Découpe un territoire en territoires de CPTS contigus de 12 000 à 152 000 habitants.
 
     Avec --practitioners, l'APL des généralistes est calculée d'abord : chaque territoire porte ses praticiens,
@@ -27,6 +35,13 @@ def cpts(inputs, options, out) -> None:
     from ..pipeline import catchments_summary, run_catchments, save_catchments
 
     diagnostic = run_catchments(inputs, options, progress=progress)
-    written = save_catchments(diagnostic, out)
+    comparison, extra = None, {}
+    if compare is not None:
+        from ..pipeline.comparison import compare_with_perimeters, comparison_summary
+
+        comparison, extra["comparison"] = compare_with_perimeters(diagnostic, compare, population=inputs.population)
+    written = save_catchments(diagnostic, out, extra_layers=extra)
     say(catchments_summary(diagnostic))
+    if comparison is not None:
+        say(comparison_summary(comparison))
     written_files(written)

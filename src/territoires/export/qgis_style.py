@@ -254,6 +254,7 @@ def diagnostic_styles(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping |
             label_field="nom" if "nom" in catchments else None,
         )
         styles.append(_row("catchments", "CPTS existantes et proposées", qml, True, "Territoires de CPTS"))
+    styles.extend(comparison_styles(layers))
     zones = layers.get("access_zones")
     if zones is not None and len(zones) and "classe_minutes" in zones.columns:
         order = zones.sort_values("minutes_min")["classe_minutes"].astype(str).drop_duplicates().tolist()
@@ -263,6 +264,24 @@ def diagnostic_styles(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping |
             _row("access_zones", "Zones de temps d'accès", qml, True, "Temps d'accès au praticien le plus proche")
         )
     return styles
+
+
+#: Classes of the ``comparison`` layer: population-weighted Jaccard of each given CPTS with its best match.
+COMPARISON_BREAKS = (0.3, 0.5, 0.7)
+COMPARISON_COLORS = ("#d7191c", "#fdae61", "#a6d96a", "#1a9641")
+COMPARISON_LABELS = ("moins de 0,3", "0,3 à 0,5", "0,5 à 0,7", "0,7 et plus")
+
+
+def comparison_styles(layers: Mapping[str, pd.DataFrame]) -> list[dict]:
+    """Style of the ``comparison`` layer (given CPTS graduated on ``jaccard``), when it is present."""
+    comparison = layers.get("comparison")
+    if comparison is None or not len(comparison) or "jaccard" not in comparison.columns:
+        return []
+    qml = graduated_qml(
+        "jaccard", COMPARISON_BREAKS, COMPARISON_COLORS, COMPARISON_LABELS, lower=0.0, upper=1.0 + _NUDGE
+    )
+    description = "Accord de chaque CPTS donnée avec le territoire proposé le plus proche (Jaccard pondéré)"
+    return [_row("comparison", "Accord avec les CPTS données", qml, True, description)]
 
 
 def _row(table: str, name: str, qml: str, default: bool, description: str) -> dict:

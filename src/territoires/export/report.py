@@ -450,6 +450,14 @@ def report_html(
     if threshold is not None:
         kpis.append(_kpi(_num(fig.population_below), f"habitants sous le seuil de {_num(threshold, 1)}"))
         kpis.append(_kpi(_pct(fig.share_below), "de la population sous le seuil"))
+        if fig.near_threshold_population is not None:
+            kpis.append(
+                _kpi(
+                    _num(fig.near_threshold_population),
+                    f"habitants dans une commune à ± {_num(fig.near_threshold_margin, 1)} d'un seuil "
+                    f"({_num(fig.near_threshold_communes)} communes)",
+                )
+            )
     if has_cpts:
         before = "non renseigné" if fig.coverage_before is None else _pct(fig.coverage_before)
         kpis.append(_kpi(before, "de la population couverte par une CPTS existante"))
@@ -505,6 +513,7 @@ def report_html(
                 add(f'<p class="note">⚠ {_e(name)} : {_e(alert)}</p>')
     else:
         add("<p>Non calculés : les territoires de CPTS n'ont pas été calculés pour ce diagnostic.</p>")
+    parts.extend(_comparison_section(layers, metadata or {}))
 
     section = facility_access_section(layers, metadata)  # empty unless diagnose --bpe
     if section:
@@ -544,6 +553,38 @@ def report_html(
         + "\n".join(parts)
         + "\n</body>\n</html>\n"
     )
+
+
+def _comparison_section(layers: Mapping[str, pd.DataFrame], metadata: Mapping) -> list[str]:
+    """Section comparing the proposal with given CPTS perimeters (``comparison`` layer), or nothing."""
+    comparison = layers.get("comparison")
+    if comparison is None or not len(comparison):
+        return []
+    summary = metadata.get("comparaison") or {}
+    pop = comparison["population"].to_numpy(dtype=float)
+    jaccard = float((comparison["jaccard"].to_numpy(dtype=float) * pop).sum() / pop.sum()) if pop.sum() else 0.0
+    html = ["<h2>Comparaison avec les CPTS données</h2>"]
+    text = (
+        f"{len(comparison)} CPTS données comparées au découpage proposé : indice de Jaccard pondéré par la population "
+        f"de chacune avec le territoire proposé qui la recouvre le mieux {_num(jaccard, 2)} (1 : mêmes communes)"
+    )
+    if "ari" in summary:
+        text += f" ; indice de Rand ajusté {_num(summary['ari'], 2)} (0 : accord dû au hasard, 1 : identiques)"
+    if "communes_differentes" in summary:
+        text += f" ; {_num(summary['communes_differentes'])} commune(s) rattachée(s) autrement"
+    html.append(f"<p>{_e(text)}.</p>")
+    table = comparison.sort_values("jaccard")
+    frame = pd.DataFrame(
+        {
+            "CPTS donnée": table["cpts_nom"].to_numpy(),
+            "Population": table["population"].to_numpy(),
+            "Territoire proposé le plus proche": table["meilleur_nom"].to_numpy(),
+            "Jaccard": table["jaccard"].to_numpy(),
+            "Communes rattachées autrement": table["communes_differentes"].to_numpy(),
+        }
+    )
+    html.append(_table(frame, formats={"Population": 0, "Jaccard": 2, "Communes rattachées autrement": 0}))
+    return html
 
 
 def _supply(params: Mapping, figures: KeyFigures, rows: int | None) -> str | None:

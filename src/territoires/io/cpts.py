@@ -42,6 +42,7 @@ __all__ = [
     "existing_cpts_from_file",
     "existing_cpts_from_frame",
     "existing_cpts_from_polygons",
+    "cpts_perimeters_from_file",
     "flows_from_file",
     "flows_from_frame",
 ]
@@ -140,6 +141,7 @@ def existing_cpts_from_file(
     *,
     former_codes: Mapping[str, str] | None = None,
     min_share: float = ASSIGN_SHARE,
+    allow_shared: bool = False,
 ) -> pd.DataFrame:
     """Read existing CPTS perimeters from a table of communes or from polygons.
 
@@ -159,6 +161,10 @@ def existing_cpts_from_file(
         is brought to the current communes. When ``None``, ``communes.attrs["former_codes"]`` is used if present.
     min_share
         Polygons only: minimum share of a commune's area a CPTS polygon must cover to take the commune.
+    allow_shared
+        Tables only: accept a commune listed under several CPTS (a city shared below the commune level, as Nice
+        among three CPTS) instead of raising; the result then has a ``part`` column (equal shares). Used to read
+        perimeters to compare with (:func:`cpts_perimeters_from_file`), never to fix existing CPTS.
 
     Returns
     -------
@@ -179,14 +185,44 @@ def existing_cpts_from_file(
         raise InputError(f"{source}: fichier introuvable (CPTS existantes).")
     if suffix in _EXCEL_SUFFIXES:
         table = _read_excel(path, what="CPTS existantes")
-        return existing_cpts_from_frame(table, communes, former_codes=former_codes, source=source)
+        return existing_cpts_from_frame(
+            table, communes, former_codes=former_codes, source=source, allow_shared=allow_shared
+        )
     if suffix in _VECTOR_SUFFIXES or suffix in _PARQUET_SUFFIXES:
         polygons = _read_vector_or_table(path)
         if isinstance(polygons, gpd.GeoDataFrame):
             return existing_cpts_from_polygons(polygons, communes, min_share=min_share, source=source)
-        return existing_cpts_from_frame(polygons, communes, former_codes=former_codes, source=source)
+        return existing_cpts_from_frame(
+            polygons, communes, former_codes=former_codes, source=source, allow_shared=allow_shared
+        )
     table = read_table(path, what="CPTS existantes")
-    return existing_cpts_from_frame(table, communes, former_codes=former_codes, source=source)
+    return existing_cpts_from_frame(
+        table, communes, former_codes=former_codes, source=source, allow_shared=allow_shared
+    )
+
+
+def cpts_perimeters_from_file(
+    path: str | Path,
+    communes: gpd.GeoDataFrame,
+    *,
+    former_codes: Mapping[str, str] | None = None,
+    min_share: float = ASSIGN_SHARE,
+) -> pd.DataFrame:
+    """Read CPTS perimeters to compare a proposal with (``territoires cpts --comparer``).
+
+    The same formats as :func:`existing_cpts_from_file` (a table of communes per CPTS, or polygons), except that a
+    commune listed under several CPTS of a table is accepted: it is shared equally among them (``part`` column),
+    as a city split between CPTS below the commune level (Nice among three CPTS) must be.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code_commune``, ``cpts_id``, ``cpts_nom``, ``part`` (share of the commune in the CPTS, 0-1).
+    """
+    result = existing_cpts_from_file(path, communes, former_codes=former_codes, min_share=min_share, allow_shared=True)
+    if "part" not in result.columns:
+        result["part"] = 1.0
+    return result
 
 
 def existing_cpts_from_frame(
@@ -198,6 +234,7 @@ def existing_cpts_from_frame(
     name_column: str | None = None,
     id_column: str | None = None,
     code_column: str | None = None,
+    allow_shared: bool = False,
 ) -> pd.DataFrame:
     """Existing CPTS from an in-memory table with one row per (CPTS, commune).
 
@@ -226,6 +263,8 @@ def existing_cpts_from_frame(
         Name of the table in messages.
     name_column, id_column, code_column
         Column names forced by the user (default: recognised among the usual synonyms).
+    allow_shared
+        Accept a commune listed under several CPTS (see :func:`existing_cpts_from_file`); adds ``part``.
 
     Returns
     -------
@@ -294,7 +333,8 @@ def existing_cpts_from_frame(
     )
     kept = frame.loc[usable]
     _check_consistent_names(kept, source=source, id_col=id_col)
-    _check_single_membership(kept, source=source)
+    if not allow_shared:
+        _check_single_membership(kept, source=source)
     repeat = kept.index[kept.duplicated(["code_commune", "cpts_id"], keep="first").to_numpy()]
     motif[repeat] = "commune en double dans la même CPTS"
     usable[repeat.to_numpy()] = False
@@ -304,6 +344,8 @@ def existing_cpts_from_frame(
     result = frame.loc[usable, ["code_commune", "cpts_id"]].copy()
     result["cpts_nom"] = result["cpts_id"].map(first_name)
     result = _finish(result)
+    if allow_shared:
+        result["part"] = 1.0 / result.groupby("code_commune")["cpts_id"].transform("nunique").to_numpy(dtype=float)
 
     dropped = motif != ""
     records = left_out_records(source, lines[dropped.to_numpy()], codes_raw[dropped], motif[dropped])

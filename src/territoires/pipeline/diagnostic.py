@@ -208,6 +208,11 @@ class Diagnostic:
                     f"Population sous le seuil de {fr_dec(f.threshold, 1)} : {fr_int(f.population_below)} habitants "
                     f"({fr_pct(f.share_below)})"
                 )
+            if f.near_threshold_communes is not None:
+                lines.append(
+                    f"Communes proches d'un seuil (± {fr_dec(f.near_threshold_margin, 1)} point d'APL) : "
+                    f"{fr_int(f.near_threshold_communes)} ({fr_int(f.near_threshold_population)} habitants)"
+                )
         if f.catchments is not None:
             before = "non renseignée" if f.coverage_before is None else fr_pct(f.coverage_before)
             lines.append(
@@ -474,6 +479,11 @@ def catchments_summary(diagnostic: Diagnostic) -> str:
     flagged = k[k["alerte"].fillna("") != ""]
     for row in flagged.itertuples(index=False):
         lines.append(f"  ⚠ {row.nom} ({fr_int(row.population)} hab.) : {row.alerte}")
+    for city in s.get("villes_a_decouper") or []:
+        lines.append(
+            f"  ⚠ {city['commune']} ({fr_int(city['population'])} hab.) : au moins {city['minimum']} territoires sous "
+            f"le plafond, {city['cible']} à la taille cible ; donnez les IRIS (--iris) pour la découper"
+        )
     links = s.get("iles_rattachees") or []
     if links:
         lines.append(f"Îles ou enclaves rattachées à la commune la plus proche : {fr_int(len(links))}")

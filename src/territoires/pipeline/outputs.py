@@ -6,7 +6,10 @@ and report libraries.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+
+import pandas as pd
 
 from ..export.folium_map import save_map_html
 from ..export.geopackage import save_diagnostic_geopackage
@@ -55,8 +58,12 @@ def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, tiles: bool 
     return written
 
 
-def save_catchments(diagnostic: Diagnostic, out_dir: str | Path) -> dict[str, Path]:
+def save_catchments(
+    diagnostic: Diagnostic, out_dir: str | Path, *, extra_layers: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, Path]:
     """Write the catchments into ``out_dir``: ``cpts.gpkg`` (``catchments`` and ``communes`` layers) and ``cpts.csv``.
+
+    ``extra_layers`` are written into the GeoPackage too (``comparison``: see :mod:`territoires.pipeline.comparison`).
 
     The CSV (one row per commune: its catchment) is written for spreadsheets (see
     :func:`territoires.export.tables.save_table`). Both files are written to a temporary file and renamed.
@@ -66,6 +73,7 @@ def save_catchments(diagnostic: Diagnostic, out_dir: str | Path) -> dict[str, Pa
     layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
     if len(diagnostic.left_out):
         layers["left_out"] = diagnostic.left_out
+    layers.update(extra_layers or {})
     written = {"geopackage": save_diagnostic_geopackage(out_dir / "cpts.gpkg", layers, metadata=diagnostic.metadata)}
     written["csv"] = save_table(diagnostic.communes, out_dir / "cpts.csv", columns=CATCHMENT_COLUMNS)
     return written

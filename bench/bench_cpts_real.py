@@ -1,0 +1,185 @@
+"""Benchmark: proposed CPTS territories against the 25 CPTS professionals formed in PACA (04, 05, 06).
+
+Not a timed test: figures of agreement, printed. Needs ../shared/data (communes 04, 05, 06 of COG 2018 brought to
+COG 2026 with the population file's ``anciens_codes``; SIRENE 2019 GP practices as the supply; the real CPTS of
+``cpts/cpts_paca_04_05_06_2026.csv``).
+
+Scores (``territoires.compare_catchments``): population-weighted best Jaccard and adjusted Rand index (communes),
+for each département's real CPTS. Nice is shared by three real CPTS below the commune level: at commune level a
+proposal cannot split it (it is flagged above the ceiling), so the figures are also given without the real CPTS
+whose population is mostly in a commune above the ceiling ("hors grande ville").
+
+Guard against tuning to these 25: for each rotation, the parameters (target size, balance of the floor pass,
+weight of the soft borders) are chosen on two départements and reported on the third, held out. Reference points:
+the previous default (no soft borders), hard EPCI borders (``--limites epci``) and a naive graph-Voronoi around the
+care poles (communes with most GP practices, as many as the default proposes territories).
+
+Second scenario: half of the real CPTS (every other one by name, leaving the three that share Nice) are given as
+existing CPTS; the others are scored.
+
+Run: ``python bench/bench_cpts_real.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from territoires import compare_catchments, load_territory
+from territoires.analysis.catchments import CatchmentParameters, contiguity, mesh_catchments
+from territoires.io.cpts import cpts_perimeters_from_file
+
+#: ../shared/data beside the checkout, or the folder named by TERRITOIRES_SHARED_DATA.
+SHARED = Path(os.environ.get("TERRITOIRES_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DEPARTEMENTS = ("04", "05", "06")
+CEILING = 152_000
+
+#: The parameters searched in each rotation (the rest at their defaults).
+GRID = [
+    {"target_population": t, "target_everywhere": e, "floor_balance": b, "structure_weight": w}
+    for t, e, b, w in itertools.product((82_000, 60_000), (True, False), (0.0, 2.0), (1.0, 10.0))
+]
+
+
+def load():
+    """Communes of 04, 05, 06 (COG 2026) with the GP supply proxy, and the real CPTS perimeters."""
+    files = sorted((SHARED / "communes").glob("communes-0[456]-*.geojson"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        territory = load_territory(files, population=SHARED / "population" / "communes_cog2026_france.csv")
+        communes = territory.communes
+        reference = cpts_perimeters_from_file(
+            SHARED / "cpts" / "cpts_paca_04_05_06_2026.csv", communes, former_codes=territory.former_codes
+        )
+    sirene = pd.read_csv(
+        SHARED / "offre_soins" / "sirene2019_etablissements_sante_par_commune.csv",
+        sep=";",
+        dtype={"codecommuneetablissement": str},
+    ).set_index("codecommuneetablissement")["generaliste"]
+    communes = communes.assign(praticiens=communes["code_commune"].map(sirene).fillna(0.0))
+    # Each real CPTS belongs to the département holding most of its inhabitants.
+    pop = communes.set_index("code_commune")["population"]
+    inhabitants = pop.reindex(reference["code_commune"]).to_numpy() * reference["part"].to_numpy()
+    weights = reference.assign(w=inhabitants, dep=reference["code_commune"].str[:2])
+    home = (
+        weights.groupby(["cpts_id", "dep"])["w"]
+        .sum()
+        .reset_index()
+        .sort_values("w")
+        .drop_duplicates("cpts_id", keep="last")
+    )
+    reference["dep"] = reference["cpts_id"].map(home.set_index("cpts_id")["dep"])
+    big = set(communes.loc[communes["population"] > CEILING, "code_commune"])
+    in_big = weights.assign(big=weights["code_commune"].isin(big) * weights["w"]).groupby("cpts_id")[["w", "big"]].sum()
+    reference["grande_ville"] = reference["cpts_id"].map(in_big["big"] / in_big["w"] > 0.5)
+    return communes, reference
+
+
+def scores(partition: pd.DataFrame, reference: pd.DataFrame, departement: str) -> dict:
+    ref = reference[reference["dep"] == departement]
+    out = {}
+    for label, subset in (("", ref), ("_hors_ville", ref[~ref["grande_ville"]])):
+        s = compare_catchments(partition, subset).summary
+        out["jaccard" + label], out["ari" + label] = s["jaccard_pondere"], s["ari"]
+    return out
+
+
+def mesh(communes, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        result = mesh_catchments(communes, params=CatchmentParameters(**kwargs.pop("params", {})), **kwargs)
+    return result, time.perf_counter() - t0
+
+
+def voronoi(communes: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Naive baseline: each commune to the nearest of the ``k`` communes with most GP practices (graph distance)."""
+    adj = contiguity(communes).tocoo()
+    xy = np.column_stack([communes.geometry.centroid.x, communes.geometry.centroid.y])
+    length = np.hypot(*(xy[adj.row] - xy[adj.col]).T)
+    graph = sparse.csr_array((length, (adj.row, adj.col)), shape=adj.shape)
+    poles = np.argsort(-communes["praticiens"].to_numpy(), kind="stable")[:k]
+    _, _, source = dijkstra(graph, directed=False, indices=poles, min_only=True, return_predecessors=True)
+    codes = communes["code_commune"].to_numpy()
+    label = np.where(source >= 0, codes[np.maximum(source, 0)], codes)
+    return pd.DataFrame({"code_commune": codes, "cpts_id": label, "population": communes["population"].to_numpy()})
+
+
+def fmt(s: dict) -> str:
+    return (
+        f"Jaccard {s['jaccard']:.3f}, ARI {s['ari']:.3f} (hors grande ville : Jaccard {s['jaccard_hors_ville']:.3f}, "
+        f"ARI {s['ari_hors_ville']:.3f})"
+    )
+
+
+def main() -> None:
+    if not SHARED.is_dir():
+        print(f"{SHARED} absent : banc ignoré")
+        return
+    communes, reference = load()
+    print(
+        f"PACA 04-05-06 : {len(communes)} communes, {communes['population'].sum():,.0f} habitants ; "
+        f"{reference['cpts_id'].nunique()} CPTS réelles ({reference['code_commune'].nunique()} communes)"
+    )
+
+    # Every configuration once, scored on each département.
+    runs = {}
+    for i, params in enumerate(GRID):
+        result, elapsed = mesh(communes, params=dict(params))
+        runs[i] = (result, elapsed, {d: scores(result.communes, reference, d) for d in DEPARTEMENTS})
+    old = {"structure": None, "floor_balance": 0.0, "target_everywhere": True, "shape_rounds": 0}
+    references = {
+        "ancien défaut (sans limites souples)": old,
+        "limites EPCI strictes (--limites epci, ancien défaut)": {**old, "within": "epci"},
+        "nouveau défaut": {},
+        "nouveau défaut sans passe de forme": {"shape_rounds": 0},
+    }
+    fixed = {}
+    for label, params in references.items():
+        result, elapsed = mesh(communes, params=params)
+        fixed[label] = (result, elapsed, {d: scores(result.communes, reference, d) for d in DEPARTEMENTS})
+    k_default = len(fixed["nouveau défaut"][0].catchments)
+    baseline = voronoi(communes, k_default)
+
+    print("\n1. Maillage libre, paramètres choisis sur deux départements, mesurés sur le troisième")
+    for held_out in DEPARTEMENTS:
+        train = [d for d in DEPARTEMENTS if d != held_out]
+
+        def criterion(i, train=train):
+            return np.mean([runs[i][2][d]["jaccard"] + runs[i][2][d]["ari"] for d in train])
+
+        best = max(runs, key=criterion)
+        print(f"  Tenu à l'écart : {held_out} ; choisis sur {', '.join(train)} : {GRID[best]}")
+        print(f"    choisis          : {fmt(runs[best][2][held_out])}")
+        for label, (result, elapsed, sc) in fixed.items():
+            print(
+                f"    {label} : {fmt(sc[held_out])} [{len(result.catchments)} territoires, {elapsed:.2f} s, "
+                f"{int((result.catchments['alerte'] != '').sum())} signalé(s)]"
+            )
+        print(f"    Voronoï sur les {k_default} pôles de soins : {fmt(scores(baseline, reference, held_out))}")
+
+    print("\n2. La moitié des CPTS réelles données comme existantes, l'autre moitié mesurée")
+    names = sorted(reference.loc[~reference["grande_ville"], "cpts_id"].unique())
+    given = set(names[::2])
+    existing = reference[reference["cpts_id"].isin(given) & (reference["part"] == 1.0)]
+    existing = existing[["code_commune", "cpts_id", "cpts_nom"]]
+    held = reference[~reference["cpts_id"].isin(given)]
+    for label, params in (("ancien défaut", references["ancien défaut (sans limites souples)"]), ("défaut", {})):
+        result, elapsed = mesh(communes, params=params, existing=existing)
+        per = [scores(result.communes, held, d) for d in DEPARTEMENTS]
+        print(
+            f"  {label} : {len(given)} CPTS données, {held['cpts_id'].nunique()} mesurées : "
+            + "; ".join(f"{d} {fmt(s)}" for d, s in zip(DEPARTEMENTS, per, strict=True))
+        )
+
+
+if __name__ == "__main__":
+    main()

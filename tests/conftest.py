@@ -20,6 +20,8 @@ DATA_DIRECTORY = Path(__file__).resolve().parent / "data"
 #: Real open data staged beside the checkout (../shared/data); tests using it skip where it is absent.
 #: TERRITOIRES_SHARED_DATA overrides it (e.g. from a git worktree, where the folder is elsewhere).
 SHARED_DATA = Path(os.environ.get("TERRITOIRES_SHARED_DATA", ROOT.parent / "shared" / "data"))
+if not SHARED_DATA.is_dir() and (ROOT.parents[1] / "shared" / "data").is_dir():
+    SHARED_DATA = ROOT.parents[1] / "shared" / "data"  # a git worktree one level deeper (wt/<name>)
 
 requires_shared = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} absent (../shared/data beside the checkout)"

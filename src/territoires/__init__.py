@@ -38,6 +38,7 @@ from ._version import __version__ as __version__
 #: Public name → module that defines it (imported on first use).
 _LAZY = {
     "APLParameters": "analysis.apl",
+    "commune_supply": "analysis.apl",
     "compute_apl": "analysis.apl",
     "describe_supply": "analysis.apl",
     "practitioner_supply": "analysis.apl",
@@ -61,6 +62,8 @@ _LAZY = {
     "KeyFigures": "analysis.key_figures",
     "TierFigures": "analysis.key_figures",
     "compute_key_figures": "analysis.key_figures",
+    "communes_within_reach": "analysis.reach",
+    "near_the_edge": "analysis.reach",
     "CombinedDifficulties": "analysis.combined",
     "DifficultyThresholds": "analysis.combined",
     "combined_difficulties": "analysis.combined",
@@ -87,6 +90,10 @@ _LAZY = {
     "save_map_html_from_geopackage": "export.folium_map",
     "read_diagnostic_geopackage": "export.geopackage",
     "save_diagnostic_geopackage": "export.geopackage",
+    "OutputError": "export.output_set",
+    "OutputSet": "export.output_set",
+    "check_output_location": "export.output_set",
+    "estimate_output_bytes": "export.output_set",
     "save_qgis_styles": "export.qgis_style",
     "save_surface_geotiff": "export.raster",
     "save_report_html": "export.report",

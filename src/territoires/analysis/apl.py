@@ -157,6 +157,56 @@ _METHOD_LABELS = {
 }
 
 
+def commune_supply(codes: pd.Index, practitioners: pd.DataFrame, params: APLParameters) -> pd.DataFrame:
+    """Return the supply of each commune of ``codes`` by the one supply rule of :func:`practitioner_supply`.
+
+    The same figures feed the APL, the gravity model of the CPTS flows and the catchment figures, so that a
+    practitioner weighs the same everywhere.
+
+    Parameters
+    ----------
+    codes
+        Commune codes, in the order of the result.
+    practitioners
+        Practitioners already selected (:func:`select_practitioners`) with ``code_commune``; rows whose commune
+        is not in ``codes`` are not counted (their number is in ``attrs["outside"]``).
+    params
+        :class:`APLParameters` (activity caps, consultations per full-time equivalent, unit).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``codes``: ``praticiens`` (head count), ``etp`` (full-time equivalents of the supply:
+        consultations ÷ 5,400 for GPs, i.e. declared FTE where activity is unknown, one per person where FTE is
+        unknown too) and ``offre_consultations`` (yearly supply; FTE for ``unit="etp"``). ``attrs["method"]``
+        counts the rows per rule, ``attrs["outside"]`` the rows outside ``codes``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"code_commune": ["a", "a", "b"], "etp": [0.5, np.nan, np.nan]})
+    >>> commune_supply(pd.Index(["a", "b"]), frame, APLParameters()).to_dict("list")
+    {'praticiens': [2.0, 1.0], 'etp': [1.5, 1.0], 'offre_consultations': [8100.0, 5400.0]}
+    """
+    n = len(codes)
+    supply, method = practitioner_supply(practitioners, params)
+    pos = codes.get_indexer(practitioners["code_commune"].astype(str))
+    keep = pos >= 0
+    count = practitioners["nombre"].to_numpy(dtype=float) if "nombre" in practitioners else np.ones(len(pos))
+    per_fte = 1.0 if params.unit == "etp" else params.consultations_per_fte
+    offre = np.bincount(pos[keep], weights=supply[keep], minlength=n)
+    out = pd.DataFrame(
+        {
+            "praticiens": np.bincount(pos[keep], weights=count[keep], minlength=n),
+            "etp": offre / per_fte,
+            "offre_consultations": offre,
+        },
+        index=codes,
+    )
+    out.attrs["method"] = method.value_counts().to_dict()
+    out.attrs["outside"] = int((~keep).sum())
+    return out
+
+
 def select_practitioners(practitioners: pd.DataFrame, params: APLParameters) -> pd.DataFrame:
     """Return the practitioners counted in the supply: the profession, and the age limit where one is set."""
     out = practitioners
@@ -198,9 +248,10 @@ def compute_apl(
     Returns
     -------
     geopandas.GeoDataFrame
-        A copy of ``communes`` with ``praticiens`` (head count), ``etp``, ``offre_consultations`` (yearly supply
-        located in the commune), ``apl`` (consultations/year/standardised inhabitant, or FTE per 100,000 for
-        ``unit="etp"``), ``minutes_praticien_proche`` (time to the nearest practitioner) and ``niveau_acces``.
+        A copy of ``communes`` with ``praticiens`` (head count), ``etp`` (full-time equivalents of the supply),
+        ``offre_consultations`` (yearly supply located in the commune; see :func:`commune_supply`), ``apl``
+        (consultations/year/standardised inhabitant, or FTE per 100,000 for ``unit="etp"``),
+        ``minutes_praticien_proche`` (time to the nearest practitioner) and ``niveau_acces``.
         :func:`describe_supply` says how the supply was counted.
     """
     params = params or APLParameters()
@@ -208,20 +259,14 @@ def compute_apl(
         raise ParameterError(f"steps must be increasing bounds with weights ≥ 0, got {params.steps}.")
     out = communes.copy()
     codes = pd.Index(out["code_commune"])
-    n = len(out)
     chosen = select_practitioners(practitioners, params)
-    supply, method = practitioner_supply(chosen, params)
-    pos = codes.get_indexer(chosen["code_commune"])
-    unknown = pos < 0
-    if unknown.any():
-        warn(f"{int(unknown.sum())} praticien(s) situé(s) dans une commune absente du territoire, hors de l'offre.")
-    keep = ~unknown
-    count = chosen["nombre"].to_numpy(dtype=float) if "nombre" in chosen else np.ones(len(chosen))
-    etp = chosen["etp"].to_numpy(dtype=float) if "etp" in chosen else np.full(len(chosen), np.nan)
-    supply_by_commune = np.bincount(pos[keep], weights=supply[keep], minlength=n)
-    out["praticiens"] = np.bincount(pos[keep], weights=count[keep], minlength=n)
-    out["etp"] = np.bincount(pos[keep], weights=np.nan_to_num(etp[keep]), minlength=n)
-    out["offre_consultations"] = supply_by_commune
+    by_commune = commune_supply(codes, chosen, params)
+    if by_commune.attrs["outside"]:
+        n_out = by_commune.attrs["outside"]
+        warn(f"{n_out} praticien(s) situé(s) dans une commune absente du territoire, hors de l'offre.")
+    supply_by_commune = by_commune["offre_consultations"].to_numpy()
+    for column in ("praticiens", "etp", "offre_consultations"):
+        out[column] = by_commune[column].to_numpy()
 
     straight_line = travel_times is None
     xy = commune_points(out) if straight_line else None

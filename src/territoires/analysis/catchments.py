@@ -904,19 +904,23 @@ def _practitioner_counts(practitioners: pd.DataFrame, codes: pd.Index) -> np.nda
 
 
 def _supply(communes, practitioners, facilities, *, hospital_weight: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Return the care supply per commune (GP FTE or head count) and its care poles.
+    """Return the care supply per commune (GP FTE of the APL supply rule) and its care poles.
 
-    Poles: MSP and centres de santé count 1, hospitals ``hospital_weight`` (MSP equivalents); with the supply they
-    make the attraction of the gravity model.
+    Supply: ``etp`` from :func:`territoires.analysis.apl.compute_apl`, else the same rule applied to
+    ``practitioners`` (:func:`territoires.analysis.apl.commune_supply`: activity, else FTE, else head count), else
+    head counts. Poles: MSP and centres de santé count 1, hospitals ``hospital_weight`` (MSP equivalents); with the
+    supply they make the attraction of the gravity model.
     """
     codes = pd.Index(communes["code_commune"])
     n = len(codes)
     if "etp" in communes.columns:
         gp = communes["etp"].fillna(0).to_numpy(dtype=float)
+    elif practitioners is not None and len(practitioners):
+        from .apl import APLParameters, commune_supply
+
+        gp = commune_supply(codes.astype(str), practitioners, APLParameters())["etp"].to_numpy()
     elif "praticiens" in communes.columns:
         gp = communes["praticiens"].fillna(0).to_numpy(dtype=float)
-    elif practitioners is not None and len(practitioners):
-        gp = _practitioner_counts(practitioners, codes)
     else:
         gp = np.zeros(n)
     poles = np.zeros(n)

@@ -94,8 +94,11 @@ class _Group(click.Group):
         except TerritoiresError as exc:
             click.echo(f"Erreur : {exc}", err=True)
             sys.exit(2)
-        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-            click.echo(f"Erreur : {exc.filename or ''} : {exc.strerror}", err=True)
+        except OSError as exc:  # read-only folder, full disk, name too long…: one line, no traceback
+            from ..export.output_set import describe_os_error
+
+            where = f"{exc.filename} : " if exc.filename else ""
+            click.echo(f"Erreur : {where}{describe_os_error(exc)}.", err=True)
             sys.exit(2)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from . import Command, progress, say
-from .options import APL_SETTINGS, diagnosis_options, out_dir_opt, written_files
+from .options import APL_SETTINGS, diagnosis_options, out_dir_opt, output_set, written_files
 
 FORMATS = ("csv", "xlsx", "gpkg", "parquet")
 
@@ -34,11 +34,11 @@ def apl(inputs, options, out, formats) -> None:
     from ..export.tables import APL_COLUMNS, save_table
     from ..pipeline import run_diagnostic
 
-    diagnostic = run_diagnostic(inputs, options, progress=progress)
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = {
-        f: save_table(diagnostic.communes, folder / f"apl.{f}", columns=APL_COLUMNS) for f in dict.fromkeys(formats)
-    }
+    names = [f"apl.{f}" for f in dict.fromkeys(formats)]
+    outputs = output_set(out, names, inputs, key="apl")
+    with outputs as staging:
+        diagnostic = run_diagnostic(inputs, options, progress=progress)
+        for name in names:
+            save_table(diagnostic.communes, Path(staging) / name, columns=APL_COLUMNS)
     say(diagnostic.summary())
-    written_files(written)
+    written_files({name.split(".")[1]: outputs.path(name) for name in names})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import Command, progress, say
-from .options import CATCHMENT_SETTINGS, diagnosis_options, out_dir_opt, written_files
+from .options import CATCHMENT_SETTINGS, diagnosis_options, out_dir_opt, output_set, written_files
 
 
 @click.command(cls=Command)
@@ -33,15 +33,18 @@ def cpts(inputs, options, compare, out) -> None:
     ses ETP et son APL, et l'offre guide l'estimation des flux.
     """
     from ..pipeline import catchments_summary, run_catchments, save_catchments
+    from ..pipeline.outputs import CATCHMENT_FILES
 
-    diagnostic = run_catchments(inputs, options, progress=progress)
-    comparison, extra = None, {}
-    if compare is not None:
-        from ..pipeline.comparison import compare_with_perimeters, comparison_summary
+    outputs = output_set(out, CATCHMENT_FILES, inputs, key="cpts")
+    with outputs as staging:
+        diagnostic = run_catchments(inputs, options, progress=progress)
+        comparison, extra = None, {}
+        if compare is not None:
+            from ..pipeline.comparison import compare_with_perimeters, comparison_summary
 
-        comparison, extra["comparison"] = compare_with_perimeters(diagnostic, compare, population=inputs.population)
-    written = save_catchments(diagnostic, out, extra_layers=extra)
+            comparison, extra["comparison"] = compare_with_perimeters(diagnostic, compare, population=inputs.population)
+        written = save_catchments(diagnostic, staging, extra_layers=extra)
     say(catchments_summary(diagnostic))
     if comparison is not None:
         say(comparison_summary(comparison))
-    written_files(written)
+    written_files({kind: outputs.path(p.name) for kind, p in written.items()})

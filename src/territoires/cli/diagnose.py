@@ -11,18 +11,26 @@ from .options import (
     FACILITY_SETTINGS,
     diagnosis_options,
     out_dir_opt,
+    output_set,
     tiles_opt,
     written_files,
 )
 
 
-def _finish(diagnostic, out: str, *, tiles: bool) -> None:
-    from ..pipeline import save_diagnostic
+def _run(inputs, options, out: str, *, tiles: bool) -> None:
+    """Check and lock ``out``, compute, write the set aside and swap it in (see export.output_set)."""
+    from ..export.output_set import DIAGNOSTIC_FILES
+    from ..pipeline import DiagnosticOptions, run_diagnostic, save_diagnostic
 
-    info("[écriture] GeoPackage, carte et rapport…")
-    written = save_diagnostic(diagnostic, out, tiles=tiles)
+    options = options or DiagnosticOptions()
+    resolution = options.resolution if options.zones else None
+    outputs = output_set(out, DIAGNOSTIC_FILES, inputs, key="diagnostic", resolution=resolution)
+    with outputs as staging:
+        diagnostic = run_diagnostic(inputs, options, progress=progress)
+        info("[écriture] GeoPackage, carte et rapport…")
+        written = save_diagnostic(diagnostic, staging, tiles=tiles)
     say(diagnostic.summary())
-    written_files(written)
+    written_files({kind: outputs.path(p.name) for kind, p in written.items()})
 
 
 @click.command(cls=Command)
@@ -31,7 +39,7 @@ def _finish(diagnostic, out: str, *, tiles: bool) -> None:
 def demo(out: str, tiles: bool) -> None:
     """Diagnostic complet du territoire de démonstration (synthétique, intégré, sans réseau)."""
     from ..demo.generate import demo_paths
-    from ..pipeline import DiagnosticInputs, run_diagnostic
+    from ..pipeline import DiagnosticInputs
 
     paths = demo_paths()
     info("Territoire de démonstration (données synthétiques, voir territoires.demo.generate).")
@@ -43,7 +51,7 @@ def demo(out: str, tiles: bool) -> None:
         existing_cpts=paths["existing_cpts"],
         flows=paths["flows"],
     )
-    _finish(run_diagnostic(inputs, progress=progress), out, tiles=tiles)
+    _run(inputs, None, out, tiles=tiles)
 
 
 @click.command(cls=Command)
@@ -59,6 +67,4 @@ def demo(out: str, tiles: bool) -> None:
 @tiles_opt
 def diagnose(inputs, options, out, tiles) -> None:
     """Diagnostic territorial : APL, zones d'accès, CPTS ; écrit diagnostic.gpkg, carte.html et rapport.html."""
-    from ..pipeline import run_diagnostic
-
-    _finish(run_diagnostic(inputs, options, progress=progress), out, tiles=tiles)
+    _run(inputs, options, out, tiles=tiles)

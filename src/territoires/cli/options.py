@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from .._format import fr_list
-from ..io.fetch import cached_inputs, departements_of
+from .._format import fr_int, fr_list
+from ..io.fetch import cached_communes, cached_inputs, departements_of
 from ..settings import PROFESSIONS
 from . import info, say
 
@@ -349,7 +349,12 @@ def diagnosis_options(
                         "(--departement 34 ou --region 76, après « territoires fetch »)."
                     )
                 cached = cached_inputs(departement=deps, cache_dir=territory["cache_dir"])
-                info(f"Données du cache : départements {fr_list(deps, limit=None)}.")
+                # The other départements downloaded carry the supply and demand within reach of the border (APL).
+                asked = set(cached["communes"])
+                neighbours = [p for p in cached_communes(cache_dir=territory["cache_dir"]) if p not in asked]
+                cached["communes"] = [*cached["communes"], *neighbours]
+                more = f" (et {fr_int(len(neighbours))} autre(s) fichier(s) de communes pour l'APL en bordure)"
+                info(f"Données du cache : départements {fr_list(deps, limit=None)}{more if neighbours else ''}.")
                 for role, value in cached.items():
                     if role in paths and not paths[role]:
                         paths[role] = value
@@ -440,6 +445,23 @@ def _settings_values(values: dict) -> dict:
             seed=values["seed"],
         )
     return out
+
+
+def output_set(out: str | Path, names, inputs, *, key: str, resolution: float | None = None):
+    """Return the :class:`~territoires.export.output_set.OutputSet` of a command: checked and locked on entry.
+
+    Entered before the computation, so that a folder that cannot take the outputs (read-only, full, name too long,
+    another run writing) stops the command at once; the files are written into the set's staging folder.
+    ``resolution`` (metres): the travel-time raster is written too, its size is added to the estimate.
+    """
+    from ..export.output_set import OutputSet, estimate_output_bytes, estimate_raster_bytes
+
+    paths = inputs.as_dict()
+    geometries = [paths.pop("communes"), paths.pop("iris", None)]
+    needed = estimate_output_bytes(geometries, others=paths.values())
+    if resolution:
+        needed += estimate_raster_bytes(inputs.communes, resolution=resolution)
+    return OutputSet(out, names, needed_bytes=needed, key=key)
 
 
 def written_files(paths: dict[str, Path]) -> None:

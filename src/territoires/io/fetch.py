@@ -722,6 +722,22 @@ def cached_inputs(
     return found
 
 
+def cached_communes(
+    *, cache_dir: str | Path | None = None, catalogue: str | Path | Mapping | None = None
+) -> list[Path]:
+    """Return every commune boundary file in the cache (all départements downloaded so far), checked ones only.
+
+    A diagnosis of some départements uses those of the others that lie within reach of its border, so that the
+    APL of border communes counts the supply and demand beyond it.
+    """
+    cat = catalogue if isinstance(catalogue, Mapping) else load_catalogue(catalogue)
+    cache = cache_directory(cache_dir)
+    manifest = _read_manifest(cache)
+    entry = _cached_vintage(cat["datasets"]["communes"], None, cache=cache, manifest=manifest, name="communes")
+    pattern = _final_name(entry, entry["filename"].format(dep="*"))
+    return sorted(p for p in (cache / "communes").glob(pattern) if f"communes/{p.name}" in manifest)
+
+
 def _cached_vintage(entry: Mapping, millesime, *, cache: Path, manifest: Mapping, name: str) -> dict:
     """Return the entry of the vintage asked for, else of the newest vintage cached, else of the newest one."""
     if millesime is not None or not vintages(entry):

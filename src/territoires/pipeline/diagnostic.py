@@ -13,15 +13,17 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from .._errors import InputError, ParameterError
+from .._errors import InputError, ParameterError, warn
 from .._format import fr_dec, fr_int, fr_list, fr_pct
 from .._provenance import describe_inputs, environment, now_utc
 from .._version import __version__
 from ..analysis.apl import APLParameters, compute_apl, describe_supply
 from ..analysis.catchments import mesh_catchments
 from ..analysis.key_figures import KeyFigures, compute_key_figures
+from ..analysis.reach import FASTEST_KMH, communes_within_reach, near_the_edge
 from ..analysis.road_network import road_graph, travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
 from ..analysis.zones import travel_time_surface, zones_from_surface
@@ -201,8 +203,14 @@ class Diagnostic:
                     counts.get("praticiens_hors_territoire_communes") if outside else None,
                     counts.get("praticiens_hors_territoire_nb_communes", 0),
                 ),
-                f"APL moyenne (pondérée) : {fr_dec(f.apl_mean)} {f.unit_label}",
             ]
+            if counts.get("communes_voisines"):
+                lines.append(
+                    "Communes voisines prises en compte dans l'APL (offre et demande à portée) : "
+                    f"{fr_int(counts['communes_voisines'])} ({fr_int(counts.get('praticiens_voisins', 0))} "
+                    "praticien(s))"
+                )
+            lines.append(f"APL moyenne (pondérée) : {fr_dec(f.apl_mean)} {f.unit_label}")
             if f.threshold is not None:
                 lines.append(
                     f"Population sous le seuil de {fr_dec(f.threshold, 1)} : {fr_int(f.population_below)} habitants "
@@ -219,6 +227,9 @@ class Diagnostic:
                 f"CPTS : {fr_int(f.catchments)} territoires ({fr_int(f.existing_catchments)} existant(s)), "
                 f"couverture {before} avant, {fr_pct(f.coverage_after)} après"
             )
+            flux = self.metadata.get("cpts", {}).get("flux")
+            if flux:
+                lines.append(f"Flux de recours : {flux}")
         lines.extend(facility_summary_lines(self.metadata.get("acces_equipements")))  # with a BPE input
         if len(self.left_out):
             reasons = self.left_out["motif"].value_counts()
@@ -275,14 +286,23 @@ def run_diagnostic(
             progress(step, steps, text)
 
     tell("Chargement des communes et des populations")
-    territory = load_territory(inputs.communes, population=inputs.population, departements=options.departements)
-    result = territory.communes
-    deps = set(departement_of(result["code_commune"]))
+    if options.apl:
+        # Every commune given is loaded: those around the territory carry the supply and demand its APL depends on.
+        territory = load_territory(inputs.communes, population=inputs.population)
+        in_territory = territory_mask(territory.communes, options.departements)
+    else:
+        territory = load_territory(inputs.communes, population=inputs.population, departements=options.departements)
+        in_territory = np.ones(len(territory.communes), dtype=bool)
+    all_communes = territory.communes
+    result = all_communes.loc[in_territory].reset_index(drop=True)
+    territory_codes = pd.Index(result["code_commune"])
+    deps = set(departement_of(result["code_commune"])) | set(options.departements or ())
+    vintages = _vintages_within(territory.vintages, territory_codes, deps)
     left: list[pd.DataFrame] = []
     counts: dict = {
         "communes": len(result),
-        "codes_rattaches": territory.vintages.n_merged,
-        "polygones_repares": territory.vintages.repaired_geometries,
+        "codes_rattaches": vintages.n_merged,
+        "polygones_repares": vintages.repaired_geometries,
     }
 
     facilities = None
@@ -296,41 +316,74 @@ def run_diagnostic(
     if options.apl:
         tell("Chargement et localisation des praticiens")
         raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
+        # Located in every commune loaded: those of the ring around the territory enter its supply.
+        loaded_deps = set(departement_of(all_communes["code_commune"])) | deps
         split = split_by_territory(
             raw,
-            deps,
+            loaded_deps,
             former_codes=territory.former_codes,
             known_codes=territory.vintages.known_codes,
             known_departements=territory.vintages.known_departements,
         )
         # The located table carries the loader's left-out rows (unknown codes included), then those not located.
-        located = locate_in_communes(split.inside, result, former_codes=territory.former_codes)
+        located = locate_in_communes(split.inside, all_communes, former_codes=territory.former_codes)
         left.append(located)
-        counts["praticiens_lignes"] = len(located)
-        counts["praticiens_hors_territoire"] = split.n_outside
-        counts["praticiens_hors_territoire_communes"] = split.outside_codes()
-        counts["praticiens_hors_territoire_nb_communes"] = split.n_outside_communes
 
-        tell("Temps de trajet")
-        travel_times = None
-        if inputs.travel_times is not None:
-            travel_times = travel_times_from_matrix(inputs.travel_times, communes=result)
-        elif inputs.road_network is not None:
-            graph = road_graph(inputs.road_network, crs=result.crs)  # built once: the facilities reuse it
-            travel_times = travel_times_from_road_network(result, graph)
-
-        tell("Accessibilité potentielle localisée (APL)")
         apl_params = APLParameters.for_profession(options.profession)
         if options.max_age is not None:
             apl_params = replace(apl_params, max_age=options.max_age)
         if options.thresholds is not None:
             apl_params = replace(apl_params, threshold=options.thresholds[0], zac_threshold=options.thresholds[1])
-        result = compute_apl(result, located, travel_times=travel_times, params=apl_params)
+
+        tell("Temps de trajet")
+        travel_times = None
+        if inputs.travel_times is not None:
+            travel_times = travel_times_from_matrix(inputs.travel_times, communes=all_communes)
+        computed, ring = _with_ring(
+            all_communes, in_territory, apl_params, travel_times=travel_times, road=inputs.road_network is not None
+        )
+        gdf = all_communes.loc[computed].reset_index(drop=True)
+        if travel_times is not None:
+            inside = travel_times["origin"].isin(gdf["code_commune"]) & travel_times["destination"].isin(
+                gdf["code_commune"]
+            )
+            travel_times = travel_times.loc[inside]
+        elif inputs.road_network is not None:
+            graph = road_graph(inputs.road_network, crs=gdf.crs)  # built once: the facilities reuse it
+            travel_times = travel_times_from_road_network(gdf, graph)
+        # Practitioners of the ring enter the supply; those farther away, and the ring's, are "hors territoire".
+        located_all = located
+        count = located["nombre"].to_numpy(dtype=float) if "nombre" in located else np.ones(len(located))
+        in_computed = located["code_commune"].isin(gdf["code_commune"]).to_numpy()
+        in_territory_rows = located["code_commune"].isin(territory_codes).to_numpy()
+        in_ring = in_computed & ~in_territory_rows
+        supply_points = located.loc[in_computed].reset_index(drop=True)
+
+        tell("Accessibilité potentielle localisée (APL)")
+        result = compute_apl(gdf, supply_points, travel_times=travel_times, params=apl_params)
+        # Reported: the territory only; its APL counts the supply and demand of the ring around it.
+        result = result.loc[result["code_commune"].isin(territory_codes).to_numpy()].reset_index(drop=True)
+        located = supply_points.loc[supply_points["code_commune"].isin(territory_codes)].reset_index(drop=True)
+        counts["praticiens_lignes"] = len(located)
+        # Outside the territory: beyond the communes loaded, and in loaded communes around it (the ring's count).
+        beyond = pd.concat(
+            [
+                pd.DataFrame(split.outside[["code_commune", "nombre"]]),
+                pd.DataFrame({"code_commune": located_all["code_commune"], "nombre": count})[~in_territory_rows],
+            ],
+            ignore_index=True,
+        )
+        per_commune = beyond.groupby("code_commune")["nombre"].sum().sort_values(ascending=False, kind="stable")
+        counts["praticiens_hors_territoire"] = float(per_commune.sum())
+        counts["praticiens_hors_territoire_communes"] = per_commune.index[:5].tolist()
+        counts["praticiens_hors_territoire_nb_communes"] = len(per_commune)
+        counts["communes_voisines"] = ring
+        counts["praticiens_voisins"] = float(count[in_ring].sum())
 
     access_zones = surface = None
     if options.zones:
         tell("Surface des temps d'accès et zones")
-        surface = travel_time_surface(result, located, resolution=options.resolution)
+        surface = travel_time_surface(result, supply_points, resolution=options.resolution)
         access_zones = zones_from_surface(surface, result)
 
     catchments = None
@@ -382,7 +435,9 @@ def run_diagnostic(
     if facility_step is not None and len(facility_step.left_out):
         left_out = pd.concat([left_out, facility_step.left_out], ignore_index=True).drop_duplicates()
     counts["lignes_ecartees"] = len(left_out)
-    counts["population_hors_territoire"] = territory.population_outside
+    counts["population_hors_territoire"] = territory.population_outside + float(
+        all_communes.loc[~in_territory, "population"].sum()
+    )
     figures = compute_key_figures(
         result,
         unit=apl_params.unit if apl_params is not None else None,
@@ -412,7 +467,7 @@ def run_diagnostic(
         "comptes": counts,
         "cpts": summary_cpts,
         "ecartees_par_motif": left_out["motif"].value_counts().to_dict() if len(left_out) else {},
-        "millesimes": territory.vintages.summary(),
+        "millesimes": vintages.summary(),
     }
     if facility_step is not None:
         metadata["acces_equipements"] = facility_step.metadata
@@ -444,6 +499,75 @@ def run_catchments(
     options = options or DiagnosticOptions()
     options = replace(options, apl=inputs.practitioners is not None, zones=False, catchments=True)
     return run_diagnostic(inputs, options, progress=progress)
+
+
+#: Codes of the French départements (metropolitan and overseas).
+DEPARTEMENTS = frozenset(
+    [f"{i:02d}" for i in range(1, 96) if i != 20] + ["2A", "2B", "971", "972", "973", "974", "976"]
+)
+
+
+def territory_mask(communes: pd.DataFrame, departements: Sequence[str] | None) -> np.ndarray:
+    """Return the communes of ``departements`` (all communes when ``None``) as a boolean mask.
+
+    Raises
+    ------
+    InputError
+        None of the communes is in ``departements``.
+    """
+    if not departements:
+        return np.ones(len(communes), dtype=bool)
+    wanted = [str(d).zfill(2) for d in departements]
+    column = communes["departement"] if "departement" in communes else departement_of(communes["code_commune"])
+    mask = column.isin(wanted).to_numpy()
+    if not mask.any():
+        raise InputError(f"aucune commune des départements {fr_list(wanted)} dans les contours donnés.")
+    return mask
+
+
+def _vintages_within(report: VintageReport, codes: pd.Index, deps: set[str]) -> VintageReport:
+    """Return the part of a COG reconciliation report that concerns the territory (codes, départements)."""
+    return replace(
+        report,
+        merged_codes={old: new for old, new in report.merged_codes.items() if new in codes},
+        boundaries_unmatched=[c for c in report.boundaries_unmatched if c in codes],
+        population_unmatched=[c for c in report.population_unmatched if c[:2] in deps or c[:3] in deps],
+    )
+
+
+def _with_ring(communes, in_territory, params, *, travel_times, road: bool) -> tuple[np.ndarray, int]:
+    """Return the communes to compute the APL on (territory and ring within reach) and the size of the ring.
+
+    Warn once when no commune beyond the territory was given although border communes depend on them.
+    """
+    reach = params.max_minutes
+    if in_territory.all():
+        deps = set(departement_of(communes["code_commune"]))
+        # Not for the whole country (nothing beyond) nor the synthetic demo territory (no real département).
+        if deps <= DEPARTEMENTS and len(deps - {"971", "972", "973", "974", "976"}) < 90:
+            near = int(
+                near_the_edge(
+                    communes, max_minutes=reach, detour_factor=params.detour_factor, speed_kmh=params.speed_kmh
+                ).sum()
+            )
+            if near:
+                warn(
+                    f"APL : les contours donnés s'arrêtent à la limite du territoire ; {fr_int(near)} commune(s) sur "
+                    f"{fr_int(len(communes))} sont à moins de 2 × {fr_int(reach)} min (à vol d'oiseau) de cette "
+                    "limite, et leur APL ignore l'offre et la demande situées au-delà (biais de bord). Pour le "
+                    "corriger, donnez aussi les contours des départements voisins (ou un fichier national ; depuis "
+                    "le cache : « territoires fetch » des départements voisins) et limitez le résultat au "
+                    "territoire avec --departement."
+                )
+        return in_territory, 0
+    if road:  # road times are not known yet: bound them from below by the fastest straight line
+        kwargs = {"detour_factor": 1.0, "speed_kmh": FASTEST_KMH}
+    else:
+        kwargs = {"detour_factor": params.detour_factor, "speed_kmh": params.speed_kmh}
+    computed = communes_within_reach(communes, in_territory, max_minutes=reach, travel_times=travel_times, **kwargs)
+    ring = int((computed & ~in_territory).sum())
+    log.info("APL : %d commune(s) voisine(s) à portée du territoire prises en compte", ring)
+    return computed, ring
 
 
 def _aggregates(communes: pd.DataFrame, *, threshold: float | None) -> pd.DataFrame | None:

@@ -1,4 +1,4 @@
-"""Writing a diagnosis: every output file of ``territoires diagnose`` and ``territoires cpts``, atomically.
+"""Writing a diagnosis: every output file of ``territoires diagnose`` and ``territoires cpts``, as one set.
 
 Kept apart from :mod:`territoires.pipeline.diagnostic` so that computing (``territoires apl``) does not load the map
 and report libraries.
@@ -13,26 +13,33 @@ import pandas as pd
 
 from ..export.folium_map import save_map_html
 from ..export.geopackage import save_diagnostic_geopackage
+from ..export.output_set import DIAGNOSTIC_FILES, OutputSet
 from ..export.raster import save_surface_geotiff
 from ..export.report import save_report_html
 from ..export.tables import CATCHMENT_COLUMNS, save_table
 from .diagnostic import Diagnostic
 
-__all__ = ["save_catchments", "save_diagnostic"]
+__all__ = ["CATCHMENT_FILES", "save_catchments", "save_diagnostic"]
 
 
 def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, tiles: bool = False) -> dict[str, Path]:
     """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html`` and ``rapport.html`` into ``out_dir``.
 
-    Each file is written to a temporary file and renamed, so a failed run never leaves a half-written output.
+    The files are written as one set (:class:`territoires.export.output_set.OutputSet`): into a hidden folder
+    beside them, swapped in at the end, under a lock; a failure or an interrupt leaves the previous set intact.
 
     Returns
     -------
     dict
         Kind of output → written path.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = OutputSet(out_dir, DIAGNOSTIC_FILES, key="diagnostic")
+    with outputs as staging:
+        written = _write_diagnostic(diagnostic, staging, tiles=tiles)
+    return {kind: outputs.path(p.name) for kind, p in written.items()}
+
+
+def _write_diagnostic(diagnostic: Diagnostic, out_dir: Path, *, tiles: bool) -> dict[str, Path]:
     written: dict[str, Path] = {}
     layers = diagnostic.layers()
     surface_path = None
@@ -66,10 +73,21 @@ def save_catchments(
     ``extra_layers`` are written into the GeoPackage too (``comparison``: see :mod:`territoires.pipeline.comparison`).
 
     The CSV (one row per commune: its catchment) is written for spreadsheets (see
-    :func:`territoires.export.tables.save_table`). Both files are written to a temporary file and renamed.
+    :func:`territoires.export.tables.save_table`). Both are written as one set: both new or both previous.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = OutputSet(out_dir, CATCHMENT_FILES, key="cpts")
+    with outputs as staging:
+        written = _write_catchments(diagnostic, staging, extra_layers=extra_layers)
+    return {kind: outputs.path(p.name) for kind, p in written.items()}
+
+
+#: The files of ``territoires cpts``.
+CATCHMENT_FILES = ("cpts.gpkg", "cpts.csv")
+
+
+def _write_catchments(
+    diagnostic: Diagnostic, out_dir: Path, *, extra_layers: Mapping[str, pd.DataFrame] | None
+) -> dict[str, Path]:
     layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
     if len(diagnostic.left_out):
         layers["left_out"] = diagnostic.left_out

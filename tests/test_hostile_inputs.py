@@ -503,3 +503,40 @@ def test_full_disk_keeps_the_previous_outputs(tmp_path, monkeypatch, command):
     assert len(errors) == 1 and "Traceback" not in result.output, result.output
     assert "plus de place sur le disque" in errors[0] and "les résultats précédents sont intacts" in errors[0]
     assert _snapshot(tmp_path / "out") == before  # byte-identical, no staging folder left
+
+
+PREFLIGHT = {
+    "scenario": (FULL_DISK["scenario"][0], "territoires.pipeline.scenario.run_scenario"),
+    "siting": (FULL_DISK["siting"][0], "territoires.pipeline.scenario.run_siting"),
+    "facility-access": (FULL_DISK["facility-access"][0], "territoires.pipeline.facility_access.run_facility_access"),
+}
+
+
+@pytest.mark.parametrize("command", list(PREFLIGHT))
+def test_read_only_output_refused_before_computing(tmp_path, monkeypatch, command):
+    import os
+
+    from territoires.export import output_set
+
+    build, compute = PREFLIGHT[command]
+    args = build(tmp_path)
+    out = tmp_path / "lecture_seule"
+    real_access = os.access
+
+    def access(path, mode, **kwargs):  # tests run as root, for whom chmod changes nothing
+        if mode & os.W_OK and str(path).startswith(str(out)):
+            return False
+        return real_access(path, mode, **kwargs)
+
+    def refuse(*a, **kwargs):
+        raise AssertionError("the output location must be checked before computing")
+
+    out.mkdir()
+    monkeypatch.setattr(output_set.os, "access", access)
+    monkeypatch.setattr(compute, refuse)
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Erreur")]
+    assert len(errors) == 1 and "Traceback" not in result.output, result.output
+    assert f"impossible d'écrire dans « {out} »" in errors[0]
+    assert not any(out.iterdir())

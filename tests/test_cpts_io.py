@@ -394,3 +394,31 @@ def test_perimeters_from_polygons_compare_with_a_proposal(grid, tmp_path):
     result = compare_catchments(proposal, perimeters)
     bas = result.territories.set_index("cpts_id").loc["Bas"]
     assert bas["meilleur_territoire"] == "D" and bas["jaccard"] == pytest.approx(0.4)
+
+
+def test_perimeters_to_compare_are_named_as_such_in_warnings(grid, tmp_path):
+    """``cpts --comparer`` reads a file of perimeters to compare with: its warnings must not say « CPTS existantes »."""
+    from territoires.io.cpts import cpts_perimeters_from_file
+
+    path = tmp_path / "a_comparer.csv"
+    path.write_text("cpts;code_commune\nNord;31001\nNord;99001\nNord;99002\n", encoding="utf-8")
+    _, messages = _run(cpts_perimeters_from_file, path, grid)
+    absent = [m for m in messages if "absente(s) du territoire étudié" in m]
+    assert absent == [
+        f"{path}: 2 commune(s) des périmètres de CPTS à comparer absente(s) du territoire étudié (ex. 99001, 99002) ; "
+        "elles sont ignorées."
+    ]
+    assert not any("CPTS existantes" in m for m in messages)
+    # The same file read as existing CPTS keeps its name.
+    _, messages = _run(existing_cpts_from_file, path, grid)
+    assert any("2 commune(s) des CPTS existantes absente(s)" in m for m in messages)
+    # Polygons that cut a commune in half (31002 at 50 %, below 50 % + ε): partially covered, named the same way.
+    polygons = gpd.GeoDataFrame(
+        {"cpts": ["Ouest"]}, geometry=[box(X0, Y0, X0 + 1400, Y0 + 1000)], crs="EPSG:2154"
+    )  # 31001 whole, 31002 at 40 %
+    vector = tmp_path / "a_comparer.gpkg"
+    polygons.to_file(vector)
+    _, messages = _run(cpts_perimeters_from_file, vector, grid)
+    partial = [m for m in messages if "partiellement couverte" in m]
+    assert len(partial) == 1 and "par une CPTS (périmètres de CPTS à comparer ; entre 10" in partial[0]
+    assert "31002 (40" in partial[0] and "1 commune(s) rattachée(s)" in partial[0]

@@ -8,6 +8,7 @@ Each case breaks one input of the demo territory and asserts, through ``territoi
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -372,3 +373,170 @@ def test_practitioners_outside_the_territory_are_counted_and_named(tmp_path, dem
     assert result.exit_code == 0, result.output
     assert "Praticiens retenus : 708" in result.output
     assert "hors territoire : 10 (communes 31555, 34172, 09122, 11069, 12202… (7 au total))" in result.output
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The decision and facility commands' own inputs (scenario, siting, facility-access): refused with one line,
+# exit 2, the previous outputs in --out byte-identical; a full disk while writing leaves them byte-identical too.
+
+#: A BPE for the demo territory: the demo hospital (96436) with emergency and maternity, one pharmacy.
+BPE = """AN;NOMRS;DEPCOM;TYPEQU;LAMBERT_X;LAMBERT_Y;QUALITE_XY;EPSG
+2023;CH BELLERIVE;96436;D106;691987.0;6331860.9;Bonne;2154
+2023;CH BELLERIVE;96436;D107;691987.0;6331860.9;Bonne;2154
+2023;PHARMACIE A;96001;D307;648418.0;6342058.0;Bonne;2154
+"""
+GP = "medecin_generaliste"
+#: The files of each command's set, the --out folder holds a previous run's (placeholder bytes) before each case.
+SETS = {
+    "scenario": ("scenario.gpkg", "scenario.csv", "resume_scenario.csv", "carte_scenario.html",
+                 "rapport_scenario.html"),
+    "siting": ("sites.csv", "changements.csv", "implantation.gpkg", "carte_implantation.html",
+               "rapport_implantation.html"),
+    "facility-access": ("acces_equipements.gpkg", "difficultes_combinees.csv"),
+}  # fmt: skip
+
+
+def _demo_inputs() -> list[str]:
+    return ["--communes", str(DEMO["communes"]), "--population", str(DEMO["population"]),
+            "--practitioners", str(DEMO["practitioners"])]  # fmt: skip
+
+
+def _write(tmp: Path, name: str, text: str) -> str:
+    (tmp / name).write_text(text, encoding="utf-8")
+    return str(tmp / name)
+
+
+def _changes(text):
+    return lambda tmp: ["scenario", *_demo_inputs(), "--changes", _write(tmp, "changements.csv", text)]
+
+
+def _no_age(tmp):
+    gps = pd.read_csv(DEMO["practitioners"], sep=";", dtype=str).drop(columns="age")
+    gps.to_csv(tmp / "praticiens.csv", sep=";", index=False)
+    return ["scenario", "--communes", str(DEMO["communes"]), "--population", str(DEMO["population"]),
+            "--practitioners", str(tmp / "praticiens.csv"), "--retirement-age", "62", "--horizon", "2030"]  # fmt: skip
+
+
+def _siting(*extra):
+    return ["siting", *_demo_inputs(), "--fte-per-site", "1", *extra]
+
+
+def _bpe(old, new):
+    def build(tmp):
+        path = _write(tmp, "bpe.csv", BPE.replace(old, new))
+        return ["facility-access", "--communes", str(DEMO["communes"]), "--bpe", path]
+
+    return build
+
+
+COMMAND_CASES = [
+    ("scenario code inconnu", _changes(f"code_commune;profession;etp\n99999;{GP};2\n"),
+     r"changements\.csv : code\(s\) commune absent\(s\) du territoire étudié : ligne 2 \(99999\)"),
+    # 96001 has 1.73 FTE of GPs in the demo (activity ÷ 5,400).
+    ("scenario départ au-delà de l'offre", _changes(f"code_commune;profession;etp\n96001;{GP};-5\n"),
+     r"départs au-delà de l'offre existante : 96001 \(ligne\(s\) 2\) : 5 ETP retiré\(s\) pour 1\.73 ETP"),
+    ("scenario etp non numérique", _changes(f"code_commune;profession;etp\n96001;{GP};deux\n"),
+     r"colonne 'etp' : 1 valeur\(s\) non numérique\(s\) \(ligne 2 : 'deux'\)"),
+    ("scenario colonne etp manquante", _changes(f"code_commune;profession\n96001;{GP}\n"),
+     r"colonne 'etp' manquante"),
+    ("scenario retraite sans âge", _no_age, r"--retirement-age demande l'âge des praticiens \(colonne 'age'\)"),
+    ("siting candidates inconnues",
+     lambda tmp: _siting("--sites", "2", "--candidates", _write(tmp, "candidates.csv", "code_commune\n99999\n88888\n")),
+     r"candidates\.csv : commune\(s\) candidate\(s\) absente\(s\) du territoire étudié : ligne 2 \(99999\), "
+     r"ligne 3 \(88888\)"),
+    ("siting 0 site", lambda tmp: _siting("--sites", "0"), r"'--sites' : 0 hors de l'intervalle"),
+    ("BPE sans TYPEQU", _bpe("TYPEQU", "TYPE"), r"bpe\.csv: colonne 'TYPEQU' manquante"),
+    ("BPE sans DEPCOM", _bpe("DEPCOM", "COMMUNE"), r"bpe\.csv: colonne 'DEPCOM' manquante"),
+    # (-5,000,000 m, 100 m) in Lambert-93 is at 30.4° W, 13.1° S, in the South Atlantic.
+    ("BPE hors de France", _bpe("648418.0;6342058.0", "-5000000.0;100.0"),
+     r"bpe\.csv: 1 équipement\(s\) sur 3 aux coordonnées hors de France et des outre-mer \(ex\. ligne 4 \(-30\.42"),
+]  # fmt: skip
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize(("name", "build", "message"), COMMAND_CASES, ids=[c[0] for c in COMMAND_CASES])
+def test_hostile_command_input(tmp_path, name, build, message):
+    args = build(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    for file in SETS[args[0]]:  # a previous run's set, which a refusal must leave as it is
+        (out / file).write_bytes(f"précédent {file}".encode())
+    before = _snapshot(out)
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    errors = [line for line in result.output.splitlines() if line.startswith("Erreur")]
+    assert len(errors) == 1, result.output
+    assert pd.Series(errors).str.contains(message, regex=True).iat[0], result.output
+    assert _snapshot(out) == before  # no new file, no lock, no staging folder left
+
+
+FULL_DISK = {
+    "scenario": (_changes(f"code_commune;profession;etp;label\n96001;{GP};2;MSP\n"),
+                 "territoires.export.decision._write_text"),
+    "siting": (lambda tmp: _siting("--sites", "2"), "territoires.export.decision._write_text"),
+    "facility-access": (_bpe("", ""), "pandas.DataFrame.to_csv"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", list(FULL_DISK))
+def test_full_disk_keeps_the_previous_outputs(tmp_path, monkeypatch, command):
+    build, writer = FULL_DISK[command]
+    args = [*build(tmp_path), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    before = _snapshot(tmp_path / "out")
+    assert sorted(before) == sorted(SETS[command])
+
+    def full(*a, **kwargs):  # the GeoPackage (and the CSVs) are written, then the disk fills up
+        path = next(x for x in a if isinstance(x, (str, Path)))
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(writer, full)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Erreur")]
+    assert len(errors) == 1 and "Traceback" not in result.output, result.output
+    assert "plus de place sur le disque" in errors[0] and "les résultats précédents sont intacts" in errors[0]
+    assert _snapshot(tmp_path / "out") == before  # byte-identical, no staging folder left
+
+
+PREFLIGHT = {
+    "scenario": (FULL_DISK["scenario"][0], "territoires.pipeline.scenario.run_scenario"),
+    "siting": (FULL_DISK["siting"][0], "territoires.pipeline.scenario.run_siting"),
+    "facility-access": (FULL_DISK["facility-access"][0], "territoires.pipeline.facility_access.run_facility_access"),
+}
+
+
+@pytest.mark.parametrize("command", list(PREFLIGHT))
+def test_read_only_output_refused_before_computing(tmp_path, monkeypatch, command):
+    import os
+
+    from territoires.export import output_set
+
+    build, compute = PREFLIGHT[command]
+    args = build(tmp_path)
+    out = tmp_path / "lecture_seule"
+    real_access = os.access
+
+    def access(path, mode, **kwargs):  # tests run as root, for whom chmod changes nothing
+        if mode & os.W_OK and str(path).startswith(str(out)):
+            return False
+        return real_access(path, mode, **kwargs)
+
+    def refuse(*a, **kwargs):
+        raise AssertionError("the output location must be checked before computing")
+
+    out.mkdir()
+    monkeypatch.setattr(output_set.os, "access", access)
+    monkeypatch.setattr(compute, refuse)
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Erreur")]
+    assert len(errors) == 1 and "Traceback" not in result.output, result.output
+    assert f"impossible d'écrire dans « {out} »" in errors[0]
+    assert not any(out.iterdir())

@@ -150,6 +150,8 @@ _LAZY = {
     "SitingResult": "pipeline.scenario",
     "run_scenario": "pipeline.scenario",
     "run_siting": "pipeline.scenario",
+    "run_facility_access": "pipeline.facility_access",
+    "save_facility_access": "pipeline.facility_access",
     "demo_paths": "demo.generate",
 }
 

@@ -18,6 +18,7 @@ from .options import (
     existing_path,
     facility_values,
     out_dir_opt,
+    output_set,
     written_files,
 )
 
@@ -77,13 +78,10 @@ def facility_access(
     Écrit acces_equipements.gpkg (communes, territoires de CPTS, équipements proches, lignes écartées) et
     difficultes_combinees.csv.
     """
-    import pandas as pd
-
-    from .._atomic import atomic_path
     from ..export.facility_report import facility_summary_lines
-    from ..export.geopackage import read_diagnostic_geopackage, save_diagnostic_geopackage
+    from ..export.geopackage import read_diagnostic_geopackage
     from ..pipeline import load_territory
-    from ..pipeline.facility_access import run_facility_access
+    from ..pipeline.facility_access import FACILITY_ACCESS_FILES, run_facility_access, save_facility_access
 
     kinds, params = facility_params
     kinds = kinds or DEFAULT_KINDS
@@ -98,39 +96,26 @@ def facility_access(
         # The GP difficulty follows the APL threshold the diagnostic was run with (--seuil).
         params = replace(params, thresholds=replace(params.thresholds, apl=figures.threshold))
         catchments = layers.get("catchments")
-    elif communes:
-        gdf = load_territory([Path(c) for c in communes], population=population).communes
-    else:
+    elif not communes:
         raise click.UsageError("donnez --diagnostic (un diagnostic.gpkg) ou --communes.")
-    info("[1/2] Équipements et temps d'accès…")
-    step = run_facility_access(
-        gdf,
-        bpe=bpe,
-        facilities=facilities,
-        kinds=kinds,
-        params=params,
-        travel_times=travel_times,
-        road_network=road_network,
-        catchments=catchments,
-    )
-    access = step.access
-    info("[2/2] Écriture…")
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out_layers = {"communes": access.communes, "equipements": step.equipment}
-    if access.catchments is not None:
-        out_layers["catchments"] = access.catchments
-    if len(step.left_out):
-        out_layers["left_out"] = step.left_out
-    gpkg = save_diagnostic_geopackage(
-        out_dir / "acces_equipements.gpkg", out_layers, metadata={"acces_equipements": step.metadata}
-    )
-    combined = access.combined
-    table = pd.concat(
-        [combined.by_difficulty.assign(tableau="par difficulté"), combined.combinations.assign(tableau="combinaison")],
-        ignore_index=True,
-    )
-    with atomic_path(out_dir / "difficultes_combinees.csv") as tmp:
-        table.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig")
+    files = {"communes": diagnostic or communes, "population": population, "bpe": bpe, "facilities": facilities,
+             "travel_times": travel_times, "road_network": road_network}  # fmt: skip
+    outputs = output_set(out, FACILITY_ACCESS_FILES, files, key="acces_equipements")
+    with outputs as staging:
+        if diagnostic is None:
+            gdf = load_territory([Path(c) for c in communes], population=population).communes
+        info("[1/2] Équipements et temps d'accès…")
+        step = run_facility_access(
+            gdf,
+            bpe=bpe,
+            facilities=facilities,
+            kinds=kinds,
+            params=params,
+            travel_times=travel_times,
+            road_network=road_network,
+            catchments=catchments,
+        )
+        info("[2/2] Écriture…")
+        written = save_facility_access(step, staging)
     click.echo("\n".join(facility_summary_lines(step.metadata)))
-    written_files({"geopackage": gpkg, "tableau": out_dir / "difficultes_combinees.csv"})
+    written_files(written, outputs)

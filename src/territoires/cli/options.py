@@ -9,7 +9,7 @@ settings, and hands the command two built, validated objects: ``inputs`` (:class
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import click
@@ -452,18 +452,23 @@ def output_set(out: str | Path, names, inputs, *, key: str, resolution: float | 
 
     Entered before the computation, so that a folder that cannot take the outputs (read-only, full, name too long,
     another run writing) stops the command at once; the files are written into the set's staging folder.
-    ``resolution`` (metres): the travel-time raster is written too, its size is added to the estimate.
+    ``inputs``: a :class:`~territoires.pipeline.DiagnosticInputs` or a mapping role → path(s) (``communes`` and
+    ``iris`` count as geometries). ``resolution`` (metres): the travel-time raster is written too, its size is
+    added to the estimate.
     """
     from ..export.output_set import OutputSet, estimate_output_bytes, estimate_raster_bytes
 
-    paths = inputs.as_dict()
-    geometries = [paths.pop("communes"), paths.pop("iris", None)]
+    paths = dict(inputs) if isinstance(inputs, Mapping) else inputs.as_dict()
+    communes = paths.pop("communes", None)
+    geometries = [communes, paths.pop("iris", None)]
     needed = estimate_output_bytes(geometries, others=paths.values())
-    if resolution:
-        needed += estimate_raster_bytes(inputs.communes, resolution=resolution)
+    if resolution and communes:
+        geometry_files = [communes] if isinstance(communes, (str, Path)) else communes
+        needed += estimate_raster_bytes(geometry_files, resolution=resolution)
     return OutputSet(out, names, needed_bytes=needed, key=key)
 
 
-def written_files(paths: dict[str, Path]) -> None:
-    """Print the files a command wrote."""
-    say("Fichiers écrits :\n" + "\n".join(f"  {path}" for path in paths.values()))
+def written_files(paths: dict[str, Path], outputs=None) -> None:
+    """Print the files a command wrote; with ``outputs`` (its OutputSet), the final paths of staged files."""
+    final = [outputs.path(Path(p).name) if outputs is not None else p for p in paths.values()]
+    say("Fichiers écrits :\n" + "\n".join(f"  {path}" for path in final))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import Command, progress
-from .options import APL_SETTINGS, diagnosis_options, existing_file, out_dir_opt, tiles_opt, written_files
+from .options import APL_SETTINGS, diagnosis_options, existing_file, out_dir_opt, output_set, tiles_opt, written_files
 
 #: Input files of the decision commands.
 SCENARIO_INPUTS = ("communes", "population", "practitioners", "travel_times", "road_network")
@@ -58,25 +58,27 @@ margin_opt = click.option(
 def scenario(inputs, options, changes, retirement_age, horizon, reference_year, margin, relative_margin, out,
              tiles) -> None:  # fmt: skip
     """Scénario : APL avant/après de nouveaux praticiens, de départs ou de départs à la retraite."""
-    from ..export.decision import save_scenario
+    from ..export.decision import SCENARIO_FILES, save_scenario
     from ..pipeline.scenario import run_scenario
 
     if (retirement_age is None) != (horizon is None):
         raise click.UsageError("--retirement-age et --horizon vont ensemble : donnez les deux ou aucun.")
     if changes is None and retirement_age is None:
         raise click.UsageError("scénario vide : donnez --changes et/ou --retirement-age avec --horizon.")
-    progress(1, 2, "Chargement, APL et scénario")
-    result = run_scenario(
-        inputs,
-        options,
-        changes=changes,
-        retirement_age=retirement_age,
-        horizon=horizon,
-        reference_year=reference_year,
-        margin=margin,
-        relative_margin=relative_margin,
-    )
-    progress(2, 2, "Écriture du GeoPackage, des tables, de la carte et du rapport")
-    written = save_scenario(result, out, tiles=tiles)
+    outputs = output_set(out, SCENARIO_FILES, {**inputs.as_dict(), "changes": changes}, key="scenario")
+    with outputs as staging:
+        progress(1, 2, "Chargement, APL et scénario")
+        result = run_scenario(
+            inputs,
+            options,
+            changes=changes,
+            retirement_age=retirement_age,
+            horizon=horizon,
+            reference_year=reference_year,
+            margin=margin,
+            relative_margin=relative_margin,
+        )
+        progress(2, 2, "Écriture du GeoPackage, des tables, de la carte et du rapport")
+        written = save_scenario(result, staging, tiles=tiles)
     click.echo(result.summary_text())
-    written_files(written)
+    written_files(written, outputs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import Command, progress
-from .options import APL_SETTINGS, diagnosis_options, existing_file, out_dir_opt, tiles_opt, written_files
+from .options import APL_SETTINGS, diagnosis_options, existing_file, out_dir_opt, output_set, tiles_opt, written_files
 from .scenario import SCENARIO_INPUTS, margin_opt
 
 
@@ -41,15 +41,19 @@ def _siting_options(func):
 
 
 def _run(inputs, options, out, tiles, **kwargs) -> None:
-    from ..export.decision import save_siting
+    """Check and lock ``out``, compute, write the set aside and swap it in (see export.output_set)."""
+    from ..export.decision import SITING_FILES, save_siting
     from ..pipeline.scenario import run_siting
 
-    progress(1, 2, "Chargement, APL et choix des sites")
-    result = run_siting(inputs, options, **kwargs)
-    progress(2, 2, "Écriture des sites, du GeoPackage, de la carte et du rapport")
-    written = save_siting(result, out, tiles=tiles)
+    extra = {"candidates": kwargs.get("candidates")}
+    outputs = output_set(out, SITING_FILES, {**inputs.as_dict(), **extra}, key="implantation")
+    with outputs as staging:
+        progress(1, 2, "Chargement, APL et choix des sites")
+        result = run_siting(inputs, options, **kwargs)
+        progress(2, 2, "Écriture des sites, du GeoPackage, de la carte et du rapport")
+        written = save_siting(result, staging, tiles=tiles)
     click.echo(result.summary_text())
-    written_files(written)
+    written_files(written, outputs)
 
 
 @click.command(cls=Command)

@@ -15,9 +15,26 @@ from .._format import fr_dec
 from ..analysis.tiers import tier_labels
 from .folium_map import display_geometries, map_html
 from .geopackage import save_diagnostic_geopackage
+from .output_set import OutputSet
 
 CRS_WEB = "EPSG:4326"
 _TIER_COLORS = {"ZIP": "#d7191c", "ZAC": "#fdae61", "HZ": "#a6d96a"}
+#: The files of a scenario (``territoires scenario``), written as one set.
+SCENARIO_FILES = (
+    "scenario.gpkg",
+    "scenario.csv",
+    "resume_scenario.csv",
+    "carte_scenario.html",
+    "rapport_scenario.html",
+)
+#: The files of a siting study (``territoires siting`` / ``implantation``), written as one set.
+SITING_FILES = (
+    "sites.csv",
+    "changements.csv",
+    "implantation.gpkg",
+    "carte_implantation.html",
+    "rapport_implantation.html",
+)
 
 
 def _fr(x: float | None, digits: int = 0) -> str:
@@ -294,10 +311,17 @@ def save_scenario(result, out_dir: str | Path, *, tiles: bool = False) -> dict[s
     """Write the outputs of a scenario into ``out_dir``.
 
     ``scenario.gpkg`` (layers ``communes``, ``resume``, ``changements``, ``left_out``), ``scenario.csv``,
-    ``resume_scenario.csv``, ``carte_scenario.html`` and ``rapport_scenario.html`` into ``out_dir``.
+    ``resume_scenario.csv``, ``carte_scenario.html`` and ``rapport_scenario.html`` into ``out_dir``, as one set
+    (:class:`territoires.export.output_set.OutputSet`): written aside, swapped in at the end, under a lock; a
+    failure or an interrupt leaves the previous set intact.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    outputs = OutputSet(out_dir, SCENARIO_FILES, key="scenario")
+    with outputs as staging:
+        written = _write_scenario(result, staging, tiles=tiles)
+    return {kind: outputs.path(p.name) for kind, p in written.items()}
+
+
+def _write_scenario(result, out: Path, *, tiles: bool) -> dict[str, Path]:
     layers = {
         "communes": result.communes,
         "resume": result.summary,
@@ -319,10 +343,15 @@ def save_siting(result, out_dir: str | Path, *, tiles: bool = False) -> dict[str
 
     ``sites.csv``, ``changements.csv`` (the sites as scenario changes), ``implantation.gpkg`` (layers
     ``sites``, ``communes``, ``resume``, ``facilities``, ``left_out``), ``carte_implantation.html`` and
-    ``rapport_implantation.html`` into ``out_dir``.
+    ``rapport_implantation.html`` into ``out_dir``, as one set (see :func:`save_scenario`).
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    outputs = OutputSet(out_dir, SITING_FILES, key="implantation")
+    with outputs as staging:
+        written = _write_siting(result, staging, tiles=tiles)
+    return {kind: outputs.path(p.name) for kind, p in written.items()}
+
+
+def _write_siting(result, out: Path, *, tiles: bool) -> dict[str, Path]:
     cols = ["rang", "code_commune", "nom", "etp", "gain", "population_sous_seuil_apres"]
     written = {"sites": _save_csv(pd.DataFrame(result.sites[cols]), out / "sites.csv")}
     changes = result.as_changes().drop(columns="ligne")

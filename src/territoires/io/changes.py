@@ -73,7 +73,7 @@ def candidates_from_file(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     source = str(path)
-    table = read_table(path, what="communes candidates")
+    table = read_table(path, what="communes candidates", single_column="code_commune")
     code_col = require_column(table, "code_commune", source=source, synonyms=_CODE_SYNONYMS)
     out = table.drop(columns=[code_col]).copy()
     out.insert(0, "code_commune", normalise_commune_codes(table[code_col], source=source, column=code_col))

@@ -142,6 +142,7 @@ def existing_cpts_from_file(
     former_codes: Mapping[str, str] | None = None,
     min_share: float = ASSIGN_SHARE,
     allow_shared: bool = False,
+    role: str = "CPTS existantes",
 ) -> pd.DataFrame:
     """Read existing CPTS perimeters from a table of communes or from polygons.
 
@@ -165,6 +166,9 @@ def existing_cpts_from_file(
         Tables only: accept a commune listed under several CPTS (a city shared below the commune level, as Nice
         among three CPTS) instead of raising; the result then has a ``part`` column (equal shares). Used to read
         perimeters to compare with (:func:`cpts_perimeters_from_file`), never to fix existing CPTS.
+    role
+        What the file is for, in French, in messages and warnings (``"CPTS existantes"``, or ``"périmètres de CPTS
+        à comparer"`` for ``cpts --comparer``).
 
     Returns
     -------
@@ -182,23 +186,16 @@ def existing_cpts_from_file(
     source = str(path)
     suffix = path.suffix.lower()
     if not path.exists():
-        raise InputError(f"{source}: fichier introuvable (CPTS existantes).")
+        raise InputError(f"{source}: fichier introuvable ({role}).")
+    frame_options = {"former_codes": former_codes, "source": source, "allow_shared": allow_shared, "role": role}
     if suffix in _EXCEL_SUFFIXES:
-        table = _read_excel(path, what="CPTS existantes")
-        return existing_cpts_from_frame(
-            table, communes, former_codes=former_codes, source=source, allow_shared=allow_shared
-        )
+        return existing_cpts_from_frame(_read_excel(path, what=role), communes, **frame_options)
     if suffix in _VECTOR_SUFFIXES or suffix in _PARQUET_SUFFIXES:
-        polygons = _read_vector_or_table(path)
+        polygons = _read_vector_or_table(path, role=role)
         if isinstance(polygons, gpd.GeoDataFrame):
-            return existing_cpts_from_polygons(polygons, communes, min_share=min_share, source=source)
-        return existing_cpts_from_frame(
-            polygons, communes, former_codes=former_codes, source=source, allow_shared=allow_shared
-        )
-    table = read_table(path, what="CPTS existantes")
-    return existing_cpts_from_frame(
-        table, communes, former_codes=former_codes, source=source, allow_shared=allow_shared
-    )
+            return existing_cpts_from_polygons(polygons, communes, min_share=min_share, source=source, role=role)
+        return existing_cpts_from_frame(polygons, communes, **frame_options)
+    return existing_cpts_from_frame(read_table(path, what=role), communes, **frame_options)
 
 
 def cpts_perimeters_from_file(
@@ -219,7 +216,14 @@ def cpts_perimeters_from_file(
     pandas.DataFrame
         ``code_commune``, ``cpts_id``, ``cpts_nom``, ``part`` (share of the commune in the CPTS, 0-1).
     """
-    result = existing_cpts_from_file(path, communes, former_codes=former_codes, min_share=min_share, allow_shared=True)
+    result = existing_cpts_from_file(
+        path,
+        communes,
+        former_codes=former_codes,
+        min_share=min_share,
+        allow_shared=True,
+        role="périmètres de CPTS à comparer",
+    )
     if "part" not in result.columns:
         result["part"] = 1.0
     return result
@@ -235,6 +239,7 @@ def existing_cpts_from_frame(
     id_column: str | None = None,
     code_column: str | None = None,
     allow_shared: bool = False,
+    role: str = "CPTS existantes",
 ) -> pd.DataFrame:
     """Existing CPTS from an in-memory table with one row per (CPTS, commune).
 
@@ -265,6 +270,8 @@ def existing_cpts_from_frame(
         Column names forced by the user (default: recognised among the usual synonyms).
     allow_shared
         Accept a commune listed under several CPTS (see :func:`existing_cpts_from_file`); adds ``part``.
+    role
+        What the table is for, in messages (see :func:`existing_cpts_from_file`).
 
     Returns
     -------
@@ -272,7 +279,7 @@ def existing_cpts_from_frame(
         See :func:`existing_cpts_from_file`.
     """
     if table.shape[0] == 0:
-        raise InputError(f"{source}: aucune ligne (CPTS existantes) ; une ligne par commune d'une CPTS était attendue.")
+        raise InputError(f"{source}: aucune ligne ({role}) ; une ligne par commune d'une CPTS était attendue.")
     known_codes = _commune_codes_of(communes)
     if former_codes is None:
         former_codes = communes.attrs.get("former_codes")
@@ -356,7 +363,7 @@ def existing_cpts_from_frame(
     if unknown.any():
         sample = ", ".join(sorted(set(resolved[unknown].astype(str)))[:5])
         warn(
-            f"{source}: {int(unknown.sum())} commune(s) des CPTS existantes absente(s) du territoire étudié "
+            f"{source}: {int(unknown.sum())} commune(s) des {role} absente(s) du territoire étudié "
             f"(ex. {sample}) ; elles sont ignorées.",
             stacklevel=3,
         )
@@ -380,6 +387,7 @@ def existing_cpts_from_polygons(
     source: str = "CPTS existantes",
     name_column: str | None = None,
     id_column: str | None = None,
+    role: str = "CPTS existantes",
 ) -> pd.DataFrame:
     """Assign communes to existing CPTS drawn as polygons.
 
@@ -405,6 +413,8 @@ def existing_cpts_from_polygons(
         Name of the layer in messages.
     name_column, id_column
         Column names forced by the user.
+    role
+        What the polygons are for, in messages (see :func:`existing_cpts_from_file`).
 
     Returns
     -------
@@ -417,7 +427,7 @@ def existing_cpts_from_polygons(
     if not 0.0 < min_share <= 1.0:
         raise InputError(f"{source}: part minimale de recouvrement {min_share!r} invalide ; attendue dans ]0, 1].")
     if len(polygons) == 0:
-        raise InputError(f"{source}: aucun polygone (CPTS existantes).")
+        raise InputError(f"{source}: aucun polygone ({role}).")
     if polygons.crs is None:
         raise InputError(f"{source}: système de coordonnées absent ; impossible de superposer CPTS et communes.")
     if not isinstance(communes, gpd.GeoDataFrame) or communes.crs is None:
@@ -518,9 +528,9 @@ def existing_cpts_from_polygons(
             f"{c} ({s:.0%})" for c, s in zip(partial["code_commune"][:5], partial["share"][:5], strict=True)
         )
         warn(
-            f"{source}: {len(partial)} commune(s) partiellement couverte(s) par une CPTS existante (entre "
+            f"{source}: {len(partial)} commune(s) partiellement couverte(s) par une CPTS ({role} ; entre "
             f"{PARTIAL_SHARE:.0%} et {min_share:.0%} de leur surface, ex. {sample}) ; elles ne sont rattachées à "
-            f"aucune CPTS existante ; {len(result)} commune(s) rattachée(s).",
+            f"aucune de ces CPTS ; {len(result)} commune(s) rattachée(s).",
             stacklevel=3,
         )
     warn_left_out(records, source=source, total=n)
@@ -723,7 +733,7 @@ def _check_single_membership(kept: pd.DataFrame, *, source: str) -> None:
     raise InputError(msg)
 
 
-def _read_vector_or_table(path: Path) -> gpd.GeoDataFrame | pd.DataFrame:
+def _read_vector_or_table(path: Path, *, role: str = "CPTS existantes") -> gpd.GeoDataFrame | pd.DataFrame:
     """Read a vector file (or a GeoParquet); a Parquet without geometry comes back as a plain table."""
     source = str(path)
     try:
@@ -738,7 +748,7 @@ def _read_vector_or_table(path: Path) -> gpd.GeoDataFrame | pd.DataFrame:
     except InputError:
         raise
     except Exception as exc:  # pyogrio/arrow raise many types for unreadable files
-        raise InputError(f"{source}: fichier illisible (CPTS existantes) : {exc}") from exc
+        raise InputError(f"{source}: fichier illisible ({role}) : {exc}") from exc
     if frame.geometry.isna().all():
         return pd.DataFrame(frame.drop(columns=frame.geometry.name))
     return frame

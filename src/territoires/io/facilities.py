@@ -573,6 +573,8 @@ def destinations_from_bpe(
             raise InputError(f"{source}: ligne {line} : code EPSG inconnu {name!r} dans {epsg_col!r}.") from exc
         pts = gpd.GeoSeries(gpd.points_from_xy(x.iloc[idx.to_numpy()], y.iloc[idx.to_numpy()]), crs=from_crs)
         points[idx.to_numpy()] = pts.to_crs(target).to_numpy()
+    if has_xy.any():
+        _check_bpe_extent(points[has_xy], lines[has_xy], target, source=source)
     localisation = np.where(has_xy, "coordonnées", "centre de la commune").astype(object)
     # The name of the establishment where the edition gives it (NOMRS), else the kind of facility.
     names = rows["equipement"].map(EQUIPMENT_LABELS).fillna(rows["equipement"])
@@ -630,6 +632,32 @@ def destinations_from_bpe(
         )
     warn_left_out(records, source=source, total=len(table))
     return result
+
+
+def _check_bpe_extent(points: np.ndarray, lines: np.ndarray, crs, *, source: str) -> None:
+    """Refuse BPE coordinates outside France and its overseas territories, naming the count and first lines.
+
+    Coordinates out there are a wrong ``EPSG`` column or swapped ``LAMBERT_X``/``LAMBERT_Y``: kept, the facility
+    would sit thousands of kilometres away and every commune would be "far" from it without a word.
+    """
+    from .communes import EXTENTS_LONLAT
+
+    with np.errstate(all="ignore"):
+        lonlat = gpd.GeoSeries(list(points), crs=crs).to_crs("EPSG:4326")
+    lon, lat = lonlat.x.to_numpy(), lonlat.y.to_numpy()
+    boxes = np.array(list(EXTENTS_LONLAT.values()))
+    inside = (
+        (lon[:, None] >= boxes[:, 0]) & (lon[:, None] <= boxes[:, 2])
+        & (lat[:, None] >= boxes[:, 1]) & (lat[:, None] <= boxes[:, 3])
+    ).any(axis=1)  # fmt: skip
+    if inside.all():
+        return
+    out = np.flatnonzero(~inside)
+    first = ", ".join(f"ligne {int(lines[i])} ({lon[i]:.4g}, {lat[i]:.4g})" for i in out[:3])
+    raise InputError(
+        f"{source}: {len(out)} équipement(s) sur {len(points)} aux coordonnées hors de France et des outre-mer "
+        f"(ex. {first} en longitude, latitude) ; vérifiez la colonne EPSG et l'ordre LAMBERT_X, LAMBERT_Y."
+    )
 
 
 def destinations_from_finess(

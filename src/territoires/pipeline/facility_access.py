@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from .._atomic import atomic_path
 from ..analysis.facility_access import (
     FacilityAccess,
     FacilityAccessParameters,
@@ -18,13 +19,17 @@ from ..analysis.facility_access import (
 from ..analysis.nearest import Source, facility_time_surface
 from ..analysis.zones import Surface
 from ..export.facility_report import facility_access_metadata
+from ..export.geopackage import save_diagnostic_geopackage
+from ..export.output_set import OutputSet
 from ..io.facilities import destinations_from_files
 from ..schemas import left_out_table
 
-__all__ = ["FacilityAccessStep", "run_facility_access"]
+__all__ = ["FACILITY_ACCESS_FILES", "FacilityAccessStep", "run_facility_access", "save_facility_access"]
 
 #: Kinds of facility read by default (the DREES 2017 study: emergency, maternity, pharmacy; hospitals from FINESS).
 DEFAULT_KINDS = ("urgences", "maternite", "pharmacie")
+#: The files of ``territoires facility-access``, written as one set.
+FACILITY_ACCESS_FILES = ("acces_equipements.gpkg", "difficultes_combinees.csv")
 
 
 @dataclass(frozen=True)
@@ -106,3 +111,40 @@ def run_facility_access(
     return FacilityAccessStep(
         access=access, equipment=near, left_out=left_out_table(destinations), metadata=metadata, surfaces=surfaces
     )
+
+
+def save_facility_access(step: FacilityAccessStep, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``acces_equipements.gpkg`` and ``difficultes_combinees.csv`` into ``out_dir``, as one set.
+
+    The GeoPackage holds the layers ``communes``, ``equipements``, ``catchments`` (when the communes carry CPTS)
+    and ``left_out`` (when rows were left out); the CSV the combined-difficulty tables (``;``, UTF-8 with BOM).
+    Written aside, swapped in at the end, under a lock (:class:`territoires.export.output_set.OutputSet`): a
+    failure or an interrupt leaves the previous set intact.
+
+    Returns
+    -------
+    dict
+        ``geopackage`` and ``tableau`` → final path.
+    """
+    outputs = OutputSet(out_dir, FACILITY_ACCESS_FILES, key="acces_equipements")
+    with outputs as staging:
+        access = step.access
+        layers = {"communes": access.communes, "equipements": step.equipment}
+        if access.catchments is not None:
+            layers["catchments"] = access.catchments
+        if len(step.left_out):
+            layers["left_out"] = step.left_out
+        save_diagnostic_geopackage(
+            staging / FACILITY_ACCESS_FILES[0], layers, metadata={"acces_equipements": step.metadata}
+        )
+        combined = access.combined
+        table = pd.concat(
+            [
+                combined.by_difficulty.assign(tableau="par difficulté"),
+                combined.combinations.assign(tableau="combinaison"),
+            ],
+            ignore_index=True,
+        )
+        with atomic_path(staging / FACILITY_ACCESS_FILES[1]) as tmp:
+            table.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig")
+    return {"geopackage": outputs.path(FACILITY_ACCESS_FILES[0]), "tableau": outputs.path(FACILITY_ACCESS_FILES[1])}

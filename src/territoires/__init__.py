@@ -48,6 +48,8 @@ _LAZY = {
     "comparison_layer": "analysis.catchment_comparison",
     "CatchmentParameters": "analysis.catchments",
     "CatchmentResult": "analysis.catchments",
+    "care_basins": "analysis.catchments",
+    "contiguity": "analysis.catchments",
     "gravity_flows": "analysis.catchments",
     "mesh_catchments": "analysis.catchments",
     "split_communes": "analysis.catchments",

@@ -44,8 +44,8 @@ CEILING = 152_000
 
 #: The parameters searched in each rotation (the rest at their defaults).
 GRID = [
-    {"target_population": t, "target_everywhere": e, "floor_balance": b, "structure_weight": w}
-    for t, e, b, w in itertools.product((82_000, 60_000), (True, False), (0.0, 2.0), (1.0, 10.0))
+    {"target_population": t, "target_everywhere": e, "floor_balance": b, "min_containment": c}
+    for t, e, b, c in itertools.product((82_000, 60_000), (True, False), (0.0, 2.0), (None, 0.5, 0.6, 0.65, 0.7, 0.75))
 ]
 
 

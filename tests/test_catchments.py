@@ -389,3 +389,31 @@ def test_care_poles_count_msp_centres_and_hospitals():
     # 01002: one MSP (1) and one hospital (3); 01003: one centre de santé; a CPTS or another kind is no pole, and a
     # commune outside the territory is not counted.
     assert poles.tolist() == [0.0, 4.0, 1.0, 0.0]
+
+
+def test_containment_pass_merges_until_self_contained_or_blocked_by_the_ceiling():
+    # A 12 × 12 grid of random populations, gravity flows on the population: after the pass, a territory still below
+    # the minimum self-containment has no neighbour it could join under the ceiling (the pass's stopping rule), and
+    # the median self-containment is not lower than without the pass.
+    rng = np.random.default_rng(3)
+    g = grid(rng.integers(500, 4000, 144).astype(float), ny=12)
+    base = {"min_population": 12_000, "max_population": 60_000, "target_population": None, "shape_rounds": 0}
+    without = mesh_catchments(g, params=CatchmentParameters(**base))
+    minimum = 0.8
+    with_pass = mesh_catchments(g, params=CatchmentParameters(**base, min_containment=minimum))
+    k, c = with_pass.catchments.set_index("cpts_id"), with_pass.communes.reset_index(drop=True)
+    assert len(k) < len(without.catchments)
+    assert k["autonomie"].median() >= without.catchments["autonomie"].median()
+    assert k["population"].between(12_000, 60_000).all()
+    assert_contiguous(with_pass)
+    adj = contiguity(c).tocoo()
+    a, b = c["cpts_id"].to_numpy()[adj.row], c["cpts_id"].to_numpy()[adj.col]
+    pairs = {(x, y) for x, y in zip(a, b, strict=True) if x != y}
+    for x, y in pairs:
+        if k.loc[x, "autonomie"] < minimum:
+            assert k.loc[x, "population"] + k.loc[y, "population"] > 60_000
+
+
+def test_bad_min_containment_raises():
+    with pytest.raises(ParameterError, match="autonomie minimale"):
+        CatchmentParameters(min_containment=1.5)

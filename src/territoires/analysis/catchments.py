@@ -137,6 +137,7 @@ class CatchmentParameters:
     structure_weight: float = 1.0
     floor_balance: float = 2.0
     target_everywhere: bool = True
+    min_containment: float | None = None
     shape_rounds: int = 30
     shape_min_gain: float = 0.0
     shape_flow_ratio: float = 0.5
@@ -162,6 +163,8 @@ class CatchmentParameters:
                 raise ParameterError(f"nombre par département invalide : {per} (attendu n ≥ 1 ou (min, max)).")
         if self.shape_rounds < 0 or self.shape_flow_ratio < 0 or self.shape_max_containment_loss < 0:
             raise ParameterError("passe de forme : nombre de tours, rapport de flux et perte d'autonomie ≥ 0 attendus.")
+        if self.min_containment is not None and not 0 <= self.min_containment <= 1:
+            raise ParameterError(f"autonomie minimale invalide : {self.min_containment} (attendu entre 0 et 1).")
         if self.floor_balance < 0:
             raise ParameterError(f"équilibre sous le plancher invalide : {self.floor_balance} (attendu ≥ 0).")
         if self.structure_weight < 1:
@@ -573,16 +576,38 @@ class _Agglomeration:
             factor *= self.structure_weight ** np.clip(share, 0.0, 1.0)
         return factor
 
+    def containment(self) -> np.ndarray:
+        """Self-containment of each region among the flows it could hold (0 without flows).
+
+        The share of its residents' flows that stay inside, leaving out those towards fixed regions (existing
+        CPTS, cities above the ceiling): no merge can bring those inside.
+        """
+        out = np.asarray(self.flows.sum(axis=1)).ravel()
+        out -= np.asarray(self.flows @ self.frozen.astype(float)).ravel() * ~self.frozen
+        return np.divide(self.flows.diagonal(), out, out=np.zeros(self.k), where=out > 0)
+
     def grow_to_floor(self, floor: float, ceiling: float, *, balance: float = 0.0) -> None:
         """Merge regions below the floor with their best neighbour until none can move.
 
         Scores are divided by the union's population to the power ``balance`` (0: flows alone).
         """
+        self._grow(lambda: self.pop < floor, ceiling, balance=balance)
+
+    def grow_to_containment(self, minimum: float, ceiling: float, *, balance: float = 1.0) -> None:
+        """Merge regions whose self-containment is below ``minimum`` with their best neighbour, under the ceiling.
+
+        The stopping rule of functional regionalisation (travel-to-work areas, Coombes & Bond 2008): a region is
+        a territory of its own once most of its residents' flows stay inside it.
+        """
+        self._grow(lambda: self.containment() < minimum, ceiling, balance=balance)
+
+    def _grow(self, needs, ceiling: float, *, balance: float) -> None:
+        """Regions for which ``needs()`` is true merge with their best neighbour until none can move."""
         while True:
             a, b, score = self._candidate_pairs(ceiling)
             if balance:
                 score = score / (self.pop[a] + self.pop[b] + 1.0) ** balance
-            small = self.pop < floor
+            small = needs()
             src = small[a]
             if not src.any():
                 return
@@ -1174,6 +1199,8 @@ def mesh_catchments(
                 + detail
                 + ") ; relevez --max-pop ou le nombre visé."
             )
+    if params.min_containment is not None and params.n_catchments is None and params.per_departement is None:
+        agg.grow_to_containment(params.min_containment, ceiling)
     log.info("agglomération : %d tours, %d territoires", agg.rounds, agg.k)
     shape = _improve_shape(agg, gdf, floor=floor, ceiling=ceiling, structure=structure, params=params)
 

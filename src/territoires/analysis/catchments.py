@@ -136,11 +136,12 @@ class CatchmentParameters:
     structure: str | None = "epci"
     structure_weight: float = 1.0
     floor_balance: float = 2.0
-    target_everywhere: bool = True
-    min_containment: float | None = None
+    target_everywhere: bool = False
+    min_containment: float | None = 0.65
+    containment_min_share: float = 0.05
     shape_rounds: int = 30
     shape_min_gain: float = 0.0
-    shape_flow_ratio: float = 0.5
+    shape_flow_ratio: float = 0.25
     shape_keep_structure: bool = False
     shape_max_containment_loss: float = 0.01
     seed: int = 0
@@ -593,18 +594,30 @@ class _Agglomeration:
         """
         self._grow(lambda: self.pop < floor, ceiling, balance=balance)
 
-    def grow_to_containment(self, minimum: float, ceiling: float, *, balance: float = 1.0) -> None:
+    def grow_to_containment(
+        self, minimum: float, ceiling: float, *, balance: float = 1.0, min_share: float = 0.0
+    ) -> None:
         """Merge regions whose self-containment is below ``minimum`` with their best neighbour, under the ceiling.
 
         The stopping rule of functional regionalisation (travel-to-work areas, Coombes & Bond 2008): a region is
-        a territory of its own once most of its residents' flows stay inside it.
+        a territory of its own once most of its residents' flows stay inside it. A region joins only a neighbour
+        that receives at least ``min_share`` of its residents' flows: one its residents use for care.
         """
-        self._grow(lambda: self.containment() < minimum, ceiling, balance=balance)
+        self._grow(lambda: self.containment() < minimum, ceiling, balance=balance, min_share=min_share)
 
-    def _grow(self, needs, ceiling: float, *, balance: float) -> None:
-        """Regions for which ``needs()`` is true merge with their best neighbour until none can move."""
+    def _grow(self, needs, ceiling: float, *, balance: float, min_share: float = 0.0) -> None:
+        """Regions for which ``needs()`` is true merge with their best neighbour until none can move.
+
+        With ``min_share``, a region only joins a neighbour that receives at least that share of its residents'
+        flows.
+        """
         while True:
             a, b, score = self._candidate_pairs(ceiling)
+            if min_share:
+                out = np.asarray(self.flows.sum(axis=1)).ravel()
+                used = np.asarray(self.flows[a, b]).ravel() if a.size else np.zeros(0)
+                keep = used >= min_share * out[a]
+                a, b, score = a[keep], b[keep], score[keep]
             if balance:
                 score = score / (self.pop[a] + self.pop[b] + 1.0) ** balance
             small = needs()
@@ -1200,7 +1213,7 @@ def mesh_catchments(
                 + ") ; relevez --max-pop ou le nombre visé."
             )
     if params.min_containment is not None and params.n_catchments is None and params.per_departement is None:
-        agg.grow_to_containment(params.min_containment, ceiling)
+        agg.grow_to_containment(params.min_containment, ceiling, min_share=params.containment_min_share)
     log.info("agglomération : %d tours, %d territoires", agg.rounds, agg.k)
     shape = _improve_shape(agg, gdf, floor=floor, ceiling=ceiling, structure=structure, params=params)
 

@@ -336,8 +336,9 @@ def test_territories_follow_epci_and_cross_them_only_for_the_floor():
 
 def test_target_size_inside_an_epci_and_across_them():
     # Two EPCI of 20,000 (4 communes of 5,000 each) side by side, with a target of 20,000: the two EPCI exactly.
+    # (Without the self-containment rule: the gravity flows on the population cross the EPCI border.)
     g = grid([5000] * 8).assign(epci=["A"] * 4 + ["B"] * 4)
-    params = CatchmentParameters(target_population=20_000, shape_rounds=0)
+    params = CatchmentParameters(target_population=20_000, shape_rounds=0, min_containment=None)
     assert groups_of(mesh_catchments(g, params=params)) == [
         {"01001", "01002", "01003", "01004"},
         {"01005", "01006", "01007", "01008"},
@@ -367,6 +368,8 @@ def test_shape_pass_makes_territories_rounder_and_keeps_bounds_and_contiguity():
         ({"floor_balance": -1.0}, "équilibre"),
         ({"shape_rounds": -1}, "passe de forme"),
         ({"shape_flow_ratio": -0.1}, "passe de forme"),
+        ({"min_containment": 1.5}, "autonomie minimale"),
+        ({"containment_min_share": -0.1}, "part minimale des recours"),
     ],
 )
 def test_bad_soft_border_and_shape_parameters_raise(kwargs, match):
@@ -397,10 +400,10 @@ def test_containment_pass_merges_until_self_contained_or_blocked_by_the_ceiling(
     # the median self-containment is not lower than without the pass.
     rng = np.random.default_rng(3)
     g = grid(rng.integers(500, 4000, 144).astype(float), ny=12)
-    base = {"min_population": 12_000, "max_population": 60_000, "target_population": None, "shape_rounds": 0}
-    without = mesh_catchments(g, params=CatchmentParameters(**base))
+    base = {"min_population": 12_000, "max_population": 60_000, "target_population": 20_000, "shape_rounds": 0}
+    without = mesh_catchments(g, params=CatchmentParameters(**base, min_containment=None))
     minimum = 0.8
-    with_pass = mesh_catchments(g, params=CatchmentParameters(**base, min_containment=minimum))
+    with_pass = mesh_catchments(g, params=CatchmentParameters(**base, min_containment=minimum, containment_min_share=0))
     k, c = with_pass.catchments.set_index("cpts_id"), with_pass.communes.reset_index(drop=True)
     assert len(k) < len(without.catchments)
     assert k["autonomie"].median() >= without.catchments["autonomie"].median()
@@ -412,8 +415,3 @@ def test_containment_pass_merges_until_self_contained_or_blocked_by_the_ceiling(
     for x, y in pairs:
         if k.loc[x, "autonomie"] < minimum:
             assert k.loc[x, "population"] + k.loc[y, "population"] > 60_000
-
-
-def test_bad_min_containment_raises():
-    with pytest.raises(ParameterError, match="autonomie minimale"):
-        CatchmentParameters(min_containment=1.5)

@@ -23,7 +23,9 @@ Masser & Brown 1975), run on sparse matrices so that it scales to all of France:
    the borders become soft: regions still below the floor cross them, preferring small neighbours
    (``floor_balance``), and mutual best pairs keep merging until the number of proposed catchments reaches its
    target (by default the uncovered population divided by 82,000, the national mean CPTS size in 2024: 32 for
-   Centre-Val de Loire, the number that region planned). Real CPTS mostly follow EPCI: on the 25 real CPTS of
+   Centre-Val de Loire, the number that region planned) when ``target_everywhere``; by default, instead, territories
+   below ``min_containment`` self-containment keep merging with a neighbour their residents go to, so that the size
+   follows the care basins (Centre-Val de Loire: 30 territories). Real CPTS mostly follow EPCI: on the 25 real CPTS of
    Alpes-de-Haute-Provence, Hautes-Alpes and Alpes-Maritimes, the adjusted Rand index rises from 0.28 (flows
    only) to 0.62 (``bench/bench_cpts_real.py``). All of it is vectorised: a round is a few sparse products, and
    there are a few dozen rounds.
@@ -109,7 +111,19 @@ class CatchmentParameters:
         this power: a small unit joins a small neighbour rather than the large pole.
     target_everywhere
         True: the number of catchments follows ``target_population`` over the whole territory (units are merged
-        across their borders to reach it); False: the target size only splits units larger than it.
+        across their borders to reach it); False (default): the target size only splits units larger than it, and
+        ``min_containment`` decides where units merge.
+    min_containment
+        Self-containment (share of the residents' care flows that stay inside, flows towards existing CPTS and
+        cities above the ceiling left out) below which a proposed territory keeps merging with a neighbour, under
+        the ceiling, once the floor and targets are met: territories stop growing where their care basin closes
+        rather than at a national mean size. Default 0.65, near the 0.667 of the travel-to-work areas (Coombes &
+        Bond 2008); ``None`` disables it. Not applied when ``target_population`` is ``None`` (floor only) or a
+        number of catchments is given.
+    containment_min_share
+        A territory merging for its self-containment only joins a neighbour receiving at least this share of its
+        residents' care flows (default 0.05): one they actually go to, not the only neighbour left under the
+        ceiling (an urban coast whose flows go to a city above the ceiling would otherwise swallow its hinterland).
     shape_rounds, shape_flow_ratio, shape_max_containment_loss, shape_min_gain
         Shape post-pass (see :func:`_improve_shape`): at most ``shape_rounds`` rounds of border moves that raise
         the Polsby-Popper compactness (by more than ``shape_min_gain``), keep the bounds and contiguity, move a
@@ -166,6 +180,9 @@ class CatchmentParameters:
             raise ParameterError("passe de forme : nombre de tours, rapport de flux et perte d'autonomie ≥ 0 attendus.")
         if self.min_containment is not None and not 0 <= self.min_containment <= 1:
             raise ParameterError(f"autonomie minimale invalide : {self.min_containment} (attendu entre 0 et 1).")
+        if not 0 <= self.containment_min_share <= 1:
+            msg = f"part minimale des recours invalide : {self.containment_min_share} (attendu entre 0 et 1)."
+            raise ParameterError(msg)
         if self.floor_balance < 0:
             raise ParameterError(f"équilibre sous le plancher invalide : {self.floor_balance} (attendu ≥ 0).")
         if self.structure_weight < 1:
@@ -1212,7 +1229,12 @@ def mesh_catchments(
                 + detail
                 + ") ; relevez --max-pop ou le nombre visé."
             )
-    if params.min_containment is not None and params.n_catchments is None and params.per_departement is None:
+    if (
+        params.min_containment is not None
+        and params.target_population is not None
+        and params.n_catchments is None
+        and params.per_departement is None
+    ):
         agg.grow_to_containment(params.min_containment, ceiling, min_share=params.containment_min_share)
     log.info("agglomération : %d tours, %d territoires", agg.rounds, agg.k)
     shape = _improve_shape(agg, gdf, floor=floor, ceiling=ceiling, structure=structure, params=params)

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from _grid import square_grid
 
 from territoires.demo.generate import demo_paths
 from territoires.pipeline import DiagnosticInputs, DiagnosticOptions, run_diagnostic
@@ -82,3 +83,9 @@ def demo_layers_with_catchments(demo_diagnostic) -> dict[str, pd.DataFrame]:
     layers = dict(demo_diagnostic.layers())
     layers["communes"], layers["catchments"] = with_catchments(layers["communes"])
     return layers
+
+
+@pytest.fixture(scope="session")
+def make_grid():
+    """The grid builder of the tests (:func:`_grid.square_grid`): square communes, answers computable by hand."""
+    return square_grid

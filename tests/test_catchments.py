@@ -6,7 +6,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.sparse.csgraph import connected_components
+from _grid import assert_contiguous
+from _grid import square_grid as grid
 from shapely.geometry import box
 
 from territoires._errors import InputError, ParameterError, TerritoiresWarning
@@ -16,26 +17,9 @@ from territoires.analysis.catchments import (
     ALERT_ENCLAVED,
     ALERT_ISOLATED,
     CatchmentParameters,
-    contiguity,
     gravity_flows,
     mesh_catchments,
 )
-
-
-def grid(populations, *, ny: int = 1, size: float = 1000.0, prefix: str = "01", extra=None) -> gpd.GeoDataFrame:
-    """Square communes of ``size`` metres, row-major on a ``len/ny`` × ``ny`` grid, codes 01001, 01002..."""
-    n = len(populations)
-    nx = n // ny
-    geoms = [box(x * size, y * size, (x + 1) * size, (y + 1) * size) for y in range(ny) for x in range(nx)]
-    codes = [f"{prefix}{i + 1:03d}" for i in range(n)]
-    gdf = gpd.GeoDataFrame(
-        {"code_commune": codes, "nom": [f"C{i + 1}" for i in range(n)], "population": populations},
-        geometry=geoms,
-        crs=2154,
-    )
-    if extra is not None:
-        gdf = pd.concat([gdf, extra], ignore_index=True)
-    return gdf
 
 
 def flows_between(pairs: dict[tuple[int, int], float], codes) -> pd.DataFrame:
@@ -46,16 +30,6 @@ def flows_between(pairs: dict[tuple[int, int], float], codes) -> pd.DataFrame:
 def groups_of(result) -> list[set[str]]:
     c = result.communes
     return sorted((set(g["code_commune"]) for _, g in c.groupby("cpts_id")), key=min)
-
-
-def assert_contiguous(result) -> None:
-    """Every catchment's communes form one connected piece of the contiguity graph."""
-    c = result.communes.reset_index(drop=True)
-    adj = contiguity(c)
-    for _, members in c.groupby("cpts_id").groups.items():
-        idx = np.asarray(members)
-        n, _ = connected_components(adj[idx][:, idx], directed=False)
-        assert n == 1
 
 
 def test_strip_follows_the_flows():

@@ -9,6 +9,7 @@ from conftest import SHARED_DATA, requires_shared
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from territoires import TerritoiresWarning
 from territoires.analysis.catchments import ALERT_ABOVE_CEILING, CatchmentParameters, contiguity, mesh_catchments
 from territoires.pipeline import load_territory
 
@@ -62,7 +63,8 @@ def occitanie():
 def test_occitanie_mesh_within_bounds_contiguous_and_close_to_bassins_de_vie(occitanie):
     from sklearn.metrics import adjusted_rand_score
 
-    result = mesh_catchments(occitanie, params=CatchmentParameters())
+    with pytest.warns(TerritoiresWarning, match="territoires nécessaires : Toulouse"):
+        result = mesh_catchments(occitanie, params=CatchmentParameters())
     k = result.catchments
     assert result.communes["cpts_id"].notna().all() and len(result.communes) == 4446
     assert k["population"].sum() == 6_124_653
@@ -87,7 +89,8 @@ def test_occitanie_mesh_within_bounds_contiguous_and_close_to_bassins_de_vie(occ
 def test_occitanie_floor_only_gives_smaller_catchments_closer_to_bassins_de_vie(occitanie):
     from sklearn.metrics import adjusted_rand_score
 
-    result = mesh_catchments(occitanie, params=CatchmentParameters(target_population=None))
+    with pytest.warns(TerritoiresWarning, match="territoires nécessaires : Toulouse"):
+        result = mesh_catchments(occitanie, params=CatchmentParameters(target_population=None))
     k = result.catchments
     assert k.loc[k["alerte"] == "", "population"].min() >= 12_000
     assert k["population"].median() < 40_000
@@ -122,7 +125,10 @@ def paca():
     )
     with pytest.warns(Warning):
         territory = load_territory(files, population=SHARED_DATA / "population" / "communes_cog2026_france.csv")
-    with pytest.warns(Warning, match="absente"):  # five communes of the Var are outside the three départements
+    with (
+        pytest.warns(Warning, match="absente"),  # five communes of the Var are outside the three départements
+        pytest.warns(TerritoiresWarning, match="1 commune en double dans la même CPTS"),
+    ):
         real = cpts_perimeters_from_file(
             SHARED_DATA / "cpts" / "cpts_paca_04_05_06_2026.csv", communes, former_codes=territory.former_codes
         )

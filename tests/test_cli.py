@@ -93,6 +93,7 @@ def _apl_args(tmp_path) -> list[str]:
             "--practitioners", str(p["practitioners"]), "-o", str(tmp_path)]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_quiet_shows_no_progress_and_verbose_after_the_command(tmp_path):
     runner = CliRunner()
     loud = runner.invoke(cli, _apl_args(tmp_path / "a"))
@@ -100,7 +101,10 @@ def test_quiet_shows_no_progress_and_verbose_after_the_command(tmp_path):
     for args in (["-q", *_apl_args(tmp_path / "b")], [*_apl_args(tmp_path / "c"), "-q"]):
         quiet = runner.invoke(cli, args)
         assert quiet.exit_code == 0, quiet.output
-        assert "[1/4]" not in quiet.output and "Chargement" not in quiet.output
+        assert quiet.output == ""  # only errors: no step, no warning, no summary
+        assert (Path(args[args.index("-o") + 1]) / "apl.csv").exists()
+    error = runner.invoke(cli, ["-q", *_apl_args(tmp_path / "e"), "--seuil-zac", "1"])
+    assert error.exit_code == 2 and "--seuil-zac demande aussi --seuil" in error.output
     verbose = runner.invoke(cli, [*_apl_args(tmp_path / "d"), "-v"])
     assert verbose.exit_code == 0, verbose.output
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
+from _grid import assert_contiguous
 from click.testing import CliRunner
-from test_catchments import assert_contiguous
 
 from territoires.analysis.catchments import ALERT_ABOVE_CEILING, CatchmentResult
 from territoires.cli import cli
@@ -70,6 +70,7 @@ def test_csv_for_spreadsheets(meshed):
     assert table["population"].astype(int).sum() == DEMO_POPULATION
 
 
+@pytest.mark.slow
 def test_same_seed_same_csv_and_targets_per_departement(tmp_path):
     runner = CliRunner()
     args = [*base_args(with_practitioners=False), "--par-departement", "3-4", "--graine", "5"]
@@ -105,6 +106,7 @@ def test_bad_options_exit_2_without_output(tmp_path, extra, message):
 IRIS = Path(__file__).resolve().parent / "data" / "iris_bellerive.geojson"
 
 
+@pytest.mark.slow
 def test_city_split_into_iris_from_the_cli(tmp_path):
     # The demo city (183,412 inhabitants) in 4 IRIS (IGN CONTOURS-IRIS columns, 2021 populations: 182,667).
     out = tmp_path / "cpts.gpkg"

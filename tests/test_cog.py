@@ -8,7 +8,8 @@ from territoires.io.populations import join_populations, populations_from_csv
 
 
 def test_old_codes_are_dissolved_into_their_current_commune():
-    communes = communes_from_file(D / "communes_simple.geojson")
+    with pytest.warns(TerritoiresWarning, match=r"1 polygone\(s\) invalide\(s\) réparé\(s\)"):
+        communes = communes_from_file(D / "communes_simple.geojson")
     pop = populations_from_csv(D / "pop_cog_anciens_codes.csv")
     codes = former_codes_from_table(pop)
     assert codes == {"01003": "01002", "01004": "01002"}

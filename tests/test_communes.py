@@ -6,7 +6,8 @@ from territoires.io.communes import communes_from_file, communes_from_files, dep
 
 
 def test_simple_layout_is_read_reprojected_and_repaired():
-    gdf = communes_from_file(D / "communes_simple.geojson")
+    with pytest.warns(TerritoiresWarning, match=r"1 polygone\(s\) invalide\(s\) réparé\(s\)"):
+        gdf = communes_from_file(D / "communes_simple.geojson")
     assert gdf["code_commune"].tolist() == ["01001", "01002", "01003", "01004", "01005"]
     assert gdf["nom"].iat[0] == "Commune A"
     assert gdf.crs.to_epsg() == 2154
@@ -29,7 +30,8 @@ def test_admin_express_layout_keeps_population_and_epci():
 
 
 def test_folder_of_files_is_concatenated():
-    gdf = communes_from_files([D / "communes_simple.geojson", D / "communes_adminexpress.gpkg"])
+    with pytest.warns(TerritoiresWarning, match=r"1 polygone\(s\) invalide\(s\) réparé\(s\)"):
+        gdf = communes_from_files([D / "communes_simple.geojson", D / "communes_adminexpress.gpkg"])
     assert len(gdf) == 7
 
 
@@ -73,7 +75,10 @@ def test_missing_geometry_is_reported_not_silent(tmp_path):
     fc["features"][1]["geometry"] = None
     path = tmp_path / "c.geojson"
     path.write_text(json.dumps(fc))
-    with pytest.warns(TerritoiresWarning, match="1 commune"):
+    with (
+        pytest.warns(TerritoiresWarning, match="1 commune"),
+        pytest.warns(TerritoiresWarning, match=r"1 polygone\(s\) invalide\(s\) réparé\(s\)"),
+    ):
         gdf = communes_from_file(path)
     assert len(gdf) == 4
     assert gdf.attrs["left_out"] == [

@@ -24,16 +24,9 @@ X0, Y0 = 600_000.0, 6_200_000.0
 
 
 @pytest.fixture
-def grid() -> gpd.GeoDataFrame:
+def grid(make_grid) -> gpd.GeoDataFrame:
     """Six 1 km squares in Lambert-93: 31001 31002 31003 on the bottom row, 31004 31005 31006 above."""
-    codes = ["31001", "31002", "31003", "31004", "31005", "31006"]
-    geoms = [
-        box(X0 + 1000 * (i % 3), Y0 + 1000 * (i // 3), X0 + 1000 * (i % 3 + 1), Y0 + 1000 * (i // 3 + 1))
-        for i in range(6)
-    ]
-    return gpd.GeoDataFrame(
-        {"code_commune": codes, "nom": list("ABCDEF"), "population": [1000.0] * 6}, geometry=geoms, crs="EPSG:2154"
-    )
+    return make_grid([1000.0] * 6, ny=2, prefix="31", origin=(X0, Y0), names=list("ABCDEF"))
 
 
 def _run(func, *args, **kwargs):

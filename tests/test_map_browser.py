@@ -10,6 +10,7 @@ from territoires.cli import cli
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(find_chromium() is None, reason="Chromium absent (apt-get install chromium)"),
     pytest.mark.skipif(not websocket_available(), reason="websocket-client absent (dev extra)"),
 ]

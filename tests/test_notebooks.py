@@ -9,6 +9,7 @@ import pytest
 import territoires
 
 nbclient = pytest.importorskip("nbclient")
+pytestmark = pytest.mark.slow
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 

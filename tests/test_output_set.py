@@ -80,7 +80,7 @@ def test_full_disk_while_writing_keeps_the_previous_set(out, monkeypatch):
     def full(path, *args, **kwargs):  # the raster and the GeoPackage are written, then the disk fills up
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr("territoires.pipeline.diagnostic.save_map_html", full)
+    monkeypatch.setattr("territoires.pipeline.outputs.save_map_html", full)
     result = invoke([*DIAGNOSE, "--out", str(out)])
     assert result.exit_code == 2
     line = one_line(result)
@@ -94,7 +94,7 @@ def test_interrupt_while_writing_keeps_the_previous_set(out, monkeypatch):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("territoires.pipeline.diagnostic.save_report_html", interrupt)
+    monkeypatch.setattr("territoires.pipeline.outputs.save_report_html", interrupt)
     result = invoke([*DIAGNOSE, "--out", str(out)])
     assert result.exit_code == 1  # click's "Aborted!"
     assert snapshot(out) == before

@@ -1,7 +1,7 @@
 import geopandas as gpd
 import numpy as np
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import Point
 
 from territoires import InputError, TerritoiresWarning
 from territoires.analysis.zones import travel_time_surface, zones_from_surface
@@ -10,13 +10,9 @@ from territoires.io.travel_times import travel_times_from_matrix
 
 
 @pytest.fixture
-def grid():
+def grid(make_grid):
     # Four 10 km squares in a row: x from 0 to 40 km.
-    return gpd.GeoDataFrame(
-        {"code_commune": ["01001", "01002", "01003", "01004"], "population": [1000.0, 2000.0, 3000.0, 4000.0]},
-        geometry=[box(i * 10_000, 0, (i + 1) * 10_000, 10_000) for i in range(4)],
-        crs="EPSG:2154",
-    )
+    return make_grid([1000.0, 2000.0, 3000.0, 4000.0], size=10_000)
 
 
 def test_matrix_is_read_in_its_direction(tmp_path, grid):
@@ -33,7 +29,10 @@ def test_matrix_parquet_and_unknown_codes(tmp_path, grid):
 
     p = tmp_path / "od.parquet"
     pd.DataFrame({"origin": ["01001", "99999"], "destination": ["01002", "01001"], "minutes": [5.0, 7.0]}).to_parquet(p)
-    with pytest.warns(TerritoiresWarning, match=r"1 paire\(s\) avec une commune hors du territoire"):
+    with (
+        pytest.warns(TerritoiresWarning, match=r"1 paire\(s\) avec une commune hors du territoire"),
+        pytest.warns(TerritoiresWarning, match=r"3 commune\(s\) sans aucun temps de trajet comme origine"),
+    ):
         tt = travel_times_from_matrix(p, communes=grid)
     assert len(tt) == 1
 

@@ -40,6 +40,9 @@ from types import MappingProxyType
 
 import pandas as pd
 
+# Professions recognised across loaders (key → French label): defined in settings, free of pandas, for the CLI.
+from .settings import PROFESSIONS as PROFESSIONS
+
 COMMUNE_COLUMNS = (
     "code_commune",
     "nom",
@@ -70,20 +73,6 @@ FACILITY_COLUMNS = (
     "code_commune",
 )
 LEFT_OUT_COLUMNS = ("source", "ligne", "identifiant", "motif")
-
-#: Professions recognised across loaders, with their French label (maps, reports).
-PROFESSIONS = MappingProxyType(
-    {
-        "medecin_generaliste": "Médecin généraliste",
-        "infirmier": "Infirmier",
-        "masseur_kinesitherapeute": "Masseur-kinésithérapeute",
-        "sage_femme": "Sage-femme",
-        "chirurgien_dentiste": "Chirurgien-dentiste",
-        "pharmacien": "Pharmacien",
-        "medecin_specialiste": "Médecin spécialiste",
-        "autre": "Autre profession",
-    }
-)
 
 #: Facility types derived from FINESS categories, with their French label.
 FACILITY_TYPES = MappingProxyType(

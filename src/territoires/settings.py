@@ -76,3 +76,17 @@ CPTS_MIN_POP = 12_000
 CPTS_MAX_POP = 152_000
 #: CPTS size classes of the national agreement (upper bounds, inhabitants; "to confirm" in DOMAIN.md).
 CPTS_SIZE_CLASSES = ((40_000, 1), (80_000, 2), (175_000, 3), (float("inf"), 4))
+
+#: Professions whose accessibility can be computed: key → French label.
+PROFESSIONS = MappingProxyType(
+    {
+        "medecin_generaliste": "Médecin généraliste",
+        "infirmier": "Infirmier",
+        "masseur_kinesitherapeute": "Masseur-kinésithérapeute",
+        "sage_femme": "Sage-femme",
+        "chirurgien_dentiste": "Chirurgien-dentiste",
+        "pharmacien": "Pharmacien",
+        "medecin_specialiste": "Médecin spécialiste",
+        "autre": "Autre profession",
+    }
+)

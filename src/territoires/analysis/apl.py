@@ -32,7 +32,7 @@ from ..settings import (
 )
 from .fca import cost_matrix, step_weights, two_step_fca
 from .tiers import classify_access, tier_labels
-from .travel_times import commune_points, straight_line_times
+from .travel_times import commune_points, straight_line_pairs
 
 log = logging.getLogger(__name__)
 
@@ -264,21 +264,19 @@ def compute_apl(
     if by_commune.attrs["outside"]:
         n_out = by_commune.attrs["outside"]
         warn(f"{n_out} praticien(s) situé(s) dans une commune absente du territoire, hors de l'offre.")
-    keep = codes.get_indexer(chosen["code_commune"].astype(str)) >= 0
     supply_by_commune = by_commune["offre_consultations"].to_numpy()
     for column in ("praticiens", "etp", "offre_consultations"):
         out[column] = by_commune[column].to_numpy()
 
     straight_line = travel_times is None
-    costs = commune_cost_matrix(out, travel_times=travel_times, params=params)
+    xy = commune_points(out) if straight_line else None
+    costs = commune_cost_matrix(out, travel_times=travel_times, params=params, points=xy)
     demand = out["population_standardisee"].to_numpy(dtype=float)
     apl = two_step_fca(demand, supply_by_commune, costs, weight=step_weights(dict(params.steps)))
     if params.unit == "etp":
         apl = apl * 100_000.0
     out["apl"] = apl
-    out["minutes_praticien_proche"] = _nearest_minutes(
-        out, chosen.loc[keep], costs, supply_by_commune, params, straight_line=straight_line
-    )
+    out["minutes_praticien_proche"] = _nearest_minutes(out, costs, supply_by_commune, params, points=xy)
     if params.threshold is None:
         out["niveau_acces"] = None
     else:
@@ -289,27 +287,32 @@ def compute_apl(
 
 
 def commune_cost_matrix(
-    communes: gpd.GeoDataFrame, *, travel_times: pd.DataFrame | None = None, params: APLParameters | None = None
+    communes: gpd.GeoDataFrame,
+    *,
+    travel_times: pd.DataFrame | None = None,
+    params: APLParameters | None = None,
+    points: np.ndarray | None = None,
 ) -> sparse.csr_matrix:
     """Return the commune × commune travel times (minutes, sparse) the APL uses, self pairs at 0 minutes.
 
-    ``travel_times`` as in :func:`compute_apl` (straight-line estimates when ``None``); rows and columns follow the
+    ``travel_times`` as in :func:`compute_apl` (straight-line estimates when ``None``, from ``points`` when the caller
+    already has the communes' :func:`~territoires.analysis.travel_times.commune_points`); rows and columns follow the
     order of ``communes``. Pairs with unknown codes are left out with a warning.
     """
     params = params or APLParameters()
     codes = pd.Index(communes["code_commune"])
     n = len(communes)
     if travel_times is None:
-        travel_times = straight_line_times(
-            communes, max_minutes=params.max_minutes, detour_factor=params.detour_factor, speed_kmh=params.speed_kmh
+        # By position: no round trip through the commune codes (2 million pairs nationally).
+        rows, cols, minutes = straight_line_pairs(
+            communes,
+            max_minutes=params.max_minutes,
+            detour_factor=params.detour_factor,
+            speed_kmh=params.speed_kmh,
+            points=points,
         )
-    rows = codes.get_indexer(travel_times["origin"])
-    cols = codes.get_indexer(travel_times["destination"])
-    ok = (rows >= 0) & (cols >= 0)
-    if not ok.all():
-        warn(f"{int((~ok).sum())} paire(s) de temps de trajet avec un code commune hors du territoire, ignorée(s).")
-    minutes = travel_times["minutes"].to_numpy(dtype=float)
-    rows, cols, minutes = rows[ok], cols[ok], minutes[ok]
+    else:
+        rows, cols, minutes = _pair_positions(travel_times, codes)
     has_self = np.zeros(n, dtype=bool)
     has_self[rows[rows == cols]] = True
     if not has_self.all():
@@ -334,15 +337,40 @@ def describe_supply(practitioners: pd.DataFrame, params: APLParameters | None = 
     return " ; ".join(f"{_METHOD_LABELS.get(k, k)} : {fr_num(round(v, 1))}" for k, v in people.items())
 
 
-def _nearest_minutes(communes, practitioners, costs, supply, params, *, straight_line: bool) -> np.ndarray:
-    """Time from each commune to its nearest practitioner (minutes; NaN when none is reachable)."""
+def _pair_positions(travel_times: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row positions of the origins and destinations of a travel-time table, pairs with unknown codes left out.
+
+    Each column is factorised first (a few thousand distinct codes), and only the distinct codes are looked up
+    among the territory's: five times quicker than looking each of millions of pairs up.
+    """
+    rows = _positions(travel_times["origin"], codes)
+    cols = _positions(travel_times["destination"], codes)
+    ok = (rows >= 0) & (cols >= 0)
+    if not ok.all():
+        warn(f"{int((~ok).sum())} paire(s) de temps de trajet avec un code commune hors du territoire, ignorée(s).")
+    minutes = travel_times["minutes"].to_numpy(dtype=float)
+    return rows[ok], cols[ok], minutes[ok]
+
+
+def _positions(values: pd.Series, codes: pd.Index) -> np.ndarray:
+    """Position of each value in ``codes`` (-1 when absent), looking up distinct values only."""
+    inverse, distinct = pd.factorize(values)
+    found = codes.get_indexer(distinct)
+    return np.where(inverse >= 0, found[inverse], -1).astype(np.int64)
+
+
+def _nearest_minutes(communes, costs, supply, params, *, points: np.ndarray | None) -> np.ndarray:
+    """Time from each commune to its nearest practitioner (minutes; NaN when none is reachable).
+
+    With straight-line times (``points`` given), the nearest commune with supply at any distance; with a travel-time
+    matrix, the shortest time listed in it.
+    """
     has_supply = supply > 0
     if not has_supply.any():
         return np.full(len(communes), np.nan)
-    if straight_line or costs is None:
-        xy = commune_points(communes)
-        tree = cKDTree(xy[has_supply])
-        dist, _ = tree.query(xy)
+    if points is not None:
+        tree = cKDTree(points[has_supply])
+        dist, _ = tree.query(points)
         minutes = dist / 1000.0 * params.detour_factor / params.speed_kmh * 60.0
         return np.where(has_supply, 0.0, minutes)
     c = costs.tocsc()[:, np.flatnonzero(has_supply)].tocsr()

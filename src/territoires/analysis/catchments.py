@@ -52,6 +52,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from .._errors import InputError, ParameterError, warn
+from .._format import fr_int, fr_list, fr_num
+from ..io.communes import departement_of
 from ..settings import CPTS_MAX_POP, CPTS_MIN_POP, CPTS_SIZE_CLASSES
 from .travel_times import straight_line_pairs
 
@@ -163,8 +165,8 @@ class CatchmentParameters:
     def __post_init__(self) -> None:
         if not 0 < self.min_population < self.max_population:
             msg = (
-                f"bornes de population incohérentes : plancher {self.min_population:g}, "
-                f"plafond {self.max_population:g} (attendu 0 < plancher < plafond)."
+                f"bornes de population incohérentes : plancher {fr_num(self.min_population)}, "
+                f"plafond {fr_num(self.max_population)} (attendu 0 < plancher < plafond)."
             )
             raise ParameterError(msg)
         if self.target_population is not None and self.target_population <= 0:
@@ -372,9 +374,8 @@ def _flow_matrix(flows: pd.DataFrame, codes: pd.Index) -> tuple[sparse.csr_array
             np.concatenate([flows["origin"].astype(str)[i < 0], flows["destination"].astype(str)[j < 0]])
         )
         warn(
-            f"flux : {int((~ok).sum())} ligne(s) ({flux[~ok].sum():,.0f} au total) ont une commune hors du "
-            f"territoire ({', '.join(unknown[:5])}{'…' if len(unknown) > 5 else ''}) : elles ne guident pas le "
-            "découpage.".replace(",", " ")
+            f"flux : {fr_int((~ok).sum())} ligne(s) ({fr_int(flux[~ok].sum())} au total) ont une commune hors du "
+            f"territoire ({fr_list(unknown)}) : elles ne guident pas le découpage."
         )
     n = len(codes)
     mat = sparse.csr_array((flux[ok], (i[ok], j[ok])), shape=(n, n))
@@ -901,8 +902,6 @@ def _improve_shape(
 
 
 def _group_column(communes: gpd.GeoDataFrame, params: CatchmentParameters) -> np.ndarray:
-    from ..io.communes import departement_of
-
     within = params.within or ("departement" if params.per_departement is not None else None)
     if within is None:
         return np.zeros(len(communes), dtype=int)
@@ -1049,8 +1048,6 @@ def _group_names(communes: pd.DataFrame, params: CatchmentParameters, group: np.
     within = params.within or ("departement" if params.per_departement is not None else None)
     if within is None:
         return {0: "territoire"}
-    from ..io.communes import departement_of
-
     values = (
         departement_of(communes["code_commune"])
         if within == "departement" and "departement" not in communes

@@ -7,6 +7,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from .._format import fr_num
 from ..settings import APL_THRESHOLD, APL_ZAC_THRESHOLD
 
 #: Tier codes, from the worst access to the best.
@@ -19,14 +20,10 @@ def tier_labels(threshold: float = APL_THRESHOLD, zac_threshold: float = APL_ZAC
     >>> tier_labels(3, 5)["ZAC"]
     'Fragile (3 ≤ APL < 5)'
     """
-
-    def fr(x: float) -> str:
-        return f"{x:g}".replace(".", ",")
-
     return {
-        "ZIP": f"Sous-densité (APL < {fr(threshold)})",
-        "ZAC": f"Fragile ({fr(threshold)} ≤ APL < {fr(zac_threshold)})",
-        "HZ": f"Hors zonage (APL ≥ {fr(zac_threshold)})",
+        "ZIP": f"Sous-densité (APL < {fr_num(threshold)})",
+        "ZAC": f"Fragile ({fr_num(threshold)} ≤ APL < {fr_num(zac_threshold)})",
+        "HZ": f"Hors zonage (APL ≥ {fr_num(zac_threshold)})",
     }
 
 

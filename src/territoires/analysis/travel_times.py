@@ -84,12 +84,14 @@ def straight_line_pairs(
     max_minutes: float = APL_MAX_MINUTES,
     detour_factor: float = DETOUR_FACTOR,
     speed_kmh: float = ROAD_SPEED_KMH,
+    points: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positional form of :func:`straight_line_times`: origin rows, destination rows and minutes.
 
     Self pairs (0 minutes) included; for callers that work on row positions (sparse matrices) rather than codes.
+    ``points`` are the communes' :func:`commune_points` when the caller already has them (metres).
     """
-    xy = commune_points(communes)
+    xy = commune_points(communes) if points is None else points
     radius_m = max_minutes / 60.0 * speed_kmh * 1000.0 / detour_factor
     tree = cKDTree(xy)
     pairs = tree.sparse_distance_matrix(tree, radius_m, output_type="coo_matrix")

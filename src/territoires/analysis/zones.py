@@ -8,14 +8,24 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import rasterio.features
 from affine import Affine
 from scipy.spatial import cKDTree
+from shapely.geometry import shape
 
 from .._errors import ParameterError
 from ..settings import DETOUR_FACTOR, ROAD_SPEED_KMH
 
 log = logging.getLogger(__name__)
+
+
+def _rasterio_features():
+    """Return :mod:`rasterio.features`, imported on first use.
+
+    GDAL takes a fifth of a second to load and only the surfaces need it: ``territoires apl`` and ``cpts`` do without.
+    """
+    import rasterio.features
+
+    return rasterio.features
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,7 @@ def travel_time_surface(
     width = int(np.ceil((xmax - xmin) / resolution))
     height = int(np.ceil((ymax - ymin) / resolution))
     transform = Affine(resolution, 0, xmin, 0, -resolution, ymax)
-    ids = rasterio.features.rasterize(
+    ids = _rasterio_features().rasterize(
         ((geom, i + 1) for i, geom in enumerate(communes.geometry)),
         out_shape=(height, width),
         transform=transform,
@@ -143,9 +153,7 @@ def zones_from_surface(
         f"{a:g} à {b:g} min" for a, b in zip(bounds[:-1], bounds[1:], strict=False)
     ]
     labels.append(f"{bounds[-1]:g} min ou plus")
-    shapes = list(rasterio.features.shapes(cls, mask=valid, transform=surface.transform))
-    from shapely.geometry import shape
-
+    shapes = list(_rasterio_features().shapes(cls, mask=valid, transform=surface.transform))
     frame = gpd.GeoDataFrame(
         {"k": [int(v) for _, v in shapes]}, geometry=[shape(g) for g, _ in shapes], crs=surface.crs
     ).dissolve(by="k")

@@ -42,8 +42,8 @@ def _set_verbosity(verbose: int, quiet: bool) -> None:
         _state["quiet"] = True
     _configure_logging(-1 if _state["quiet"] else verbose)
     warnings.showwarning = _show_warning
-    if _state["quiet"]:
-        warnings.simplefilter("ignore", TerritoiresWarning)
+    # Data warnings are the run summary's, shown on stderr (whatever filter the caller set), or hidden with -q.
+    warnings.simplefilter("ignore" if _state["quiet"] else "always", TerritoiresWarning)
 
 
 def progress(step: int, steps: int, text: str) -> None:
@@ -56,6 +56,12 @@ def info(text: str) -> None:
     """Print an informative line on stderr (nothing with ``-q``)."""
     if not _state["quiet"]:
         click.echo(text, err=True)
+
+
+def say(text: str) -> None:
+    """Print a command's summary on stdout (nothing with ``-q``: only errors then)."""
+    if not _state["quiet"]:
+        click.echo(text)
 
 
 class Command(click.Command):

@@ -77,6 +77,16 @@ FRENCH = {
     ),
 }
 
+#: click parameter types → French name (shown upper case as the value name in the help).
+_TYPE_NAMES = {
+    "StringParamType": "texte",
+    "IntParamType": "entier",
+    "FloatParamType": "nombre",
+    "IntRange": "entier",
+    "FloatRange": "nombre",
+    "BoolParamType": "booléen",
+}
+
 _MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils")
 
 
@@ -100,6 +110,9 @@ def install() -> None:
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext
     click.Context.formatter_class = FrenchHelpFormatter
+    # Value names in the help (TEXT, INTEGER, FLOAT RANGE…) and in « n'est pas un nombre valide ».
+    for name, french in _TYPE_NAMES.items():
+        getattr(click.types, name).name = french
 
 
 class FrenchHelpFormatter(click.HelpFormatter):

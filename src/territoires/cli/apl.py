@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import Command, progress
+from . import Command, progress, say
 from .options import APL_SETTINGS, diagnosis_options, out_dir_opt, output_set, written_files
 
 FORMATS = ("csv", "xlsx", "gpkg", "parquet")
@@ -40,5 +40,5 @@ def apl(inputs, options, out, formats) -> None:
         diagnostic = run_diagnostic(inputs, options, progress=progress)
         for name in names:
             save_table(diagnostic.communes, Path(staging) / name, columns=APL_COLUMNS)
-    click.echo(diagnostic.summary())
+    say(diagnostic.summary())
     written_files({name.split(".")[1]: outputs.path(name) for name in names})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import Command, progress
+from . import Command, progress, say
 from .options import CATCHMENT_SETTINGS, diagnosis_options, out_dir_opt, output_set, written_files
 
 
@@ -33,7 +33,7 @@ def cpts(inputs, options, compare, out) -> None:
     ses ETP et son APL, et l'offre guide l'estimation des flux.
     """
     from ..pipeline import catchments_summary, run_catchments, save_catchments
-    from ..pipeline.diagnostic import CATCHMENT_FILES
+    from ..pipeline.outputs import CATCHMENT_FILES
 
     outputs = output_set(out, CATCHMENT_FILES, inputs, key="cpts")
     with outputs as staging:
@@ -44,7 +44,7 @@ def cpts(inputs, options, compare, out) -> None:
 
             comparison, extra["comparison"] = compare_with_perimeters(diagnostic, compare, population=inputs.population)
         written = save_catchments(diagnostic, staging, extra_layers=extra)
-    click.echo(catchments_summary(diagnostic))
+    say(catchments_summary(diagnostic))
     if comparison is not None:
-        click.echo(comparison_summary(comparison))
+        say(comparison_summary(comparison))
     written_files({kind: outputs.path(p.name) for kind, p in written.items()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import Command, info, progress
+from . import Command, info, progress, say
 from .options import (
     APL_SETTINGS,
     CATCHMENT_SETTINGS,
@@ -29,7 +29,7 @@ def _run(inputs, options, out: str, *, tiles: bool) -> None:
         diagnostic = run_diagnostic(inputs, options, progress=progress)
         info("[écriture] GeoPackage, carte et rapport…")
         written = save_diagnostic(diagnostic, staging, tiles=tiles)
-    click.echo(diagnostic.summary())
+    say(diagnostic.summary())
     written_files({kind: outputs.path(p.name) for kind, p in written.items()})
 
 

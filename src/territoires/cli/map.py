@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from . import Command
+from .._format import fr_dec
+from . import Command, say
 from .options import existing_file, out_dir_opt, tiles_opt
 
 
@@ -24,7 +25,6 @@ from .options import existing_file, out_dir_opt, tiles_opt
 @tiles_opt
 def map_command(geopackage: str, out: str, title: str, tiles: bool) -> None:
     """Carte interactive (carte.html) à partir d'un diagnostic.gpkg (et de temps_acces.tif s'il est à côté)."""
-    from .._format import fr_dec
     from ..export.folium_map import save_map_html_from_geopackage
 
     folder = Path(out) if out else Path(geopackage).parent
@@ -32,4 +32,4 @@ def map_command(geopackage: str, out: str, title: str, tiles: bool) -> None:
     written = save_map_html_from_geopackage(Path(geopackage), folder / "carte.html", title=title, tiles=tiles)
     size = written.stat().st_size / 1e6
     background = "fond OpenStreetMap en ligne" if tiles else "autonome, sans réseau"
-    click.echo(f"Carte écrite : {written} ({fr_dec(size, 1)} Mo, {background})")
+    say(f"Carte écrite : {written} ({fr_dec(size, 1)} Mo, {background})")

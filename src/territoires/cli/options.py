@@ -14,8 +14,10 @@ from pathlib import Path
 
 import click
 
+from .._format import fr_int, fr_list
 from ..io.fetch import cached_communes, cached_inputs, departements_of
-from ..schemas import PROFESSIONS
+from ..settings import PROFESSIONS
+from . import info, say
 
 existing_file = click.Path(exists=True, dir_okay=False, readable=True)
 existing_path = click.Path(exists=True, readable=True)
@@ -202,7 +204,8 @@ SETTINGS: dict[str, Callable] = {
         type=click.FloatRange(min=0),
         default=82_000,
         show_default=True,
-        help="Population moyenne visée des territoires proposés (moyenne nationale des CPTS en 2024) ; 0 : "
+        help="Taille visée : un EPCI plus peuplé est découpé (moyenne nationale des CPTS en 2024) ; au-delà, les "
+        "territoires grandissent tant que moins de 65 % des recours de leurs habitants restent à l'intérieur ; 0 : "
         "s'arrêter dès que tous dépassent le plancher.",
     ),
     "n_catchments": click.option(
@@ -379,13 +382,8 @@ def diagnosis_options(
                 asked = set(cached["communes"])
                 neighbours = [p for p in cached_communes(cache_dir=territory["cache_dir"]) if p not in asked]
                 cached["communes"] = [*cached["communes"], *neighbours]
-                click.echo(
-                    f"Données du cache : départements {', '.join(deps)}"
-                    + (f" (et {len(neighbours)} autre(s) fichier(s) de communes pour l'APL en bordure)" if neighbours
-                       else "")
-                    + ".",
-                    err=True,
-                )  # fmt: skip
+                more = f" (et {fr_int(len(neighbours))} autre(s) fichier(s) de communes pour l'APL en bordure)"
+                info(f"Données du cache : départements {fr_list(deps, limit=None)}{more if neighbours else ''}.")
                 for role, value in cached.items():
                     if role in paths and not paths[role]:
                         paths[role] = value
@@ -407,10 +405,18 @@ def diagnosis_options(
             wrapped = SETTINGS[name](wrapped)
         wrapped = cache_dir_opt(wrapped)
         wrapped = click.option(
-            "--region", "regions", multiple=True, help="Limite aux départements de cette région (code COG, répétable)."
+            "--region",
+            "regions",
+            multiple=True,
+            metavar="CODE",
+            help="Limite aux départements de cette région (code COG, répétable), ex. 76.",
         )(wrapped)
         wrapped = click.option(
-            "--departement", "departements", multiple=True, help="Limite à ce département (répétable), ex. 34."
+            "--departement",
+            "departements",
+            multiple=True,
+            metavar="CODE",
+            help="Limite à ce département (répétable), ex. 34.",
         )(wrapped)
         if "existing_cpts" in roles:
             wrapped = click.option("--existing", "existing_legacy", type=existing_file, hidden=True)(wrapped)
@@ -491,6 +497,4 @@ def output_set(out: str | Path, names, inputs, *, key: str, resolution: float | 
 
 def written_files(paths: dict[str, Path]) -> None:
     """Print the files a command wrote."""
-    click.echo("Fichiers écrits :")
-    for path in paths.values():
-        click.echo(f"  {path}")
+    say("Fichiers écrits :\n" + "\n".join(f"  {path}" for path in paths.values()))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import Command
+from . import Command, say
 from .options import existing_file, out_dir_opt
 
 
@@ -25,4 +25,4 @@ def report(gpkg: str, out: str) -> None:
     folder = Path(out) if out else Path(gpkg).parent
     folder.mkdir(parents=True, exist_ok=True)
     written = save_report_html(folder / "rapport.html", layers, metadata=metadata, figures=figures)
-    click.echo(f"Rapport écrit : {written}")
+    say(f"Rapport écrit : {written}")

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..analysis.travel_times import straight_line_times
 from ..settings import AGE_WEIGHTS, CRS_METROPOLE
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -315,8 +316,6 @@ def gravity_flows(
     pandas.DataFrame
         Columns ``origin``, ``destination`` (commune codes), ``flux`` (patients a year, integer), sorted.
     """
-    from ..analysis.travel_times import straight_line_times
-
     times = straight_line_times(communes, max_minutes=max_minutes)
     index = pd.Index(communes["code_commune"])
     i = index.get_indexer(times["origin"])

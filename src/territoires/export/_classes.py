@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -53,14 +52,14 @@ def unit_label(metadata: Mapping | None) -> str:
 
 
 def apl_classes(values: pd.Series, *, breaks: tuple[float, ...] = APL_BREAKS) -> np.ndarray:
-    """Return the class index (0 … len(breaks)) of each APL value, with :mod:`mapclassify` user-defined bounds.
+    """Return the class index (0 … len(breaks)) of each APL value; classes are ``[low, high)``, as the tiers.
 
-    >>> apl_classes(pd.Series([0.5, 2.5, 7.0])).tolist()
-    [0, 2, 5]
+    A missing APL falls in the first class.
+
+    >>> apl_classes(pd.Series([0.5, 2.5, 7.0, float("nan")])).tolist()
+    [0, 2, 5, 0]
     """
-    upper = list(breaks) + [max(float(np.nanmax(values)) if len(values) else 0.0, breaks[-1]) + 1.0]
-    # UserDefined bins are closed on the right (x ≤ bound); nudging values up makes them [low, high), as the tiers.
-    return mapclassify.UserDefined(np.nan_to_num(values.to_numpy(dtype=float)) + 1e-9, upper).yb
+    return np.searchsorted(np.asarray(breaks, dtype=float), np.nan_to_num(values.to_numpy(dtype=float)), side="right")
 
 
 def class_labels(breaks: tuple[float, ...] = APL_BREAKS) -> list[str]:
@@ -86,5 +85,7 @@ def apl_breaks(apl: pd.Series, *, metadata: Mapping | None = None) -> tuple[floa
     """
     if is_consultations(metadata):
         return APL_BREAKS
+    import mapclassify  # 2 s to import (scipy.stats): only for the quantile classes of other professions
+
     values = apl.to_numpy(dtype=float)
     return tuple(round(float(b), 1) for b in mapclassify.Quantiles(values[~np.isnan(values)], k=6).bins[:-1])

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.tiers import TIER_COLORS, TIER_LABELS, TIERS, tier_labels_of
+from ..analysis.key_figures import figures_of
+from ..analysis.tiers import TIER_COLORS, TIER_LABELS, TIERS
 from ._classes import APL_COLORS, apl_breaks, apl_classes, class_labels, unit_label
 
 STYLE_TABLE = "layer_styles"
@@ -237,7 +238,7 @@ def diagnostic_styles(layers: Mapping[str, pd.DataFrame], *, metadata: Mapping |
         description = f"APL ({unit_label(metadata)}), classes de la carte HTML"
         styles.append(_row("communes", "APL (classes de la carte)", qml, True, description))
         if "niveau_acces" in communes.columns and communes["niveau_acces"].notna().any():
-            labels = tier_labels_of(communes)
+            labels = figures_of(layers, metadata).tier_labels
             cats = [(t, TIER_COLORS[t], labels.get(t, TIER_LABELS[t])) for t in TIERS]
             qml = categorized_qml("niveau_acces", cats)
             styles.append(_row("communes", "Niveaux d'accès", qml, False, "Niveaux d'accès (type zonage)"))

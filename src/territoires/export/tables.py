@@ -85,5 +85,20 @@ def save_table(frame: pd.DataFrame, path: str | Path, *, columns: Sequence[str] 
         elif suffix == ".xlsx":
             round_for_display(frame[keep]).to_excel(tmp, index=False, sheet_name="communes", engine="openpyxl")
         else:
-            round_for_display(frame[keep]).to_csv(tmp, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+            _french_text(frame[keep]).to_csv(tmp, sep=";", decimal=",", index=False, encoding="utf-8-sig")
     return path
+
+
+def _french_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a rounded copy whose decimal columns are text with a decimal comma (quicker to write).
+
+    >>> _french_text(pd.DataFrame({"apl": [2.345, float("nan")]}))["apl"].tolist()
+    ['2,35', '']
+    """
+    out = round_for_display(frame)
+    for column, digits in PRECISION.items():
+        if digits and column in out.columns:
+            values = out[column]
+            text = values.map(f"{{:.{digits}f}}".format, na_action="ignore").str.replace(".", ",", regex=False)
+            out[column] = text.where(values.notna(), "")
+    return out

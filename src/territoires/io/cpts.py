@@ -30,6 +30,7 @@ from ._columns import find_column, normalise_commune_codes, require_column, to_n
 from ._left_out import left_out_records, warn_left_out
 from ._tables import read_table
 from .cog import resolve_codes
+from .communes import metric_crs_for, repair_geometries
 
 log = logging.getLogger(__name__)
 
@@ -783,8 +784,6 @@ def infra_units_from_file(path: str | Path) -> gpd.GeoDataFrame:
     InputError
         Missing column, empty file, no CRS, non-numeric or negative population, duplicate unit codes.
     """
-    from .communes import metric_crs_for, repair_geometries
-
     path = Path(path)
     source = str(path)
     try:

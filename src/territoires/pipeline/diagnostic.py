@@ -8,7 +8,7 @@ the rest.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -28,12 +28,6 @@ from ..analysis.road_network import road_graph, travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
 from ..analysis.zones import travel_time_surface, zones_from_surface
 from ..export.facility_report import facility_summary_lines
-from ..export.folium_map import save_map_html
-from ..export.geopackage import save_diagnostic_geopackage
-from ..export.output_set import DIAGNOSTIC_FILES, OutputSet
-from ..export.raster import save_surface_geotiff
-from ..export.report import save_report_html
-from ..export.tables import CATCHMENT_COLUMNS, save_table
 from ..io.cog import VintageReport, arrondissements_to_communes, reconcile_vintages
 from ..io.communes import communes_from_files, departement_of
 from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
@@ -239,7 +233,11 @@ class Diagnostic:
         lines.extend(facility_summary_lines(self.metadata.get("acces_equipements")))  # with a BPE input
         if len(self.left_out):
             reasons = self.left_out["motif"].value_counts()
-            lines.append("Lignes écartées par motif : " + " ; ".join(f"{k} : {fr_int(v)}" for k, v in reasons.items()))
+            shown = " ; ".join(f"{k} : {fr_int(v)}" for k, v in reasons.head(5).items())
+            more = ""
+            if len(reasons) > 5:
+                more = f" ; … ({fr_int(len(reasons))} motifs, liste complète dans la couche left_out)"
+            lines.append(f"Lignes écartées par motif : {shown}{more}")
         return "\n".join(lines)
 
 
@@ -614,78 +612,3 @@ def catchments_summary(diagnostic: Diagnostic) -> str:
     if links:
         lines.append(f"Îles ou enclaves rattachées à la commune la plus proche : {fr_int(len(links))}")
     return "\n".join(lines)
-
-
-def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, tiles: bool = False) -> dict[str, Path]:
-    """Write ``diagnostic.gpkg`` (and ``temps_acces.tif``), ``carte.html`` and ``rapport.html`` into ``out_dir``.
-
-    The files are written as one set (:class:`territoires.export.output_set.OutputSet`): into a hidden folder
-    beside them, swapped in at the end, under a lock; a failure or an interrupt leaves the previous set intact.
-
-    Returns
-    -------
-    dict
-        Kind of output → written path.
-    """
-    outputs = OutputSet(out_dir, DIAGNOSTIC_FILES, key="diagnostic")
-    with outputs as staging:
-        written = _write_diagnostic(diagnostic, staging, tiles=tiles)
-    return {kind: outputs.path(p.name) for kind, p in written.items()}
-
-
-def _write_diagnostic(diagnostic: Diagnostic, out_dir: Path, *, tiles: bool) -> dict[str, Path]:
-    written: dict[str, Path] = {}
-    layers = diagnostic.layers()
-    surface_path = None
-    if diagnostic.surface is not None:
-        surface_path = save_surface_geotiff(out_dir / "temps_acces.tif", diagnostic.surface)
-        written["raster"] = surface_path
-    for kind, surface in diagnostic.facility_surfaces.items():  # with a BPE input: time to each kind of facility
-        written[f"raster_{kind}"] = save_surface_geotiff(out_dir / f"temps_{kind}.tif", surface)
-    written["geopackage"] = save_diagnostic_geopackage(
-        out_dir / "diagnostic.gpkg", layers, metadata=diagnostic.metadata
-    )
-    written["carte"] = save_map_html(
-        out_dir / "carte.html",
-        layers,
-        metadata=diagnostic.metadata,
-        figures=diagnostic.figures,
-        surface_path=surface_path,
-        tiles=tiles,
-    )
-    written["rapport"] = save_report_html(
-        out_dir / "rapport.html", layers, metadata=diagnostic.metadata, figures=diagnostic.figures
-    )
-    return written
-
-
-def save_catchments(
-    diagnostic: Diagnostic, out_dir: str | Path, *, extra_layers: Mapping[str, pd.DataFrame] | None = None
-) -> dict[str, Path]:
-    """Write the catchments into ``out_dir``: ``cpts.gpkg`` (``catchments`` and ``communes`` layers) and ``cpts.csv``.
-
-    ``extra_layers`` are written into the GeoPackage too (``comparison``: see :mod:`territoires.pipeline.comparison`).
-
-    The CSV (one row per commune: its catchment) is written for spreadsheets (see
-    :func:`territoires.export.tables.save_table`). Both are written as one set: both new or both previous.
-    """
-    outputs = OutputSet(out_dir, CATCHMENT_FILES, key="cpts")
-    with outputs as staging:
-        written = _write_catchments(diagnostic, staging, extra_layers=extra_layers)
-    return {kind: outputs.path(p.name) for kind, p in written.items()}
-
-
-#: The files of ``territoires cpts``.
-CATCHMENT_FILES = ("cpts.gpkg", "cpts.csv")
-
-
-def _write_catchments(
-    diagnostic: Diagnostic, out_dir: Path, *, extra_layers: Mapping[str, pd.DataFrame] | None
-) -> dict[str, Path]:
-    layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
-    if len(diagnostic.left_out):
-        layers["left_out"] = diagnostic.left_out
-    layers.update(extra_layers or {})
-    written = {"geopackage": save_diagnostic_geopackage(out_dir / "cpts.gpkg", layers, metadata=diagnostic.metadata)}
-    written["csv"] = save_table(diagnostic.communes, out_dir / "cpts.csv", columns=CATCHMENT_COLUMNS)
-    return written

@@ -17,6 +17,7 @@ from territoires.analysis.catchments import (
     ALERT_ENCLAVED,
     ALERT_ISOLATED,
     CatchmentParameters,
+    contiguity,
     gravity_flows,
     mesh_catchments,
 )

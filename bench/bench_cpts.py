@@ -68,7 +68,11 @@ def bench_region(name: str = "Occitanie", departements: list[str] = OCCITANIE) -
     ).set_index("CODGEO")["BV2012"]
     print(f"{name} : {len(communes)} communes, {communes['population'].sum():,.0f} habitants")
     for label, params in (
-        ("défaut (taille cible 82 000)", CatchmentParameters()),
+        ("défaut (autonomie ≥ 0,65)", CatchmentParameters()),
+        (
+            "défaut précédent (82 000 partout)",
+            CatchmentParameters(target_everywhere=True, min_containment=None, shape_flow_ratio=0.5),
+        ),
         ("plancher seul", CatchmentParameters(target_population=None)),
         ("4 à 5 par département", CatchmentParameters(per_departement=(4, 5))),
     ):

@@ -44,8 +44,8 @@ CEILING = 152_000
 
 #: The parameters searched in each rotation (the rest at their defaults).
 GRID = [
-    {"target_population": t, "target_everywhere": e, "floor_balance": b, "structure_weight": w}
-    for t, e, b, w in itertools.product((82_000, 60_000), (True, False), (0.0, 2.0), (1.0, 10.0))
+    {"target_population": t, "target_everywhere": e, "floor_balance": b, "min_containment": c}
+    for t, e, b, c in itertools.product((82_000, 60_000), (True, False), (0.0, 2.0), (None, 0.6, 0.65, 0.7))
 ]
 
 
@@ -135,10 +135,18 @@ def main() -> None:
     for i, params in enumerate(GRID):
         result, elapsed = mesh(communes, params=dict(params))
         runs[i] = (result, elapsed, {d: scores(result.communes, reference, d) for d in DEPARTEMENTS})
-    old = {"structure": None, "floor_balance": 0.0, "target_everywhere": True, "shape_rounds": 0}
+    old = {
+        "structure": None,
+        "floor_balance": 0.0,
+        "target_everywhere": True,
+        "shape_rounds": 0,
+        "min_containment": None,
+    }
+    previous = {"target_everywhere": True, "min_containment": None, "shape_flow_ratio": 0.5}
     references = {
         "ancien défaut (sans limites souples)": old,
         "limites EPCI strictes (--limites epci, ancien défaut)": {**old, "within": "epci"},
+        "défaut précédent (taille cible partout, sans règle d'autonomie)": previous,
         "nouveau défaut": {},
         "nouveau défaut sans passe de forme": {"shape_rounds": 0},
     }

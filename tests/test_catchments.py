@@ -17,6 +17,7 @@ from territoires.analysis.catchments import (
     ALERT_ENCLAVED,
     ALERT_ISOLATED,
     CatchmentParameters,
+    contiguity,
     gravity_flows,
     mesh_catchments,
 )
@@ -310,8 +311,9 @@ def test_territories_follow_epci_and_cross_them_only_for_the_floor():
 
 def test_target_size_inside_an_epci_and_across_them():
     # Two EPCI of 20,000 (4 communes of 5,000 each) side by side, with a target of 20,000: the two EPCI exactly.
+    # (Without the self-containment rule: the gravity flows on the population cross the EPCI border.)
     g = grid([5000] * 8).assign(epci=["A"] * 4 + ["B"] * 4)
-    params = CatchmentParameters(target_population=20_000, shape_rounds=0)
+    params = CatchmentParameters(target_population=20_000, shape_rounds=0, min_containment=None)
     assert groups_of(mesh_catchments(g, params=params)) == [
         {"01001", "01002", "01003", "01004"},
         {"01005", "01006", "01007", "01008"},
@@ -341,6 +343,8 @@ def test_shape_pass_makes_territories_rounder_and_keeps_bounds_and_contiguity():
         ({"floor_balance": -1.0}, "équilibre"),
         ({"shape_rounds": -1}, "passe de forme"),
         ({"shape_flow_ratio": -0.1}, "passe de forme"),
+        ({"min_containment": 1.5}, "autonomie minimale"),
+        ({"containment_min_share": -0.1}, "part minimale des recours"),
     ],
 )
 def test_bad_soft_border_and_shape_parameters_raise(kwargs, match):
@@ -363,3 +367,26 @@ def test_care_poles_count_msp_centres_and_hospitals():
     # 01002: one MSP (1) and one hospital (3); 01003: one centre de santé; a CPTS or another kind is no pole, and a
     # commune outside the territory is not counted.
     assert poles.tolist() == [0.0, 4.0, 1.0, 0.0]
+
+
+def test_containment_pass_merges_until_self_contained_or_blocked_by_the_ceiling():
+    # A 12 × 12 grid of random populations, gravity flows on the population: after the pass, a territory still below
+    # the minimum self-containment has no neighbour it could join under the ceiling (the pass's stopping rule), and
+    # the median self-containment is not lower than without the pass.
+    rng = np.random.default_rng(3)
+    g = grid(rng.integers(500, 4000, 144).astype(float), ny=12)
+    base = {"min_population": 12_000, "max_population": 60_000, "target_population": 20_000, "shape_rounds": 0}
+    without = mesh_catchments(g, params=CatchmentParameters(**base, min_containment=None))
+    minimum = 0.8
+    with_pass = mesh_catchments(g, params=CatchmentParameters(**base, min_containment=minimum, containment_min_share=0))
+    k, c = with_pass.catchments.set_index("cpts_id"), with_pass.communes.reset_index(drop=True)
+    assert len(k) < len(without.catchments)
+    assert k["autonomie"].median() >= without.catchments["autonomie"].median()
+    assert k["population"].between(12_000, 60_000).all()
+    assert_contiguous(with_pass)
+    adj = contiguity(c).tocoo()
+    a, b = c["cpts_id"].to_numpy()[adj.row], c["cpts_id"].to_numpy()[adj.col]
+    pairs = {(x, y) for x, y in zip(a, b, strict=True) if x != y}
+    for x, y in pairs:
+        if k.loc[x, "autonomie"] < minimum:
+            assert k.loc[x, "population"] + k.loc[y, "population"] > 60_000

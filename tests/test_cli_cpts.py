@@ -180,3 +180,45 @@ def test_comparison_reaches_the_report(tmp_path):
     html = next((tmp_path / "r").glob("*.html")).read_text(encoding="utf-8")
     assert "<h2>Comparaison avec les CPTS données</h2>" in html
     assert "le mieux 1,00 (1 : mêmes communes) ; indice de Rand ajusté 1,00" in html
+
+
+@pytest.mark.parametrize(
+    ("flags", "structure", "shape_rounds"),
+    [
+        ([], "epci", 30),
+        (["--sans-limites-souples"], None, 30),
+        (["--no-soft-borders", "--sans-forme"], None, 0),
+        (["--limites-souples", "--no-shape"], "epci", 0),
+        (["--forme", "--soft-borders"], "epci", 30),
+    ],
+)
+def test_soft_borders_and_shape_switches_reach_the_parameters(flags, structure, shape_rounds):
+    import click
+
+    from territoires.cli.options import CATCHMENT_SETTINGS, SETTINGS
+
+    @click.command()
+    def probe(**values):
+        from territoires.cli.options import _settings_values
+
+        params = _settings_values(values)["catchment_params"]
+        click.echo(f"{params.structure}|{params.shape_rounds}")
+
+    for name in CATCHMENT_SETTINGS:
+        probe = SETTINGS[name](probe)
+    result = CliRunner().invoke(probe, flags)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"{structure}|{shape_rounds}"
+
+
+def test_switches_run_end_to_end_within_bounds(tmp_path):
+    # The demo meshed with and without the shape pass: both runs keep every inhabitant and the bounds (the city above
+    # the ceiling aside).
+    runner = CliRunner()
+    for flag in ("--forme", "--sans-forme"):
+        out = tmp_path / flag.strip("-")
+        result = runner.invoke(cli, [*base_args(), flag, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        catchments = pyogrio.read_dataframe(out / "cpts.gpkg", layer="catchments")
+        assert catchments.loc[catchments["alerte"] == "", "population"].between(12_000, 152_000).all()
+        assert catchments["population"].sum() == DEMO_POPULATION

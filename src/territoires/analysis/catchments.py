@@ -23,7 +23,9 @@ Masser & Brown 1975), run on sparse matrices so that it scales to all of France:
    the borders become soft: regions still below the floor cross them, preferring small neighbours
    (``floor_balance``), and mutual best pairs keep merging until the number of proposed catchments reaches its
    target (by default the uncovered population divided by 82,000, the national mean CPTS size in 2024: 32 for
-   Centre-Val de Loire, the number that region planned). Real CPTS mostly follow EPCI: on the 25 real CPTS of
+   Centre-Val de Loire, the number that region planned) when ``target_everywhere``; by default, instead, territories
+   below ``min_containment`` self-containment keep merging with a neighbour their residents go to, so that the size
+   follows the care basins (Centre-Val de Loire: 30 territories). Real CPTS mostly follow EPCI: on the 25 real CPTS of
    Alpes-de-Haute-Provence, Hautes-Alpes and Alpes-Maritimes, the adjusted Rand index rises from 0.28 (flows
    only) to 0.62 (``bench/bench_cpts_real.py``). All of it is vectorised: a round is a few sparse products, and
    there are a few dozen rounds.
@@ -111,7 +113,19 @@ class CatchmentParameters:
         this power: a small unit joins a small neighbour rather than the large pole.
     target_everywhere
         True: the number of catchments follows ``target_population`` over the whole territory (units are merged
-        across their borders to reach it); False: the target size only splits units larger than it.
+        across their borders to reach it); False (default): the target size only splits units larger than it, and
+        ``min_containment`` decides where units merge.
+    min_containment
+        Self-containment (share of the residents' care flows that stay inside, flows towards existing CPTS and
+        cities above the ceiling left out) below which a proposed territory keeps merging with a neighbour, under
+        the ceiling, once the floor and targets are met: territories stop growing where their care basin closes
+        rather than at a national mean size. Default 0.65, near the 0.667 of the travel-to-work areas (Coombes &
+        Bond 2008); ``None`` disables it. Not applied when ``target_population`` is ``None`` (floor only) or a
+        number of catchments is given.
+    containment_min_share
+        A territory merging for its self-containment only joins a neighbour receiving at least this share of its
+        residents' care flows (default 0.05): one they actually go to, not the only neighbour left under the
+        ceiling (an urban coast whose flows go to a city above the ceiling would otherwise swallow its hinterland).
     shape_rounds, shape_flow_ratio, shape_max_containment_loss, shape_min_gain
         Shape post-pass (see :func:`_improve_shape`): at most ``shape_rounds`` rounds of border moves that raise
         the Polsby-Popper compactness (by more than ``shape_min_gain``), keep the bounds and contiguity, move a
@@ -138,10 +152,12 @@ class CatchmentParameters:
     structure: str | None = "epci"
     structure_weight: float = 1.0
     floor_balance: float = 2.0
-    target_everywhere: bool = True
+    target_everywhere: bool = False
+    min_containment: float | None = 0.65
+    containment_min_share: float = 0.05
     shape_rounds: int = 30
     shape_min_gain: float = 0.0
-    shape_flow_ratio: float = 0.5
+    shape_flow_ratio: float = 0.25
     shape_keep_structure: bool = False
     shape_max_containment_loss: float = 0.01
     seed: int = 0
@@ -164,6 +180,11 @@ class CatchmentParameters:
                 raise ParameterError(f"nombre par département invalide : {per} (attendu n ≥ 1 ou (min, max)).")
         if self.shape_rounds < 0 or self.shape_flow_ratio < 0 or self.shape_max_containment_loss < 0:
             raise ParameterError("passe de forme : nombre de tours, rapport de flux et perte d'autonomie ≥ 0 attendus.")
+        if self.min_containment is not None and not 0 <= self.min_containment <= 1:
+            raise ParameterError(f"autonomie minimale invalide : {self.min_containment} (attendu entre 0 et 1).")
+        if not 0 <= self.containment_min_share <= 1:
+            msg = f"part minimale des recours invalide : {self.containment_min_share} (attendu entre 0 et 1)."
+            raise ParameterError(msg)
         if self.floor_balance < 0:
             raise ParameterError(f"équilibre sous le plancher invalide : {self.floor_balance} (attendu ≥ 0).")
         if self.structure_weight < 1:
@@ -574,16 +595,50 @@ class _Agglomeration:
             factor *= self.structure_weight ** np.clip(share, 0.0, 1.0)
         return factor
 
+    def containment(self) -> np.ndarray:
+        """Self-containment of each region among the flows it could hold (0 without flows).
+
+        The share of its residents' flows that stay inside, leaving out those towards fixed regions (existing
+        CPTS, cities above the ceiling): no merge can bring those inside.
+        """
+        out = np.asarray(self.flows.sum(axis=1)).ravel()
+        out -= np.asarray(self.flows @ self.frozen.astype(float)).ravel() * ~self.frozen
+        return np.divide(self.flows.diagonal(), out, out=np.zeros(self.k), where=out > 0)
+
     def grow_to_floor(self, floor: float, ceiling: float, *, balance: float = 0.0) -> None:
         """Merge regions below the floor with their best neighbour until none can move.
 
         Scores are divided by the union's population to the power ``balance`` (0: flows alone).
         """
+        self._grow(lambda: self.pop < floor, ceiling, balance=balance)
+
+    def grow_to_containment(
+        self, minimum: float, ceiling: float, *, balance: float = 1.0, min_share: float = 0.0
+    ) -> None:
+        """Merge regions whose self-containment is below ``minimum`` with their best neighbour, under the ceiling.
+
+        The stopping rule of functional regionalisation (travel-to-work areas, Coombes & Bond 2008): a region is
+        a territory of its own once most of its residents' flows stay inside it. A region joins only a neighbour
+        that receives at least ``min_share`` of its residents' flows: one its residents use for care.
+        """
+        self._grow(lambda: self.containment() < minimum, ceiling, balance=balance, min_share=min_share)
+
+    def _grow(self, needs, ceiling: float, *, balance: float, min_share: float = 0.0) -> None:
+        """Regions for which ``needs()`` is true merge with their best neighbour until none can move.
+
+        With ``min_share``, a region only joins a neighbour that receives at least that share of its residents'
+        flows.
+        """
         while True:
             a, b, score = self._candidate_pairs(ceiling)
+            if min_share:
+                out = np.asarray(self.flows.sum(axis=1)).ravel()
+                used = np.asarray(self.flows[a, b]).ravel() if a.size else np.zeros(0)
+                keep = used >= min_share * out[a]
+                a, b, score = a[keep], b[keep], score[keep]
             if balance:
                 score = score / (self.pop[a] + self.pop[b] + 1.0) ** balance
-            small = self.pop < floor
+            small = needs()
             src = small[a]
             if not src.any():
                 return
@@ -1171,6 +1226,13 @@ def mesh_catchments(
                 + detail
                 + ") ; relevez --max-pop ou le nombre visé."
             )
+    if (
+        params.min_containment is not None
+        and params.target_population is not None
+        and params.n_catchments is None
+        and params.per_departement is None
+    ):
+        agg.grow_to_containment(params.min_containment, ceiling, min_share=params.containment_min_share)
     log.info("agglomération : %d tours, %d territoires", agg.rounds, agg.k)
     shape = _improve_shape(agg, gdf, floor=floor, ceiling=ceiling, structure=structure, params=params)
 

@@ -204,7 +204,8 @@ SETTINGS: dict[str, Callable] = {
         type=click.FloatRange(min=0),
         default=82_000,
         show_default=True,
-        help="Population moyenne visée des territoires proposés (moyenne nationale des CPTS en 2024) ; 0 : "
+        help="Taille visée : un EPCI plus peuplé est découpé (moyenne nationale des CPTS en 2024) ; au-delà, les "
+        "territoires grandissent tant que moins de 65 % des recours de leurs habitants restent à l'intérieur ; 0 : "
         "s'arrêter dès que tous dépassent le plancher.",
     ),
     "n_catchments": click.option(
@@ -226,6 +227,24 @@ SETTINGS: dict[str, Callable] = {
         "within",
         help="Garder les territoires à l'intérieur des départements (« departement »), des EPCI (« epci ») ou de "
         "toute colonne des communes.",
+    ),
+    "soft_borders": click.option(
+        "--limites-souples/--sans-limites-souples",
+        "--soft-borders/--no-soft-borders",
+        "soft_borders",
+        default=True,
+        show_default=True,
+        help="Suivre les EPCI comme limites souples (regrouper dans l'EPCI d'abord, ne franchir sa limite que pour "
+        "le plancher ou le nombre visé) ; sans : les seuls flux de recours.",
+    ),
+    "shape": click.option(
+        "--forme/--sans-forme",
+        "--shape/--no-shape",
+        "shape",
+        default=True,
+        show_default=True,
+        help="Passe de forme : déplacer des communes en bordure pour des territoires plus ramassés (dans les "
+        "bornes, d'un seul tenant, sans perte d'autonomie de plus d'un point).",
     ),
     "seed": click.option(
         "--graine",
@@ -299,7 +318,17 @@ SETTINGS.update(
 #: Groups of settings, as commands offer them.
 FACILITY_SETTINGS = ("kinds", "reach", "emergency_minutes", "pharmacy_minutes", "catchment_minutes")
 APL_SETTINGS = ("profession", "max_age", "threshold", "zac_threshold")
-CATCHMENT_SETTINGS = ("min_pop", "max_pop", "target_pop", "n_catchments", "per_departement", "within", "seed")
+CATCHMENT_SETTINGS = (
+    "min_pop",
+    "max_pop",
+    "target_pop",
+    "n_catchments",
+    "per_departement",
+    "within",
+    "soft_borders",
+    "shape",
+    "seed",
+)
 _TERRITORY = ("departements", "regions", "cache_dir")
 
 
@@ -443,6 +472,8 @@ def _settings_values(values: dict) -> dict:
             per_departement=_split_range(values["per_departement"]),
             within=values["within"],
             seed=values["seed"],
+            **({} if values.get("soft_borders", True) else {"structure": None}),
+            **({} if values.get("shape", True) else {"shape_rounds": 0}),
         )
     return out
 

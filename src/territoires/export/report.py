@@ -146,6 +146,13 @@ def _catchment_parameters(values: Mapping, *, flows_given: bool = False) -> list
         items.append(f"population visée par territoire proposé : {_num(v['target_population'])} habitants")
     elif values:
         items.append("pas de population visée (regroupement arrêté dès que chaque territoire atteint le plancher)")
+    if "min_containment" in v:
+        share = v.get("containment_min_share")
+        items.append(
+            f"un territoire s'agrandit tant que moins de {_num(100 * v['min_containment'])} % des recours de ses "
+            "habitants restent à l'intérieur"
+            + (f" (vers un voisin qui en reçoit au moins {_num(100 * share)} %)" if share else "")
+        )
     if "within" in v:
         items.append(f"sans franchir les limites {_WITHIN.get(v['within'], '« ' + str(v['within']) + ' »')}")
     if "gravity_max_minutes" in v and not flows_given:
@@ -158,7 +165,8 @@ def _catchment_parameters(values: Mapping, *, flows_given: bool = False) -> list
     if "seed" in v:
         items.append(f"graine du départage des ex æquo : {_num(v['seed'])}")
     known = {"min_population", "max_population", "per_departement", "n_catchments", "target_population", "within",
-             "gravity_max_minutes", "gravity_decay_minutes", "pole_weight", "seed"}  # fmt: skip
+             "gravity_max_minutes", "gravity_decay_minutes", "pole_weight", "seed", "min_containment",
+             "containment_min_share"}  # fmt: skip
     items += [f"{k.replace('_', ' ')} : {x}" for k, x in v.items() if k not in known]
     return items
 

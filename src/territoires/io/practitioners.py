@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 from pyproj.exceptions import CRSError
 
 from .._errors import InputError, ParameterError, warn
@@ -35,7 +36,7 @@ from ._columns import find_column, normalise_name, to_count, to_number
 from ._left_out import left_out_records, warn_left_out
 from ._tables import detect_encoding, read_table
 from .cog import ARRONDISSEMENTS, CITIES_WITH_ARRONDISSEMENTS, cities_split_into_arrondissements
-from .communes import departement_of
+from .communes import departement_of, representative_points
 
 log = logging.getLogger(__name__)
 
@@ -775,7 +776,12 @@ def locate_in_communes(
 
     table = communes[["code_commune", communes.geometry.name]].drop_duplicates("code_commune")
     table = table.set_index("code_commune")
-    anchors = table.geometry.representative_point()
+    polygons = table.geometry.to_numpy()
+    xy = representative_points(polygons)
+    anchor_points = shapely.points(xy)
+    odd = ~np.isfinite(xy).all(axis=1)  # missing or empty contours: as GeoSeries.representative_point gives them
+    anchor_points[odd] = shapely.point_on_surface(polygons[odd])
+    anchors = gpd.GeoSeries(anchor_points, index=table.index, crs=table.crs)
 
     geom = out.geometry
     has_point = (geom.notna() & ~geom.is_empty).to_numpy()

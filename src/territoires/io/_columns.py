@@ -126,6 +126,20 @@ def normalise_commune_codes(values: pd.Series, *, source: str, column: str) -> p
     Codes read as numbers by a spreadsheet lose their leading zero: a 4-digit code is padded. Anything else that is
     not 5 characters of digits (or 2A/2B + 3 digits) raises an :class:`InputError` naming the first bad rows.
     """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if 2 * len(uniques) < len(values) and not (codes < 0).any():
+        # Each distinct code once (a national file repeats them); an error is told from the whole column.
+        try:
+            read = _commune_codes(pd.Series(uniques), source=source, column=column)
+        except InputError:
+            read = None
+        if read is not None:
+            return pd.Series(read.to_numpy(dtype=object)[codes], index=values.index, name=values.name, dtype=object)
+    return _commune_codes(values, source=source, column=column)
+
+
+def _commune_codes(values: pd.Series, *, source: str, column: str) -> pd.Series:
+    """:func:`normalise_commune_codes` on every value of the column."""
     text = values.astype("string").str.strip()
     text = text.str.replace(r"\.0$", "", regex=True)
     text = text.where(text.str.len() != 4, "0" + text)

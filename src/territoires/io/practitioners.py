@@ -813,21 +813,22 @@ def locate_in_communes(
     no_point = ~pd.Series(has_point, index=out.index)
     motif = pd.Series(pd.NA, index=out.index, dtype=object)
     motif = motif.mask(no_point & codes.isna(), "ni coordonnées ni code commune")
-    motif = motif.mask(
-        no_point & codes.notna() & ~known,
-        "code commune " + codes.fillna("") + " absent des communes chargées",
-    )
+    # The motifs naming a code are built for the rows concerned only (few, often none).
+    absent = no_point & codes.notna() & ~known
+    if absent.any():
+        motif.loc[absent] = "code commune " + codes[absent].fillna("") + " absent des communes chargées"
     # Paris, Lyon, Marseille coded as a whole against contours by arrondissement: no arrondissement to pick.
     split = cities_split_into_arrondissements(table.index)
     whole_city = no_point & codes.isin(split) & ~known
-    motif = motif.mask(
-        whole_city,
-        "code commune "
-        + codes.fillna("")
-        + " ("
-        + codes.map(CITIES_WITH_ARRONDISSEMENTS).fillna("")
-        + ") sans arrondissement, contours par arrondissement",
-    )
+    if whole_city.any():
+        city = codes[whole_city]
+        motif.loc[whole_city] = (
+            "code commune "
+            + city.fillna("")
+            + " ("
+            + city.map(CITIES_WITH_ARRONDISSEMENTS).fillna("")
+            + ") sans arrondissement, contours par arrondissement"
+        )
     motif = motif.mask(
         pd.Series(has_point, index=out.index) & joined_codes.isna() & ~known,
         "point hors de toutes les communes chargées",

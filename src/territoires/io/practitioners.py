@@ -517,10 +517,11 @@ def practitioners_from_table(
         )
         signature = pd.util.hash_pandas_object(key, index=False)
         dup = signature.duplicated(keep="first") & motif.isna() & frame["id"].notna()
-        firsts = pd.Series(lines, index=table.index).groupby(signature).transform("first")
-        motif = motif.mask(
-            dup, "activité en double (même identifiant, même site que la ligne " + firsts.astype(str) + ")"
-        )
+        if dup.any():  # the line of each signature's first row, for the duplicates only
+            groups, _ = pd.factorize(signature)
+            first_row = np.unique(groups, return_index=True)[1]  # groups are numbered in order of appearance
+            firsts = pd.Series(lines[first_row[groups]], index=table.index)[dup]
+            motif.loc[dup] = "activité en double (même identifiant, même site que la ligne " + firsts.astype(str) + ")"
     if prof_col is not None and profession is not None:
         selected = prof.eq(profession)
     else:

@@ -97,9 +97,14 @@ def save_table(frame: pd.DataFrame, path: str | Path, *, columns: Sequence[str] 
             if text is None:  # a column of another kind: pandas writes it
                 _french_text(frame[keep]).to_csv(tmp, sep=";", decimal=",", index=False, encoding="utf-8-sig")
             else:
-                with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
-                    f.write(text)
+                _write_text(tmp, text)
     return path
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write CSV text for French spreadsheets: UTF-8 with a byte-order mark, line ends as given."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        f.write(text)
 
 
 def _french_csv(frame: pd.DataFrame) -> str | None:

@@ -223,6 +223,7 @@ def test_cpts_gpkg_and_csv_are_one_set(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr("pandas.DataFrame.to_csv", full)
+    monkeypatch.setattr("territoires.export.tables._write_text", lambda path, text: full(None, path))  # tables
     result = invoke([*CPTS, "--min-pop", "15000", "--out", str(target)])
     assert result.exit_code == 2
     assert "plus de place sur le disque" in one_line(result)

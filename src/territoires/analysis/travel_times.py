@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .._errors import ParameterError
+from ..io.communes import representative_points
 from ..settings import APL_MAX_MINUTES, DETOUR_FACTOR, ROAD_SPEED_KMH
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,7 @@ def commune_points(communes: gpd.GeoDataFrame) -> np.ndarray:
     if communes.crs is None or not communes.crs.is_projected:
         msg = "`communes` must be in a projected metric CRS (Lambert-93 in metropolitan France)."
         raise ParameterError(msg)
-    pts = communes.geometry.representative_point()
-    return np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    return representative_points(communes.geometry.to_numpy())
 
 
 def straight_line_times(

@@ -7,9 +7,13 @@ CSV files are written for French spreadsheets: UTF-8 with a byte-order mark (Exc
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
@@ -34,6 +38,10 @@ PRECISION = {
     "apl": 2,
     "minutes_praticien_proche": 1,
 }
+#: Variable-width numpy text (quicker to build than fixed-width ``str_`` arrays).
+_TEXT = np.dtypes.StringDType()
+#: Characters that make the csv module quote a text field (with ``;`` as separator).
+_QUOTED = (";", '"', "\n", "\r")
 #: File extensions :func:`save_table` writes.
 TABLE_FORMATS = (".csv", ".xlsx", ".gpkg", ".parquet")
 
@@ -85,8 +93,90 @@ def save_table(frame: pd.DataFrame, path: str | Path, *, columns: Sequence[str] 
         elif suffix == ".xlsx":
             round_for_display(frame[keep]).to_excel(tmp, index=False, sheet_name="communes", engine="openpyxl")
         else:
-            _french_text(frame[keep]).to_csv(tmp, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+            text = _french_csv(frame[keep])
+            if text is None:  # a column of another kind: pandas writes it
+                _french_text(frame[keep]).to_csv(tmp, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+            else:
+                _write_text(tmp, text)
     return path
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write CSV text for French spreadsheets: UTF-8 with a byte-order mark, line ends as given."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        f.write(text)
+
+
+def _french_csv(frame: pd.DataFrame) -> str | None:
+    r"""Return the CSV text :func:`save_table` writes, formatted column by column with numpy; None to fall back.
+
+    Same text as ``_french_text(frame).to_csv(sep=";", decimal=",", index=False)``: numbers of :data:`PRECISION`
+    rounded as :meth:`pandas.Series.round` does, decimal comma, empty cells for missing values, text fields quoted
+    as the :mod:`csv` module does when they hold ``;``, ``"`` or a line break. Columns of another kind (numbers
+    without a precision, non-text objects): None, and pandas writes the table.
+
+    >>> _french_csv(pd.DataFrame({"nom": ["A;B", None], "apl": [2.345, float("nan")], "population": [1234.6, 2.0]}))
+    'nom;apl;population\n"A;B";2,35;1235\n;;2\n'
+    """
+    eol = os.linesep
+    if len(frame.columns) < 2:  # a lone empty field is quoted by the csv module
+        return None
+    cells = []
+    for column in frame.columns:
+        values = frame[column]
+        if column in PRECISION:
+            if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+                return None
+            text = _decimal_text(values.to_numpy(dtype=float, na_value=np.nan), PRECISION[column])
+            if text is None:
+                return None
+            cells.append(text.tolist())
+        elif pd.api.types.is_string_dtype(values) or values.dtype == object:
+            if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+                return None
+            text = values.to_numpy(dtype=object, copy=True)
+            text[~values.notna().to_numpy()] = ""
+            text = text.tolist()
+            joined = "\0".join(text)
+            if any(char in joined for char in _QUOTED):  # rare: find them
+                text = [_csv_field(v, eol) if any(char in v for char in _QUOTED) else v for v in text]
+            cells.append(text)
+        else:
+            return None
+    header = ";".join(_csv_field(str(c), eol) for c in frame.columns) + eol
+    return header + "".join([";".join(row) + eol for row in zip(*cells, strict=True)])
+
+
+def _decimal_text(values: np.ndarray, digits: int) -> np.ndarray | None:
+    """Format numbers rounded to ``digits`` decimals (as :func:`numpy.round`) with a decimal comma, NaN as ''.
+
+    None for infinities and numbers beyond exact integers (2**53 once scaled): the caller falls back to pandas.
+    """
+    missing = np.isnan(values)
+    with np.errstate(all="ignore"):
+        scaled = np.rint(np.where(missing, 0.0, values) * 10.0**digits)
+    if not np.isfinite(scaled).all() or np.abs(scaled).max(initial=0) >= 2**53:
+        return None
+    magnitude = np.abs(scaled).astype(np.int64)
+    if digits:
+        whole, frac = np.divmod(magnitude, 10**digits)
+        text = np.strings.add(np.strings.add(whole.astype(_TEXT), ","), np.strings.zfill(frac.astype(_TEXT), digits))
+    else:
+        text = magnitude.astype(_TEXT)
+    # "{:.2f}" writes -0.0 as "-0,00"; whole numbers go through nullable integers, which have no -0.
+    negative = (np.signbit(scaled) if digits else scaled < 0) & ~missing
+    if negative.any():
+        text[negative] = np.strings.add("-", text[negative])
+    if missing.any():
+        text[missing] = ""
+    return text
+
+
+def _csv_field(value: str, eol: str) -> str:
+    """One text field as the :mod:`csv` module writes it with ``;`` (quoted when needed)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator=eol).writerow([value])
+    return buffer.getvalue()[: -len(eol)]
 
 
 def _french_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -126,6 +126,20 @@ def normalise_commune_codes(values: pd.Series, *, source: str, column: str) -> p
     Codes read as numbers by a spreadsheet lose their leading zero: a 4-digit code is padded. Anything else that is
     not 5 characters of digits (or 2A/2B + 3 digits) raises an :class:`InputError` naming the first bad rows.
     """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if 2 * len(uniques) < len(values) and not (codes < 0).any():
+        # Each distinct code once (a national file repeats them); an error is told from the whole column.
+        try:
+            read = _commune_codes(pd.Series(uniques), source=source, column=column)
+        except InputError:
+            read = None
+        if read is not None:
+            return pd.Series(read.to_numpy(dtype=object)[codes], index=values.index, name=values.name, dtype=object)
+    return _commune_codes(values, source=source, column=column)
+
+
+def _commune_codes(values: pd.Series, *, source: str, column: str) -> pd.Series:
+    """:func:`normalise_commune_codes` on every value of the column."""
     text = values.astype("string").str.strip()
     text = text.str.replace(r"\.0$", "", regex=True)
     text = text.where(text.str.len() != 4, "0" + text)
@@ -205,6 +219,25 @@ def to_count(
     >>> to_count(pd.Series(["860", "1 234"]), source="f", column="c").tolist()
     [860.0, 1234.0]
     """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if 2 * len(uniques) < len(values) and (allow_missing or not (codes < 0).any()):
+        # Read each distinct value once; anything to tell (a separator, an error) is told from the whole column.
+        said: list[str] = []
+        try:
+            read = _read_counts(pd.Series(uniques), source=source, column=column, integer=integer,
+                                allow_missing=allow_missing, told=said)  # fmt: skip
+        except InputError:
+            read = None
+        if read is not None and not said:
+            numbers = np.append(read.to_numpy(dtype=float), np.nan)[codes]
+            return pd.Series(numbers, index=values.index, name=values.name, dtype=float)
+    return _read_counts(values, source=source, column=column, integer=integer, allow_missing=allow_missing, told=told)
+
+
+def _read_counts(
+    values: pd.Series, *, source: str, column: str, integer: bool, allow_missing: bool, told: list[str] | None
+) -> pd.Series:
+    """:func:`to_count` on every value of the column."""
     text = values.astype("string").str.strip()
     for space in _SPACES:
         text = text.str.replace(space, "", regex=False)
@@ -235,7 +268,7 @@ def to_count(
             f"{source}: colonne {column!r} : {int(marked.sum())} valeur(s) écrite(s) avec {thousands_sep!r} "
             f"comme séparateur de milliers (ex. ligne {first + 2} : {values[first]!r} lu "
             f"{fr_int(int(clean[first]))}) ; règle appliquée à toute la colonne.",
-            stacklevel=3,
+            stacklevel=4,
         )
     else:
         clean = text.str.replace(",", ".", regex=False)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from pyproj import CRS, Transformer
 
 from .._errors import InputError, warn
 from ..settings import CRS_METROPOLE, CRS_OVERSEAS, CRS_WEB
@@ -200,9 +201,9 @@ def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
     if not present.any():
         return
     part = gdf.loc[present]
+    xy = representative_points(part.geometry.to_numpy())
     with np.errstate(all="ignore"):
-        points = part.geometry.representative_point().to_crs(CRS_WEB)
-    lon, lat = points.x.to_numpy(), points.y.to_numpy()
+        lon, lat = _to_lonlat(gdf.crs, xy[:, 0], xy[:, 1])
     deps = departement_of(part["code_commune"]).to_numpy()
     territory = np.where(np.isin(deps, list(EXTENTS_LONLAT)), deps, "metropole")
     boxes = np.array([EXTENTS_LONLAT[t] for t in territory]).reshape(-1, 4)
@@ -228,6 +229,45 @@ def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
             "commune."
         )
     raise InputError(msg)
+
+
+#: The last geometries given to :func:`representative_points` (by ``id``, the objects held) and their points: the
+#: loader, the practitioners' locating and the travel times ask for the points of the same contours.
+_LAST_POINTS: tuple[list, dict[int, int], np.ndarray] | None = None
+
+
+def representative_points(geometries: np.ndarray) -> np.ndarray:
+    """Return an (n, 2) array of the representative points (:func:`shapely.point_on_surface`) of ``geometries``.
+
+    A point on the surface is always inside the polygon, unlike the centroid of a crescent-shaped commune;
+    missing or empty geometries give NaN. The points of the last geometries asked for are kept: the same
+    geometry objects (shapely geometries are immutable), in any order or subset, are not computed again.
+
+    >>> representative_points(np.array([shapely.box(0, 0, 2, 2)])).tolist()
+    [[1.0, 1.0]]
+    """
+    global _LAST_POINTS
+    geoms = np.asarray(geometries, dtype=object).tolist()
+    points = np.full((len(geoms), 2), np.nan)
+    todo = np.ones(len(geoms), dtype=bool)
+    if _LAST_POINTS is not None:
+        _, rows, known = _LAST_POINTS
+        found = np.array([rows.get(id(g), -1) for g in geoms], dtype=np.int64)
+        todo = found < 0
+        points[~todo] = known[found[~todo]]
+    if todo.any():
+        with np.errstate(all="ignore"):
+            pts = shapely.point_on_surface(np.array(geoms, dtype=object)[todo])
+        points[todo] = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
+    _LAST_POINTS = (geoms, {id(g): i for i, g in enumerate(geoms)}, points.copy())
+    return points
+
+
+def _to_lonlat(crs, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude (EPSG:4326, degrees) of coordinates in ``crs``, as :meth:`GeoSeries.to_crs` gives."""
+    transformer = Transformer.from_crs(CRS.from_user_input(crs), CRS.from_user_input(CRS_WEB), always_xy=True)
+    lon, lat = transformer.transform(x, y)
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
 
 def repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:

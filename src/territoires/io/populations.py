@@ -356,17 +356,17 @@ def communes_with_populations(
     codes_map = {**arrondissements_to_communes(cities - split), **codes_map}
     # The territory's départements are those of the current codes (a Corsican 20xxx contour is in 2A or 2B).
     current = resolve_codes(communes["code_commune"], codes_map)
-    in_territory = departement_of(pops["code_commune"]).isin(set(departement_of(current)))
+    in_territory = departement_of(pops["code_commune"]).isin(set(departement_of(current).drop_duplicates().tolist()))
     outside = float(pops.loc[~in_territory, "population"].sum())
     pops_here = pops.loc[in_territory]
     gdf, report = reconcile_vintages(communes, codes_map, current_codes=pd.Index(pops_here["code_commune"]))
     gdf = join_populations(gdf, pops_here, source=str(population))
-    known = set(pops["code_commune"]) | set(codes_map) | set(ARRONDISSEMENTS)
+    known = set(pops["code_commune"].tolist()) | set(codes_map) | set(ARRONDISSEMENTS)
     report = replace(
         report,
         repaired_geometries=int(communes.attrs.get("repaired_geometries", 0)),
         arrondissements={c: ("arrondissements" if c in split else "commune") for c in cities},
         known_codes=frozenset(known),
-        known_departements=frozenset(departement_of(pops["code_commune"])),
+        known_departements=frozenset(departement_of(pops["code_commune"]).drop_duplicates().tolist()),
     )
     return gdf, report, codes_map, outside, pops

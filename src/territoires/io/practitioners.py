@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 from pyproj.exceptions import CRSError
 
 from .._errors import InputError, ParameterError, warn
@@ -35,7 +36,7 @@ from ._columns import find_column, normalise_name, to_count, to_number
 from ._left_out import left_out_records, warn_left_out
 from ._tables import detect_encoding, read_table
 from .cog import ARRONDISSEMENTS, CITIES_WITH_ARRONDISSEMENTS, cities_split_into_arrondissements
-from .communes import departement_of
+from .communes import departement_of, representative_points
 
 log = logging.getLogger(__name__)
 
@@ -516,10 +517,11 @@ def practitioners_from_table(
         )
         signature = pd.util.hash_pandas_object(key, index=False)
         dup = signature.duplicated(keep="first") & motif.isna() & frame["id"].notna()
-        firsts = pd.Series(lines, index=table.index).groupby(signature).transform("first")
-        motif = motif.mask(
-            dup, "activité en double (même identifiant, même site que la ligne " + firsts.astype(str) + ")"
-        )
+        if dup.any():  # the line of each signature's first row, for the duplicates only
+            groups, _ = pd.factorize(signature)
+            first_row = np.unique(groups, return_index=True)[1]  # groups are numbered in order of appearance
+            firsts = pd.Series(lines[first_row[groups]], index=table.index)[dup]
+            motif.loc[dup] = "activité en double (même identifiant, même site que la ligne " + firsts.astype(str) + ")"
     if prof_col is not None and profession is not None:
         selected = prof.eq(profession)
     else:
@@ -775,7 +777,12 @@ def locate_in_communes(
 
     table = communes[["code_commune", communes.geometry.name]].drop_duplicates("code_commune")
     table = table.set_index("code_commune")
-    anchors = table.geometry.representative_point()
+    polygons = table.geometry.to_numpy()
+    xy = representative_points(polygons)
+    anchor_points = shapely.points(xy)
+    odd = ~np.isfinite(xy).all(axis=1)  # missing or empty contours: as GeoSeries.representative_point gives them
+    anchor_points[odd] = shapely.point_on_surface(polygons[odd])
+    anchors = gpd.GeoSeries(anchor_points, index=table.index, crs=table.crs)
 
     geom = out.geometry
     has_point = (geom.notna() & ~geom.is_empty).to_numpy()
@@ -807,21 +814,22 @@ def locate_in_communes(
     no_point = ~pd.Series(has_point, index=out.index)
     motif = pd.Series(pd.NA, index=out.index, dtype=object)
     motif = motif.mask(no_point & codes.isna(), "ni coordonnées ni code commune")
-    motif = motif.mask(
-        no_point & codes.notna() & ~known,
-        "code commune " + codes.fillna("") + " absent des communes chargées",
-    )
+    # The motifs naming a code are built for the rows concerned only (few, often none).
+    absent = no_point & codes.notna() & ~known
+    if absent.any():
+        motif.loc[absent] = "code commune " + codes[absent].fillna("") + " absent des communes chargées"
     # Paris, Lyon, Marseille coded as a whole against contours by arrondissement: no arrondissement to pick.
     split = cities_split_into_arrondissements(table.index)
     whole_city = no_point & codes.isin(split) & ~known
-    motif = motif.mask(
-        whole_city,
-        "code commune "
-        + codes.fillna("")
-        + " ("
-        + codes.map(CITIES_WITH_ARRONDISSEMENTS).fillna("")
-        + ") sans arrondissement, contours par arrondissement",
-    )
+    if whole_city.any():
+        city = codes[whole_city]
+        motif.loc[whole_city] = (
+            "code commune "
+            + city.fillna("")
+            + " ("
+            + city.map(CITIES_WITH_ARRONDISSEMENTS).fillna("")
+            + ") sans arrondissement, contours par arrondissement"
+        )
     motif = motif.mask(
         pd.Series(has_point, index=out.index) & joined_codes.isna() & ~known,
         "point hors de toutes les communes chargées",

@@ -296,7 +296,7 @@ def run_diagnostic(
     all_communes = territory.communes
     result = all_communes.loc[in_territory].reset_index(drop=True)
     territory_codes = pd.Index(result["code_commune"])
-    deps = set(departement_of(result["code_commune"])) | set(options.departements or ())
+    deps = set(departement_of(result["code_commune"]).drop_duplicates().tolist()) | set(options.departements or ())
     vintages = _vintages_within(territory.vintages, territory_codes, deps)
     left: list[pd.DataFrame] = []
     counts: dict = {
@@ -317,7 +317,7 @@ def run_diagnostic(
         tell("Chargement et localisation des praticiens")
         raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
         # Located in every commune loaded: those of the ring around the territory enter its supply.
-        loaded_deps = set(departement_of(all_communes["code_commune"])) | deps
+        loaded_deps = set(departement_of(all_communes["code_commune"]).drop_duplicates().tolist()) | deps
         split = split_by_territory(
             raw,
             loaded_deps,

@@ -156,6 +156,16 @@ def _commune_codes(values: pd.Series, *, source: str, column: str) -> pd.Series:
     return text.astype(object)
 
 
+def _non_numeric(values: pd.Series, bad: pd.Series, *, source: str, column: str) -> InputError:
+    """Build the error naming the first rows of ``values`` that are not numbers (file line = index + 2)."""
+    examples = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad.to_numpy()])[:5])
+    msg = (
+        f"{source}: colonne {column!r} : {int(bad.sum())} valeur(s) non numérique(s) ({examples}); "
+        "un nombre était attendu."
+    )
+    return InputError(msg)
+
+
 def to_number(values: pd.Series, *, source: str, column: str, allow_missing: bool = False) -> pd.Series:
     """Convert French-formatted numbers (``"1 234,5"``) to floats, or raise naming the bad rows."""
     text = values.astype("string").str.replace("\u202f", "", regex=False)
@@ -164,12 +174,7 @@ def to_number(values: pd.Series, *, source: str, column: str, allow_missing: boo
     numbers = pd.to_numeric(text, errors="coerce")
     bad = numbers.isna() & (values.notna() if allow_missing else True)
     if bool(bad.any()):
-        examples = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad.to_numpy()])[:5])
-        msg = (
-            f"{source}: colonne {column!r} : {int(bad.sum())} valeur(s) non numérique(s) ({examples}); "
-            "un nombre était attendu."
-        )
-        raise InputError(msg)
+        raise _non_numeric(values, bad, source=source, column=column)
     return numbers.astype(float)
 
 
@@ -275,12 +280,7 @@ def _read_counts(
     numbers = pd.to_numeric(clean, errors="coerce")
     bad = numbers.isna() & (text.notna() if allow_missing else True)
     if bool(bad.any()):
-        examples = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad.to_numpy()])[:5])
-        msg = (
-            f"{source}: colonne {column!r} : {int(bad.sum())} valeur(s) non numérique(s) ({examples}); "
-            "un nombre était attendu."
-        )
-        raise InputError(msg)
+        raise _non_numeric(values, bad, source=source, column=column)
     numbers = numbers.astype(float)
     if integer:
         fractional = numbers.notna() & (numbers != np.floor(numbers.fillna(0.0)))

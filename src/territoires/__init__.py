@@ -26,13 +26,12 @@ when a map or a report is made).
 
 from __future__ import annotations
 
-import importlib
-
 from ._errors import DownloadError as DownloadError
 from ._errors import InputError as InputError
 from ._errors import ParameterError as ParameterError
 from ._errors import TerritoiresError as TerritoiresError
 from ._errors import TerritoiresWarning as TerritoiresWarning
+from ._lazy import lazy_names
 from ._version import __version__ as __version__
 
 #: Public name → module that defines it (imported on first use).
@@ -163,15 +162,4 @@ __all__ = sorted(
 )
 
 
-def __getattr__(name: str):
-    """Import a public name's module on first use (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'territoires' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -6,7 +6,7 @@ so that a command that only computes does not load the map and report libraries.
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import lazy_names
 
 #: Public name → module of the package that defines it.
 _LAZY = {
@@ -26,15 +26,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
-    """Import a public name's module on first use (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'territoires.pipeline' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

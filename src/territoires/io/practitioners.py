@@ -955,32 +955,40 @@ def split_by_territory(
         (:attr:`territoires.io.cog.VintageReport.known_codes`).
     """
     source = str(practitioners.attrs.get("source", "praticiens"))
-    codes = practitioners["code_commune"].astype(object)
-    current = _resolve(codes, former_codes) if former_codes else codes
-    has_code = codes.notna()
-    deps = departement_of(current.fillna("").astype(str))
+    # On the distinct codes (a national file repeats a few tens of thousands of codes over millions of rows), each
+    # flag then taken back to the rows; the last slot of every per-code array stands for the rows without a code.
+    rows_code, distinct = pd.factorize(practitioners["code_commune"], use_na_sentinel=True)
+    # Object dtype, not pandas' Arrow strings: their ``isin`` turns each of the 35,000 known codes into a scalar.
+    distinct = pd.Series(np.asarray(distinct, dtype=str).astype(object), dtype=object)
+    current = _resolve(distinct, former_codes).astype(object) if former_codes else distinct
+    deps = departement_of(current)
     known = set(known_codes)
-    covered = deps.isin(set(known_departements)) & has_code
-    territory = deps.isin(set(departements))
-    malformed = ~deps.isin(DEPARTEMENTS) | codes.fillna("").astype(str).str.endswith("000")
+    covered = deps.isin(set(known_departements)).to_numpy()
+    territory = deps.isin(set(departements)).to_numpy()
+    postcode = distinct.str.endswith("000").to_numpy()
+    malformed = ~deps.isin(DEPARTEMENTS).to_numpy() | postcode
     # In the territory's own départements, a code missing from the contours is told by locate_in_communes.
-    unknown = has_code & ((covered & ~codes.isin(known) & ~current.isin(known)) | (~covered & ~territory & malformed))
-    inside = (~has_code | territory) & ~unknown
+    absent = ~distinct.isin(known).to_numpy() & ~current.isin(known).to_numpy()
+    unknown_code = (covered & absent) | (~covered & ~territory & malformed)
+    has_code = rows_code >= 0
+    unknown = np.append(unknown_code, False)[rows_code]
+    inside = np.append(territory, True)[rows_code] & ~unknown
     outside = has_code & ~inside & ~unknown
     lines = (
-        practitioners["source_ligne"]
+        practitioners["source_ligne"].to_numpy()
         if "source_ligne" in practitioners
-        else pd.Series(np.arange(len(practitioners)) + 2, index=practitioners.index)
+        else np.arange(len(practitioners)) + 2
     )
-    postcode = codes.fillna("").astype(str).str.endswith("000")
-    motif = ("code commune inconnu (" + codes.fillna("").astype(str) + ")").where(
-        ~postcode, "code commune inconnu (" + codes.fillna("").astype(str) + " : un code postal ?)"
-    )
-    records = left_out_records(source, lines[unknown], practitioners["id"][unknown], motif[unknown])
+    codes = distinct.to_numpy()[rows_code[unknown]]
+    motif = [
+        f"code commune inconnu ({c} : un code postal ?)" if p else f"code commune inconnu ({c})"
+        for c, p in zip(codes, postcode[rows_code[unknown]], strict=True)
+    ]
+    records = left_out_records(source, lines[unknown], practitioners["id"].to_numpy()[unknown], motif)
     attrs = dict(practitioners.attrs)
 
-    def part(mask: pd.Series) -> gpd.GeoDataFrame:
-        frame = practitioners.loc[mask.to_numpy()]
+    def part(mask: np.ndarray) -> gpd.GeoDataFrame:
+        frame = practitioners.loc[mask]
         frame.attrs = dict(attrs)
         return frame
 
@@ -988,15 +996,14 @@ def split_by_territory(
     kept.attrs["left_out"] = list(attrs.get("left_out", [])) + records
     result = TerritorySplit(inside=kept, outside=part(outside), unknown=records)
     if records:
-        examples = ", ".join(
-            f"ligne {line} : {code}" for line, code in zip(lines[unknown][:5], codes[unknown][:5], strict=True)
-        )
+        examples = ", ".join(f"ligne {line} : {code}" for line, code in zip(lines[unknown][:5], codes[:5], strict=True))
         warn(
             f"{source}: {len(records)} ligne(s) au code commune inconnu écartée(s) (aucune commune de ce code "
             f"dans le COG lu ; {examples}).",
             stacklevel=3,
         )
-    log.info("%s: %s", source, result.summary())
+    if log.isEnabledFor(logging.INFO):  # the summary counts and sorts the rows outside: only when logged
+        log.info("%s: %s", source, result.summary())
     return result
 
 

@@ -231,9 +231,10 @@ def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
     raise InputError(msg)
 
 
-#: The last geometries given to :func:`representative_points` (by ``id``, the objects held) and their points: the
-#: loader, the practitioners' locating and the travel times ask for the points of the same contours.
-_LAST_POINTS: tuple[list, dict[int, int], np.ndarray] | None = None
+#: The last geometries given to :func:`representative_points` (the objects held, their ``id`` sorted, the rows in
+#: that order) and their points: the loader, the practitioners' locating and the travel times ask for the points of
+#: the same contours.
+_LAST_POINTS: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def representative_points(geometries: np.ndarray) -> np.ndarray:
@@ -247,19 +248,23 @@ def representative_points(geometries: np.ndarray) -> np.ndarray:
     [[1.0, 1.0]]
     """
     global _LAST_POINTS
-    geoms = np.asarray(geometries, dtype=object).tolist()
+    geoms = np.asarray(geometries, dtype=object).ravel().copy()  # held below: the caller may change its array
+    # Objects are found again by id, held by the cache so that no id is reused (a sorted array, not a dict: the
+    # look-up is vectorised).
+    ids = np.fromiter(map(id, geoms), dtype=np.uint64, count=len(geoms))
     points = np.full((len(geoms), 2), np.nan)
     todo = np.ones(len(geoms), dtype=bool)
-    if _LAST_POINTS is not None:
-        _, rows, known = _LAST_POINTS
-        found = np.array([rows.get(id(g), -1) for g in geoms], dtype=np.int64)
-        todo = found < 0
-        points[~todo] = known[found[~todo]]
+    if _LAST_POINTS is not None and len(_LAST_POINTS[1]):
+        _, known_ids, rows, known = _LAST_POINTS
+        at = np.minimum(np.searchsorted(known_ids, ids), len(known_ids) - 1)
+        todo = known_ids[at] != ids
+        points[~todo] = known[rows[at[~todo]]]
     if todo.any():
         with np.errstate(all="ignore"):
-            pts = shapely.point_on_surface(np.array(geoms, dtype=object)[todo])
+            pts = shapely.point_on_surface(geoms[todo])
         points[todo] = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
-    _LAST_POINTS = (geoms, {id(g): i for i, g in enumerate(geoms)}, points.copy())
+    order = np.argsort(ids, kind="stable")
+    _LAST_POINTS = (geoms, ids[order], order, points.copy())
     return points
 
 

@@ -763,90 +763,88 @@ def locate_in_communes(
     if communes.crs is None:
         raise InputError("communes : système de coordonnées absent ; impossible de localiser les praticiens.")
     source = str(practitioners.attrs.get("source", "praticiens"))
-    out = practitioners.copy()
-    n = len(out)
-    lines = out["source_ligne"].to_numpy() if "source_ligne" in out else np.arange(n) + 2
-    codes = out["code_commune"].astype(object).where(out["code_commune"].notna(), None)
+    n = len(practitioners)
+    lines = practitioners["source_ligne"].to_numpy() if "source_ligne" in practitioners else np.arange(n) + 2
+    # Codes are worked on their distinct values (tens of thousands for a national file of millions of rows), then
+    # taken back to the rows; the last slot of every per-code array stands for the rows without a code.
+    rows_code, distinct = pd.factorize(practitioners["code_commune"], use_na_sentinel=True)
+    declared = np.append(np.asarray(distinct, dtype=object), None)
+    current = declared
+    per_code = np.bincount(rows_code[rows_code >= 0], minlength=len(distinct))
     replaced = arrondissements = 0
     if former_codes:
-        resolved = _resolve(codes, former_codes)
-        moved = resolved.ne(codes) & codes.notna()
-        arrondissements = int((moved & codes.isin(ARRONDISSEMENTS)).sum())
-        replaced = int(moved.sum()) - arrondissements
-        codes = resolved
+        current = np.append(_resolve(pd.Series(declared[:-1], dtype=object), former_codes).to_numpy(), None)
+        moved = current[:-1] != declared[:-1]
+        to_city = moved & pd.Series(declared[:-1], dtype=object).isin(ARRONDISSEMENTS).to_numpy()
+        arrondissements = int(per_code[to_city].sum())
+        replaced = int(per_code[moved].sum()) - arrondissements
 
     table = communes[["code_commune", communes.geometry.name]].drop_duplicates("code_commune")
-    table = table.set_index("code_commune")
+    table_codes = pd.Index(table["code_commune"].to_numpy(dtype=object))
     polygons = table.geometry.to_numpy()
-    xy = representative_points(polygons)
-    anchor_points = shapely.points(xy)
-    odd = ~np.isfinite(xy).all(axis=1)  # missing or empty contours: as GeoSeries.representative_point gives them
-    anchor_points[odd] = shapely.point_on_surface(polygons[odd])
-    anchors = gpd.GeoSeries(anchor_points, index=table.index, crs=table.crs)
+    position = np.append(table_codes.get_indexer(current[:-1]), -1)  # row of each code's commune, -1: none
+    known_code = position >= 0
 
-    geom = out.geometry
-    has_point = (geom.notna() & ~geom.is_empty).to_numpy()
-    if has_point.any() and out.crs is None:
+    geom = practitioners.geometry
+    points = geom.to_numpy()
+    has_point = ~shapely.is_missing(points) & ~shapely.is_empty(points)
+    if has_point.any() and practitioners.crs is None:
         msg = f"{source}: praticiens avec coordonnées mais sans système de coordonnées ; impossible de les localiser."
         raise InputError(msg)
+    new_geom = np.full(n, None, dtype=object)
+    joined_codes = np.full(n, None, dtype=object)
     if has_point.any():
         geom = geom.to_crs(communes.crs)
-    else:
-        geom = gpd.GeoSeries([None] * n, index=out.index, crs=communes.crs)
-
-    joined_codes = pd.Series(None, index=out.index, dtype=object)
-    if has_point.any():
+        new_geom = geom.to_numpy().astype(object)
         pts = gpd.GeoDataFrame(geometry=geom[has_point])
-        polys = gpd.GeoDataFrame(
-            {"_code": table.index.to_numpy()}, geometry=table.geometry.to_numpy(), crs=communes.crs
-        )
+        polys = gpd.GeoDataFrame({"_code": table_codes.to_numpy()}, geometry=polygons, crs=communes.crs)
         hit = gpd.sjoin(pts, polys, how="left", predicate="intersects")
         hit = hit[~hit.index.duplicated(keep="first")]
-        joined_codes.loc[hit.index] = hit["_code"].to_numpy(dtype=object)
-    joined_codes = joined_codes.where(joined_codes.notna(), None)
+        joined = pd.Series(None, index=practitioners.index, dtype=object)
+        joined.loc[hit.index] = hit["_code"].to_numpy(dtype=object)
+        joined_codes = joined.to_numpy(dtype=object)
+    joined_codes = np.where(pd.isna(joined_codes), None, joined_codes)
 
-    known = codes.isin(table.index)
-    inside = pd.Series(has_point, index=out.index) & joined_codes.notna()
-    outside_kept = pd.Series(has_point, index=out.index) & joined_codes.isna() & known
-    disagree = int((inside & codes.notna() & joined_codes.ne(codes)).sum())
-    final_codes = codes.where(~inside, joined_codes)
+    codes = current[rows_code]  # current code of each row, None without one
+    has_code = rows_code >= 0
+    known = known_code[rows_code]
+    found = has_point & (joined_codes != None)  # noqa: E711 (element-wise on an object array)
+    outside_kept = has_point & ~found & known
+    disagree = int((found & has_code & (joined_codes != codes)).sum())
+    final_codes = np.where(found, joined_codes, codes)
 
-    no_point = ~pd.Series(has_point, index=out.index)
-    motif = pd.Series(pd.NA, index=out.index, dtype=object)
-    motif = motif.mask(no_point & codes.isna(), "ni coordonnées ni code commune")
+    no_point = ~has_point
+    motif = np.full(n, None, dtype=object)
+    motif[no_point & ~has_code] = "ni coordonnées ni code commune"
     # The motifs naming a code are built for the rows concerned only (few, often none).
-    absent = no_point & codes.notna() & ~known
-    if absent.any():
-        motif.loc[absent] = "code commune " + codes[absent].fillna("") + " absent des communes chargées"
-    # Paris, Lyon, Marseille coded as a whole against contours by arrondissement: no arrondissement to pick.
-    split = cities_split_into_arrondissements(table.index)
-    whole_city = no_point & codes.isin(split) & ~known
-    if whole_city.any():
-        city = codes[whole_city]
-        motif.loc[whole_city] = (
-            "code commune "
-            + city.fillna("")
-            + " ("
-            + city.map(CITIES_WITH_ARRONDISSEMENTS).fillna("")
-            + ") sans arrondissement, contours par arrondissement"
-        )
-    motif = motif.mask(
-        pd.Series(has_point, index=out.index) & joined_codes.isna() & ~known,
-        "point hors de toutes les communes chargées",
-    )
+    absent = np.flatnonzero(no_point & has_code & ~known)
+    if len(absent):
+        motif[absent] = [f"code commune {c} absent des communes chargées" for c in codes[absent]]
+        # Paris, Lyon, Marseille coded as a whole against contours by arrondissement: no arrondissement to pick.
+        split = cities_split_into_arrondissements(table_codes)
+        whole_city = [i for i in absent if codes[i] in split]
+        motif[whole_city] = [
+            f"code commune {codes[i]} ({CITIES_WITH_ARRONDISSEMENTS[codes[i]]}) sans arrondissement, contours par "
+            "arrondissement"
+            for i in whole_city
+        ]
+    motif[has_point & ~found & ~known] = "point hors de toutes les communes chargées"
     from_anchor = no_point & known
-    new_geom = geom.copy()
-    new_geom[from_anchor.to_numpy()] = anchors.loc[codes[from_anchor]].to_numpy()
+    if from_anchor.any():
+        # Rows without a point take the representative point of their commune, one point object per commune.
+        used, rows_used = np.unique(position[rows_code[from_anchor]], return_inverse=True)
+        xy = representative_points(polygons)[used]
+        anchor_points = shapely.points(xy)
+        odd = ~np.isfinite(xy).all(axis=1)  # missing or empty contours: as GeoSeries.representative_point gives them
+        anchor_points[odd] = shapely.point_on_surface(polygons[used[odd]])
+        new_geom[from_anchor] = anchor_points[rows_used]
 
-    dropped = motif.notna()
-    records = left_out_records(source, lines[dropped.to_numpy()], out["id"][dropped], motif[dropped])
-    keep = ~dropped.to_numpy()
-    out["code_commune"] = final_codes
-    out = gpd.GeoDataFrame(
-        pd.DataFrame(out.drop(columns=out.geometry.name)),
-        geometry=new_geom.to_numpy(),
-        crs=communes.crs,
-    )
+    dropped = motif != None  # noqa: E711 (element-wise on an object array)
+    records = left_out_records(source, lines[dropped], practitioners["id"].to_numpy()[dropped], motif[dropped])
+    keep = ~dropped
+    frame = pd.DataFrame(practitioners.drop(columns=practitioners.geometry.name))
+    frame["code_commune"] = pd.Series(final_codes, index=frame.index, dtype=object)  # as read: object, not str
+    out = gpd.GeoDataFrame(frame, geometry=new_geom, crs=communes.crs)
     out = out.loc[keep].reset_index(drop=True)
     out.attrs["source"] = source
     out.attrs["left_out"] = list(practitioners.attrs.get("left_out", [])) + records

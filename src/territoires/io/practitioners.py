@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -474,7 +474,7 @@ def practitioners_from_table(
     name_col = find_column(cols, "nom", synonyms=("nom", "name", "nom_praticien", "raison_sociale"))
     spec_col = find_column(cols, "specialite", synonyms=("specialite", "spécialité", "Libellé savoir-faire"))
     mode_col = find_column(cols, "mode_exercice", synonyms=("mode_exercice", "mode", "Code mode exercice"))
-    ident = _text(table, id_col)
+    ident = _stripped(table[id_col]) if id_col is not None else _text(table, None)  # identifiers rarely repeat
     missing_id = ident.isna()
     if bool(missing_id.any()):  # a made-up identifier: file name and line
         made_up = (f"{path.stem}-" + pd.Series(lines, index=table.index).astype(str)).astype(object)
@@ -501,24 +501,26 @@ def practitioners_from_table(
     located = geom.notna() & ~geom.is_empty if geometry is not None else pd.Series(False, index=table.index)
     motif = pd.Series(pd.NA, index=table.index, dtype=object)
     motif = motif.mask(~located.to_numpy() & codes.isna().to_numpy(), "ni coordonnées ni code commune")
-    if id_col is not None:
-        # Without an identifier, identical rows are distinct practitioners (one row per practitioner); with one,
-        # the same person twice at the same site (commune, point, site column) is one activity.
+    # Without an identifier, identical rows are distinct practitioners (one row per practitioner); with one, the
+    # same person twice at the same site (commune, point, site column) is one activity (no identifier seen twice:
+    # no such row, nothing more to compare).
+    if id_col is not None and bool(frame["id"].duplicated().any()):
         site_col = find_column(cols, "site", synonyms=_SITE_SYNONYMS)
+        # The values as they are (object columns; missing site, code or point compare equal), not their text:
+        # pandas factorises each column once, where hashing the text of 100,000 rows took three times as long.
         key = pd.DataFrame(
             {
-                "id": frame["id"].astype(str),
-                "site": _text(table, site_col).fillna("").astype(str),
-                "code": codes.fillna("").astype(str),
-                "point": geom.to_wkb(hex=True).fillna("").astype(str) if geometry is not None else "",
-                "profession": prof.astype(str),
+                "id": frame["id"],
+                "site": _text(table, site_col),
+                "code": codes,
+                "point": geom.to_wkb() if geometry is not None else None,
+                "profession": prof,
             },
             index=table.index,
         )
-        signature = pd.util.hash_pandas_object(key, index=False)
-        dup = signature.duplicated(keep="first") & motif.isna() & frame["id"].notna()
+        dup = key.duplicated(keep="first") & motif.isna() & frame["id"].notna()
         if dup.any():  # the line of each signature's first row, for the duplicates only
-            groups, _ = pd.factorize(signature)
+            groups = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
             first_row = np.unique(groups, return_index=True)[1]  # groups are numbered in order of appearance
             firsts = pd.Series(lines[first_row[groups]], index=table.index)[dup]
             motif.loc[dup] = "activité en double (même identifiant, même site que la ligne " + firsts.astype(str) + ")"
@@ -530,7 +532,7 @@ def practitioners_from_table(
     records = left_out_records(source, lines[dropped.to_numpy()], frame["id"][dropped], motif[dropped])
     keep = (selected & motif.isna()).to_numpy()
 
-    result = _to_geodataframe(frame.loc[keep], geom.loc[keep], crs=crs_out)
+    result = _to_geodataframe(*((frame, geom) if keep.all() else (frame.loc[keep], geom.loc[keep])), crs=crs_out)
     result.attrs["source"] = source
     result.attrs["left_out"] = records
     result.attrs["selection"] = {
@@ -601,8 +603,30 @@ def _points_from_columns(
     return series
 
 
+def _per_distinct(values: pd.Series, read: Callable[[pd.Series], pd.Series], missing: object = None) -> pd.Series:
+    """Apply the element-wise ``read`` to the distinct values of ``values`` only, results taken back to the rows.
+
+    The result has object dtype; missing values give ``missing``. A national file repeats a few thousand values
+    over hundreds of thousands of rows: each is read once.
+    """
+    rows, distinct = pd.factorize(values, use_na_sentinel=True)
+    done = read(pd.Series(distinct)).to_numpy(dtype=object)
+    return pd.Series(np.append(done, missing)[rows], index=values.index, name=values.name, dtype=object)
+
+
 def _commune_codes(values: pd.Series, *, source: str, column: str) -> pd.Series:
     """Normalise commune codes to 5-character text, missing values kept missing; invalid codes raise."""
+    text = values.astype("string")
+    if bool(text.str.fullmatch(r"\d{5}|2[AB]\d{3}").fillna(True).all()):  # already codes: nothing to change
+        return text.astype(object).where(text.notna(), None)
+    try:
+        return _per_distinct(values, lambda v: _commune_codes_of(v, source=source, column=column))
+    except InputError:  # told from the whole column: its count and first lines
+        return _commune_codes_of(values, source=source, column=column)
+
+
+def _commune_codes_of(values: pd.Series, *, source: str, column: str) -> pd.Series:
+    """:func:`_commune_codes` on every value of ``values``."""
     text = values.astype("string").str.strip().str.replace(r"\.0$", "", regex=True).str.upper()
     text = text.mask(text.str.len() == 4, "0" + text)
     text = text.mask(text == "", pd.NA)
@@ -635,10 +659,9 @@ _PROFESSION_WORDS = {
 
 def _professions_from_text(values: pd.Series, *, source: str, column: str) -> pd.Series:
     # A national file has millions of rows but a few dozen spellings: fold each distinct value once.
-    distinct = pd.unique(values.dropna())
-    folded = {v: _PROFESSION_WORDS.get(normalise_name(v), "?") for v in distinct}
-    keys = values.map(folded).astype(object)
-    keys = keys.where(values.notna(), "medecin_generaliste")
+    keys = _per_distinct(
+        values, lambda v: v.map(lambda x: _PROFESSION_WORDS.get(normalise_name(x), "?")), "medecin_generaliste"
+    )
     bad = keys.eq("?")
     if bool(bad.any()):
         rows = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad])[:5])
@@ -660,14 +683,18 @@ def _modes_from_text(values: pd.Series) -> pd.Series:
         "b": "benevole",
     }
     words["benevole"] = "benevole"
-    folded = {v: words.get(normalise_name(v)) for v in pd.unique(values.dropna())}
-    return values.map(folded).astype(object).where(values.notna(), None)
+    return _per_distinct(values, lambda v: v.map(lambda x: words.get(normalise_name(x))).astype(object))
 
 
 def _text(table: pd.DataFrame, column: str | None) -> pd.Series:
     if column is None:
         return pd.Series(None, index=table.index, dtype=object)
-    text = table[column].astype("string").str.strip()
+    return _per_distinct(table[column], _stripped)
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """Text without surrounding spaces, None where empty."""
+    text = values.astype("string").str.strip()
     return text.astype(object).where(text.notna() & (text != ""), None)
 
 

@@ -36,7 +36,8 @@ def cities_split_into_arrondissements(codes: Iterable[str]) -> set[str]:
     >>> sorted(cities_split_into_arrondissements(["75101", "75102", "69123", "31555"]))
     ['75056']
     """
-    return {ARRONDISSEMENTS[c] for c in set(codes) if c in ARRONDISSEMENTS}
+    codes = codes.tolist() if isinstance(codes, (pd.Series, pd.Index)) else codes  # not 35,000 pandas scalars
+    return {ARRONDISSEMENTS[c] for c in ARRONDISSEMENTS.keys() & set(codes)}
 
 
 def arrondissements_to_communes(codes: Iterable[str]) -> dict[str, str]:
@@ -146,7 +147,10 @@ def resolve_codes(codes: pd.Series, former_codes: Mapping[str, str]) -> pd.Serie
     mapping = pd.Series(former_codes, dtype=object)
     current = codes.astype(object)
     for _ in range(20):
-        nxt = current.map(mapping).astype(object).where(current.isin(mapping.index), current)
+        hit = current.isin(mapping.index)
+        if not hit.any():  # nothing (more) to map: most codes, or all with no former code
+            break
+        nxt = current.map(mapping).astype(object).where(hit, current)
         if nxt.equals(current):
             break
         current = nxt

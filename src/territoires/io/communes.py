@@ -134,12 +134,12 @@ def check_geometry_types(gdf: gpd.GeoDataFrame, *, source: str) -> None:
 
     Missing or empty geometries are not refused here: they are left out later, row by row.
     """
-    geoms = gdf.geometry
-    present = geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy()
-    kinds = geoms.geom_type.to_numpy()
-    wrong = present & ~np.isin(kinds, ["Polygon", "MultiPolygon"])
+    geoms = gdf.geometry.to_numpy()
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    wrong = present & ~np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
     if not wrong.any():
         return
+    kinds = gdf.geometry.geom_type.to_numpy()
     found = pd.Series(kinds[wrong]).value_counts()
     what = ", ".join(f"{n} {k}" for k, n in found.items())
     rows = ", ".join(str(i + 1) for i in np.flatnonzero(wrong)[:5])
@@ -204,9 +204,12 @@ def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
     xy = representative_points(part.geometry.to_numpy())
     with np.errstate(all="ignore"):
         lon, lat = _to_lonlat(gdf.crs, xy[:, 0], xy[:, 1])
-    deps = departement_of(part["code_commune"]).to_numpy()
-    territory = np.where(np.isin(deps, list(EXTENTS_LONLAT)), deps, "metropole")
-    boxes = np.array([EXTENTS_LONLAT[t] for t in territory]).reshape(-1, 4)
+    # The box of each commune's territory, looked up once per distinct département.
+    rows, deps = pd.factorize(departement_of(part["code_commune"]))
+    deps = np.asarray(deps, dtype=object)
+    names = np.where(np.isin(deps, list(EXTENTS_LONLAT)), deps, "metropole")
+    territory = names[rows]
+    boxes = np.array([EXTENTS_LONLAT[t] for t in names]).reshape(-1, 4)[rows]
     inside = (lon >= boxes[:, 0]) & (lon <= boxes[:, 2]) & (lat >= boxes[:, 1]) & (lat <= boxes[:, 3])
     inside &= np.isfinite(lon) & np.isfinite(lat)
     if inside.all():

@@ -246,9 +246,9 @@ def _arrondissement_level(out: pd.DataFrame, split: set[str], *, source: str) ->
 
     Returns the table and the number of rows set aside (the other level, whose inhabitants are those kept).
     """
-    parent = out["code_commune"].map(ARRONDISSEMENTS)
-    if not parent.notna().any():
+    if not out["code_commune"].isin(list(ARRONDISSEMENTS)).any():  # no arrondissement: nothing to map
         return out, 0
+    parent = out["code_commune"].map(ARRONDISSEMENTS)
     drop = pd.Series(False, index=out.index)
     added = []
     for city in sorted(set(parent.dropna())):  # at most three cities
@@ -356,7 +356,8 @@ def communes_with_populations(
     codes_map = {**arrondissements_to_communes(cities - split), **codes_map}
     # The territory's départements are those of the current codes (a Corsican 20xxx contour is in 2A or 2B).
     current = resolve_codes(communes["code_commune"], codes_map)
-    in_territory = departement_of(pops["code_commune"]).isin(set(departement_of(current).drop_duplicates().tolist()))
+    pop_departements = departement_of(pops["code_commune"])
+    in_territory = pop_departements.isin(set(departement_of(current).drop_duplicates().tolist()))
     outside = float(pops.loc[~in_territory, "population"].sum())
     pops_here = pops.loc[in_territory]
     gdf, report = reconcile_vintages(communes, codes_map, current_codes=pd.Index(pops_here["code_commune"]))
@@ -367,6 +368,6 @@ def communes_with_populations(
         repaired_geometries=int(communes.attrs.get("repaired_geometries", 0)),
         arrondissements={c: ("arrondissements" if c in split else "commune") for c in cities},
         known_codes=frozenset(known),
-        known_departements=frozenset(departement_of(pops["code_commune"]).drop_duplicates().tolist()),
+        known_departements=frozenset(pop_departements.drop_duplicates().tolist()),
     )
     return gdf, report, codes_map, outside, pops

@@ -617,7 +617,7 @@ def _per_distinct(values: pd.Series, read: Callable[[pd.Series], pd.Series], mis
 def _commune_codes(values: pd.Series, *, source: str, column: str) -> pd.Series:
     """Normalise commune codes to 5-character text, missing values kept missing; invalid codes raise."""
     text = values.astype("string")
-    if bool(text.str.fullmatch(r"\d{5}|2[AB]\d{3}").fillna(True).all()):  # already codes: nothing to change
+    if bool(text.str.fullmatch(r"[0-9]{5}|2[AB][0-9]{3}").fillna(True).all()):  # already codes: nothing to change
         return text.astype(object).where(text.notna(), None)
     try:
         return _per_distinct(values, lambda v: _commune_codes_of(v, source=source, column=column))

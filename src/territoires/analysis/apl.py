@@ -189,7 +189,9 @@ def commune_supply(codes: pd.Index, practitioners: pd.DataFrame, params: APLPara
     """
     n = len(codes)
     supply, method = practitioner_supply(practitioners, params)
-    pos = codes.get_indexer(practitioners["code_commune"].astype(str))
+    # Looked up on the distinct codes (the last slot: rows without a code, in no commune).
+    rows_code, distinct = pd.factorize(practitioners["code_commune"], use_na_sentinel=True)
+    pos = np.append(codes.get_indexer(pd.Index(distinct).astype(str)), -1)[rows_code]
     keep = pos >= 0
     count = practitioners["nombre"].to_numpy(dtype=float) if "nombre" in practitioners else np.ones(len(pos))
     per_fte = 1.0 if params.unit == "etp" else params.consultations_per_fte

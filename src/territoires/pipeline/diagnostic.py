@@ -354,16 +354,24 @@ def run_diagnostic(
         # Practitioners of the ring enter the supply; those farther away, and the ring's, are "hors territoire".
         located_all = located
         count = located["nombre"].to_numpy(dtype=float) if "nombre" in located else np.ones(len(located))
-        in_computed = located["code_commune"].isin(gdf["code_commune"]).to_numpy()
-        in_territory_rows = located["code_commune"].isin(territory_codes).to_numpy()
+        # Looked up on the distinct codes of the practitioners (the last slot: rows without a code).
+        rows_code, distinct = pd.factorize(located["code_commune"], use_na_sentinel=True)
+        distinct = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+        computed_code = np.append(distinct.isin(gdf["code_commune"]).to_numpy(), False)
+        territory_code = np.append(distinct.isin(territory_codes).to_numpy(), False)
+        in_computed = computed_code[rows_code]
+        in_territory_rows = territory_code[rows_code]
         in_ring = in_computed & ~in_territory_rows
         supply_points = located.loc[in_computed].reset_index(drop=True)
 
         tell("Accessibilité potentielle localisée (APL)")
         result = compute_apl(gdf, supply_points, travel_times=travel_times, params=apl_params)
         # Reported: the territory only; its APL counts the supply and demand of the ring around it.
-        result = result.loc[result["code_commune"].isin(territory_codes).to_numpy()].reset_index(drop=True)
-        located = supply_points.loc[supply_points["code_commune"].isin(territory_codes)].reset_index(drop=True)
+        reported = result["code_commune"].isin(territory_codes).to_numpy()
+        if not reported.all():  # (compute_apl's result is indexed 0..n-1: nothing to do when all are reported)
+            result = result.loc[reported].reset_index(drop=True)
+        in_both = in_territory_rows[in_computed]  # the supply points in the territory
+        located = supply_points if in_both.all() else supply_points.loc[in_both].reset_index(drop=True)
         counts["praticiens_lignes"] = len(located)
         # Outside the territory: beyond the communes loaded, and in loaded communes around it (the ring's count).
         beyond = pd.concat(
@@ -542,7 +550,7 @@ def _with_ring(communes, in_territory, params, *, travel_times, road: bool) -> t
     """
     reach = params.max_minutes
     if in_territory.all():
-        deps = set(departement_of(communes["code_commune"]))
+        deps = set(departement_of(communes["code_commune"]).drop_duplicates().tolist())  # not 35,000 scalars
         # Not for the whole country (nothing beyond) nor the synthetic demo territory (no real département).
         if deps <= DEPARTEMENTS and len(deps - {"971", "972", "973", "974", "976"}) < 90:
             near = int(

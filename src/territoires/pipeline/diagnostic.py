@@ -21,23 +21,18 @@ from .._format import fr_dec, fr_int, fr_list, fr_pct
 from .._provenance import describe_inputs, environment, now_utc
 from .._version import __version__
 from ..analysis.apl import APLParameters, compute_apl, describe_supply
-from ..analysis.catchments import mesh_catchments
 from ..analysis.key_figures import KeyFigures, compute_key_figures
 from ..analysis.reach import FASTEST_KMH, communes_within_reach, near_the_edge
-from ..analysis.road_network import road_graph, travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
-from ..analysis.zones import travel_time_surface, zones_from_surface
-from ..export.facility_report import facility_summary_lines
 from ..io.cog import VintageReport, arrondissements_to_communes, reconcile_vintages
 from ..io.communes import communes_from_files, departement_of
-from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
-from ..io.facilities import facilities_from_finess
 from ..io.populations import communes_with_populations
 from ..io.practitioners import locate_in_communes, practitioners_from_file, split_by_territory
-from ..io.travel_times import travel_times_from_matrix
 from ..schemas import left_out_table
-from .facility_access import run_facility_access
 from .inputs import DiagnosticInputs, DiagnosticOptions
+
+# The modules of the optional steps (road network, travel-time matrix, surface and zones, CPTS meshing, FINESS,
+# BPE) are imported by the steps that use them: ``territoires apl`` does not load them (0.06 s of imports).
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +225,10 @@ class Diagnostic:
             flux = self.metadata.get("cpts", {}).get("flux")
             if flux:
                 lines.append(f"Flux de recours : {flux}")
-        lines.extend(facility_summary_lines(self.metadata.get("acces_equipements")))  # with a BPE input
+        if self.metadata.get("acces_equipements"):  # with a BPE input
+            from ..export.facility_report import facility_summary_lines
+
+            lines.extend(facility_summary_lines(self.metadata["acces_equipements"]))
         if len(self.left_out):
             reasons = self.left_out["motif"].value_counts()
             shown = " ; ".join(f"{k} : {fr_int(v)}" for k, v in reasons.head(5).items())
@@ -307,6 +305,8 @@ def run_diagnostic(
 
     facilities = None
     if inputs.facilities is not None:
+        from ..io.facilities import facilities_from_finess
+
         raw_facilities = facilities_from_finess(inputs.facilities)
         left.append(raw_facilities)
         here = departement_of(raw_facilities["code_commune"].fillna("")).isin(deps)
@@ -338,6 +338,8 @@ def run_diagnostic(
         tell("Temps de trajet")
         travel_times = None
         if inputs.travel_times is not None:
+            from ..io.travel_times import travel_times_from_matrix
+
             travel_times = travel_times_from_matrix(inputs.travel_times, communes=all_communes)
         computed, ring = _with_ring(
             all_communes, in_territory, apl_params, travel_times=travel_times, road=inputs.road_network is not None
@@ -349,6 +351,8 @@ def run_diagnostic(
             )
             travel_times = travel_times.loc[inside]
         elif inputs.road_network is not None:
+            from ..analysis.road_network import road_graph, travel_times_from_road_network
+
             graph = road_graph(inputs.road_network, crs=gdf.crs)  # built once: the facilities reuse it
             travel_times = travel_times_from_road_network(gdf, graph)
         # Practitioners of the ring enter the supply; those farther away, and the ring's, are "hors territoire".
@@ -390,6 +394,8 @@ def run_diagnostic(
 
     access_zones = surface = None
     if options.zones:
+        from ..analysis.zones import travel_time_surface, zones_from_surface
+
         tell("Surface des temps d'accès et zones")
         surface = travel_time_surface(result, supply_points, resolution=options.resolution)
         access_zones = zones_from_surface(surface, result)
@@ -397,6 +403,9 @@ def run_diagnostic(
     catchments = None
     summary_cpts: dict = {}
     if options.catchments:
+        from ..analysis.catchments import mesh_catchments
+        from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
+
         tell("Territoires de CPTS")
         existing = None
         if inputs.existing_cpts is not None:
@@ -417,6 +426,8 @@ def run_diagnostic(
 
     facility_step = None
     if inputs.bpe is not None:
+        from .facility_access import run_facility_access
+
         tell("Accès aux urgences, maternités, pharmacies et hôpitaux")
         facility_params = options.facility_params
         # The GP difficulty follows the APL threshold of the run (none for other professions or without APL).

@@ -74,7 +74,9 @@ def _read_vector(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
             layers = [name for name, geom in pyogrio.list_layers(path) if geom]
             preferred = [n for n in layers if n.lower() in {"commune", "communes"}]
             layer = (preferred or layers or [None])[0]
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
+        # Through Arrow: the same frame (the suite's and the shared data's contours compared column by column),
+        # read in 60 % of the time (35,000 communes: 0.09 s CPU instead of 0.15 s).
+        return gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=True)
     except (
         pyogrio.errors.DataSourceError,
         pyogrio.errors.DataLayerError,

@@ -352,7 +352,9 @@ def communes_with_populations(
     codes_map = dict(former_codes or {})
     if not codes_map and "anciens_codes" in pops.columns:
         codes_map = former_codes_from_table(pops)
-    cities = set(CITIES_WITH_ARRONDISSEMENTS) & (set(resolve_codes(communes["code_commune"], codes_map)) | split)
+    cities = set(CITIES_WITH_ARRONDISSEMENTS) & (
+        set(resolve_codes(communes["code_commune"], codes_map).tolist()) | split
+    )
     codes_map = {**arrondissements_to_communes(cities - split), **codes_map}
     # The territory's départements are those of the current codes (a Corsican 20xxx contour is in 2A or 2B).
     current = resolve_codes(communes["code_commune"], codes_map)

@@ -226,7 +226,8 @@ def select_practitioners(practitioners: pd.DataFrame, params: APLParameters) -> 
     """Return the practitioners counted in the supply: the profession, and the age limit where one is set."""
     out = practitioners
     if "profession" in out.columns:
-        out = out.loc[out["profession"] == params.profession]
+        chosen = (out["profession"] == params.profession).to_numpy()
+        out = out if chosen.all() else out.loc[chosen]  # (a copy of every row otherwise: the same rows)
     if params.max_age is not None:
         if "age" not in out.columns or out["age"].isna().all():
             msg = f"--max-age {params.max_age:g} : l'âge des praticiens est inconnu (colonne 'age' absente ou vide)."

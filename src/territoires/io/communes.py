@@ -199,15 +199,16 @@ def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
     (:data:`EXTENTS_LONLAT`, by the département of its code). Swapped longitude and latitude, a wrong declared
     CRS or degrees declared as metres are caught here and named.
     """
-    present = gdf.geometry.notna().to_numpy() & ~gdf.geometry.is_empty.to_numpy()
+    geoms = gdf.geometry.to_numpy()
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     if not present.any():
         return
-    part = gdf.loc[present]
-    xy = representative_points(part.geometry.to_numpy())
+    xy = representative_points(geoms[present])
     with np.errstate(all="ignore"):
         lon, lat = _to_lonlat(gdf.crs, xy[:, 0], xy[:, 1])
     # The box of each commune's territory, looked up once per distinct département.
-    rows, deps = pd.factorize(departement_of(part["code_commune"]))
+    codes = gdf["code_commune"].to_numpy()[present]
+    rows, deps = pd.factorize(departement_of(pd.Series(codes, dtype=object)))
     deps = np.asarray(deps, dtype=object)
     names = np.where(np.isin(deps, list(EXTENTS_LONLAT)), deps, "metropole")
     territory = names[rows]
@@ -218,18 +219,19 @@ def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
         return
     swapped = (lat >= boxes[:, 0]) & (lat <= boxes[:, 2]) & (lon >= boxes[:, 1]) & (lon <= boxes[:, 3])
     out = ~inside
-    codes = part["code_commune"].to_numpy()[out]
+    codes = codes[out]
     first = ", ".join(f"{c} ({x:.4g}, {y:.4g})" for c, x, y in zip(codes[:3], lon[out][:3], lat[out][:3], strict=True))
     where = sorted({_NAMES[t] for t in territory[out]})
     if swapped[out].all():
         msg = (
-            f"{source}: longitude et latitude inversées ({int(out.sum())} commune(s) sur {len(part)}, ex. "
+            f"{source}: longitude et latitude inversées ({int(out.sum())} commune(s) sur {int(present.sum())}, ex. "
             f"{first} lues en longitude, latitude dans {gdf.crs.to_string()}) ; remettez l'ordre longitude, latitude."
         )
     else:
         msg = (
-            f"{source}: {int(out.sum())} commune(s) sur {len(part)} hors de l'étendue attendue ({', '.join(where)}) "
-            f"une fois lues dans le système déclaré {gdf.crs.to_string()} (ex. {first} en longitude, latitude) ; "
+            f"{source}: {int(out.sum())} commune(s) sur {int(present.sum())} hors de l'étendue attendue "
+            f"({', '.join(where)}) une fois lues dans le système déclaré {gdf.crs.to_string()} (ex. {first} en "
+            "longitude, latitude) ; "
             "vérifiez le système de coordonnées déclaré par le fichier (ogr2ogr -a_srs pour le corriger) ou les codes "
             "commune."
         )
@@ -357,11 +359,10 @@ def communes_from_file(
         crs=raw.crs,
         index=pd.RangeIndex(len(raw)),
     )
-    out["nom"] = raw[name_col].astype(str).to_numpy() if name_col else out["code_commune"]
+    # Text columns handed over as arrays of text (.array), not as arrays of Python objects read back as text.
+    out["nom"] = raw[name_col].astype(str).array if name_col else out["code_commune"]
     dep_col = find_column(raw.columns, "departement")
-    out["departement"] = (
-        raw[dep_col].astype(str).to_numpy() if dep_col else departement_of(out["code_commune"]).to_numpy()
-    )
+    out["departement"] = raw[dep_col].astype(str).array if dep_col else departement_of(out["code_commune"]).array
     epci_col = find_column(raw.columns, "epci")
     out["epci"] = raw[epci_col].astype("string").to_numpy() if epci_col else pd.NA
     pop_col = find_column(raw.columns, "population")

@@ -806,9 +806,11 @@ def locate_in_communes(
         arrondissements = int(per_code[to_city].sum())
         replaced = int(per_code[moved].sum()) - arrondissements
 
-    table = communes[["code_commune", communes.geometry.name]].drop_duplicates("code_commune")
-    table_codes = pd.Index(table["code_commune"].to_numpy(dtype=object))
-    polygons = table.geometry.to_numpy()
+    table_codes = pd.Index(communes["code_commune"].to_numpy(dtype=object))
+    polygons = communes.geometry.to_numpy()
+    if not table_codes.is_unique:  # the first commune of each code (contours are checked for duplicates on load)
+        first = ~table_codes.duplicated(keep="first")
+        table_codes, polygons = table_codes[first], polygons[first]
     position = np.append(table_codes.get_indexer(current[:-1]), -1)  # row of each code's commune, -1: none
     known_code = position >= 0
 

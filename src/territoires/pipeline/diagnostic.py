@@ -292,9 +292,12 @@ def run_diagnostic(
         territory = load_territory(inputs.communes, population=inputs.population, departements=options.departements)
         in_territory = np.ones(len(territory.communes), dtype=bool)
     all_communes = territory.communes
-    result = all_communes.loc[in_territory].reset_index(drop=True)
+    whole = bool(in_territory.all())  # every commune loaded is in the territory (no copy, départements once)
+    result = all_communes if whole else all_communes.loc[in_territory].reset_index(drop=True)
     territory_codes = pd.Index(result["code_commune"])
-    deps = set(departement_of(result["code_commune"]).drop_duplicates().tolist()) | set(options.departements or ())
+    loaded_deps = set(departement_of(all_communes["code_commune"]).drop_duplicates().tolist())
+    result_deps = loaded_deps if whole else set(departement_of(result["code_commune"]).drop_duplicates().tolist())
+    deps = result_deps | set(options.departements or ())
     vintages = _vintages_within(territory.vintages, territory_codes, deps)
     left: list[pd.DataFrame] = []
     counts: dict = {
@@ -317,7 +320,7 @@ def run_diagnostic(
         tell("Chargement et localisation des praticiens")
         raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
         # Located in every commune loaded: those of the ring around the territory enter its supply.
-        loaded_deps = set(departement_of(all_communes["code_commune"]).drop_duplicates().tolist()) | deps
+        loaded_deps = loaded_deps | deps
         split = split_by_territory(
             raw,
             loaded_deps,

@@ -874,7 +874,7 @@ def locate_in_communes(
     frame = pd.DataFrame(practitioners.drop(columns=practitioners.geometry.name))
     frame["code_commune"] = pd.Series(final_codes, index=frame.index, dtype=object)  # as read: object, not str
     out = gpd.GeoDataFrame(frame, geometry=new_geom, crs=communes.crs)
-    out = out.loc[keep].reset_index(drop=True)
+    out = (out if keep.all() else out.loc[keep]).reset_index(drop=True)
     out.attrs["source"] = source
     out.attrs["left_out"] = list(practitioners.attrs.get("left_out", [])) + records
     if "selection" in practitioners.attrs:
@@ -1015,7 +1015,7 @@ def split_by_territory(
     attrs = dict(practitioners.attrs)
 
     def part(mask: np.ndarray) -> gpd.GeoDataFrame:
-        frame = practitioners.loc[mask]
+        frame = practitioners.copy(deep=False) if mask.all() else practitioners.loc[mask]  # (all rows: no copy)
         frame.attrs = dict(attrs)
         return frame
 

@@ -369,7 +369,7 @@ def run_diagnostic(
         in_computed = computed_code[rows_code]
         in_territory_rows = territory_code[rows_code]
         in_ring = in_computed & ~in_territory_rows
-        supply_points = located.loc[in_computed].reset_index(drop=True)
+        supply_points = (located if in_computed.all() else located.loc[in_computed]).reset_index(drop=True)
 
         tell("Accessibilité potentielle localisée (APL)")
         result = compute_apl(gdf, supply_points, travel_times=travel_times, params=apl_params)

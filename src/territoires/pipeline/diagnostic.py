@@ -361,20 +361,29 @@ def run_diagnostic(
         # Practitioners of the ring enter the supply; those farther away, and the ring's, are "hors territoire".
         located_all = located
         count = located["nombre"].to_numpy(dtype=float) if "nombre" in located else np.ones(len(located))
-        # Looked up on the distinct codes of the practitioners (the last slot: rows without a code).
+        # The commune of each distinct code of the practitioners (the last slot: rows without a code, or a code of
+        # no commune loaded), then whether it is computed and in the territory.
         rows_code, distinct = pd.factorize(located["code_commune"], use_na_sentinel=True)
-        distinct = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
-        computed_code = np.append(distinct.isin(gdf["code_commune"]).to_numpy(), False)
-        territory_code = np.append(distinct.isin(territory_codes).to_numpy(), False)
-        in_computed = computed_code[rows_code]
-        in_territory_rows = territory_code[rows_code]
+        loaded_codes = pd.Index(all_communes["code_commune"])
+        if loaded_codes.is_unique:
+            at = np.append(loaded_codes.get_indexer(np.asarray(distinct, dtype=object)), -1)[rows_code]
+            in_computed = np.append(computed, False)[at]
+            in_territory_rows = np.append(in_territory, False)[at]
+        else:
+            distinct = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+            in_computed = np.append(distinct.isin(gdf["code_commune"]).to_numpy(), False)[rows_code]
+            in_territory_rows = np.append(distinct.isin(territory_codes).to_numpy(), False)[rows_code]
         in_ring = in_computed & ~in_territory_rows
         supply_points = (located if in_computed.all() else located.loc[in_computed]).reset_index(drop=True)
 
         tell("Accessibilité potentielle localisée (APL)")
         result = compute_apl(gdf, supply_points, travel_times=travel_times, params=apl_params)
         # Reported: the territory only; its APL counts the supply and demand of the ring around it.
-        reported = result["code_commune"].isin(territory_codes).to_numpy()
+        # (compute_apl keeps the rows of gdf, the computed communes, in their order)
+        if loaded_codes.is_unique:
+            reported = in_territory[computed]
+        else:
+            reported = result["code_commune"].isin(territory_codes).to_numpy()
         if not reported.all():  # (compute_apl's result is indexed 0..n-1: nothing to do when all are reported)
             result = result.loc[reported].reset_index(drop=True)
         in_both = in_territory_rows[in_computed]  # the supply points in the territory

@@ -986,13 +986,14 @@ def split_by_territory(
     # flag then taken back to the rows; the last slot of every per-code array stands for the rows without a code.
     rows_code, distinct = pd.factorize(practitioners["code_commune"], use_na_sentinel=True)
     # Object dtype, not pandas' Arrow strings: their ``isin`` turns each of the 35,000 known codes into a scalar.
-    distinct = pd.Series(np.asarray(distinct, dtype=str).astype(object), dtype=object)
-    current = _resolve(distinct, former_codes).astype(object) if former_codes else distinct
+    distinct = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+    text = np.asarray(distinct.astype(str), dtype=object)  # the codes as told in the motifs
+    current = _resolve(distinct, former_codes) if former_codes else distinct
     deps = departement_of(current)
     known = set(known_codes)
     covered = deps.isin(set(known_departements)).to_numpy()
     territory = deps.isin(set(departements)).to_numpy()
-    postcode = distinct.str.endswith("000").to_numpy()
+    postcode = pd.Series(text, dtype=object).str.endswith("000").to_numpy(dtype=bool)
     malformed = ~deps.isin(DEPARTEMENTS).to_numpy() | postcode
     # In the territory's own départements, a code missing from the contours is told by locate_in_communes.
     absent = ~distinct.isin(known).to_numpy() & ~current.isin(known).to_numpy()
@@ -1006,7 +1007,7 @@ def split_by_territory(
         if "source_ligne" in practitioners
         else np.arange(len(practitioners)) + 2
     )
-    codes = distinct.to_numpy()[rows_code[unknown]]
+    codes = text[rows_code[unknown]]
     motif = [
         f"code commune inconnu ({c} : un code postal ?)" if p else f"code commune inconnu ({c})"
         for c, p in zip(codes, postcode[rows_code[unknown]], strict=True)

@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from .._errors import InputError, warn
+from .._format import fr_pct
 from ._columns import find_column, normalise_commune_codes, require_column, to_number
 from ._left_out import left_out_records, warn_left_out
 from ._tables import read_table
@@ -490,11 +491,11 @@ def existing_cpts_from_polygons(
         conflicts = strong.loc[twice].groupby("code_commune")
         details = "; ".join(
             f"commune {code} : "
-            + " et ".join(f"{c!r} ({s:.0%})" for c, s in zip(g["cpts_id"], g["share"], strict=True))
+            + " et ".join(f"{c!r} ({fr_pct(s, 0)})" for c, s in zip(g["cpts_id"], g["share"], strict=True))
             for code, g in list(conflicts)[:5]
         )
         msg = (
-            f"{source}: {conflicts.ngroups} commune(s) couvertes à plus de {min_share:.0%} par deux CPTS "
+            f"{source}: {conflicts.ngroups} commune(s) couvertes à plus de {fr_pct(min_share, 0)} par deux CPTS "
             f"(polygones qui se recouvrent) : {details}. Une commune appartient à une seule CPTS ; corrigez les "
             "périmètres."
         )
@@ -525,12 +526,12 @@ def existing_cpts_from_polygons(
     result.attrs["couverture_partielle"] = partial["code_commune"].tolist()
     if len(partial):
         sample = ", ".join(
-            f"{c} ({s:.0%})" for c, s in zip(partial["code_commune"][:5], partial["share"][:5], strict=True)
+            f"{c} ({fr_pct(s, 0)})" for c, s in zip(partial["code_commune"][:5], partial["share"][:5], strict=True)
         )
         warn(
             f"{source}: {len(partial)} commune(s) partiellement couverte(s) par une CPTS ({role} ; entre "
-            f"{PARTIAL_SHARE:.0%} et {min_share:.0%} de leur surface, ex. {sample}) ; elles ne sont rattachées à "
-            f"aucune de ces CPTS ; {len(result)} commune(s) rattachée(s).",
+            f"{fr_pct(PARTIAL_SHARE, 0)} et {fr_pct(min_share, 0)} de leur surface, ex. {sample}) ; elles ne sont "
+            f"rattachées à aucune de ces CPTS ; {len(result)} commune(s) rattachée(s).",
             stacklevel=3,
         )
     warn_left_out(records, source=source, total=n)

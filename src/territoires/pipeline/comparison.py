@@ -8,7 +8,7 @@ import pandas as pd
 
 from .._format import fr_dec, fr_int
 from ..analysis.catchment_comparison import CatchmentComparison, compare_catchments, comparison_layer
-from ..io.cog import former_codes_from_table
+from ..io.cog import ARRONDISSEMENTS, CITIES_WITH_ARRONDISSEMENTS, former_codes_from_table
 from ..io.cpts import cpts_perimeters_from_file
 from ..io.populations import populations_from_csv
 from .diagnostic import Diagnostic
@@ -32,18 +32,24 @@ def compare_with_perimeters(
         Perimeters as :func:`territoires.cpts_perimeters_from_file` reads them.
     population
         The population table of the run: its ``anciens_codes`` bring perimeters listed by former commune codes to
-        the current communes.
+        the current communes, and its arrondissements municipaux weigh a city listed by arrondissements.
 
     Returns
     -------
     tuple
         The :class:`~territoires.CatchmentComparison` and the ``comparison`` layer (one polygon per given CPTS).
     """
-    former = None
+    former = arrondissements = None
     if population is not None:
-        table = populations_from_csv(population)
+        # Read with the arrondissements of Paris, Lyon and Marseille: their inhabitants weigh the share of a city
+        # that perimeters list by arrondissements.
+        table = populations_from_csv(population, arrondissements=set(CITIES_WITH_ARRONDISSEMENTS))
         former = former_codes_from_table(table) if "anciens_codes" in table.columns else None
-    reference = cpts_perimeters_from_file(path, diagnostic.communes, former_codes=former or None)
+        rows = table.loc[table["code_commune"].isin(list(ARRONDISSEMENTS))]
+        arrondissements = dict(zip(rows["code_commune"], rows["population"].astype(float), strict=True))
+    reference = cpts_perimeters_from_file(
+        path, diagnostic.communes, former_codes=former or None, arrondissement_populations=arrondissements or None
+    )
     comparison = compare_catchments(diagnostic.communes, reference)
     comparison.summary["source"] = str(path)
     diagnostic.metadata["comparaison"] = comparison.summary

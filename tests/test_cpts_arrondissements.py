@@ -125,17 +125,43 @@ def test_column_filled_for_another_commune_is_reported_and_ignored():
 
 @requires_shared
 def test_real_population_table_gives_the_arrondissements_that_add_up_to_the_city():
-    from territoires.io.cog import ARRONDISSEMENTS, CITIES_WITH_ARRONDISSEMENTS
+    from territoires.io.cog import ARRONDISSEMENTS
     from territoires.io.populations import populations_from_csv
 
     path = SHARED_DATA / "population" / "communes_cog2026_france.csv"
-    # What `territoires cpts --comparer` reads to weigh the arrondissements.
+    # What `territoires cpts` reads to weigh the arrondissements, the cities being read whole.
     with pytest.warns(TerritoiresWarning, match="6 commune"):  # TAAF and Clipperton have no population
-        table = populations_from_csv(path, arrondissements=set(CITIES_WITH_ARRONDISSEMENTS))
+        table = populations_from_csv(path)
+    by_arrondissement = table.attrs["populations_arrondissements"]
     table = table.set_index("code_commune")
     raw = pd.read_csv(path, dtype={"code_insee": str}).set_index("code_insee")
     for city, n in (("13055", 16), ("69123", 9), ("75056", 20)):
         arr = [a for a, c in ARRONDISSEMENTS.items() if c == city]
-        assert len(arr) == n and city not in table.index
-        # Independent count: the city's own row of the file.
-        assert table.loc[arr, "population"].sum() == raw.loc[raw["type"] == "commune-actuelle", "population"][city]
+        assert len(arr) == n and not table.index.isin(arr).any()
+        # Independent count: the city's own row of the file, and the rows of its arrondissements.
+        assert sum(by_arrondissement[a] for a in arr) == table.loc[city, "population"]
+        assert sum(by_arrondissement[a] for a in arr) == raw.loc[raw["type"] == "commune-actuelle", "population"][city]
+        assert by_arrondissement[arr[0]] == raw.loc[arr[0], "population"]
+
+
+def test_cpts_command_weighs_existing_cpts_by_the_inhabitants_of_the_population_file(tmp_path, make_grid):
+    from click.testing import CliRunner
+
+    from territoires.cli import cli
+
+    grid = make_grid([1.0, 1.0], origin=(893_000.0, 6_245_000.0), size=5000.0)
+    grid["code_commune"] = ["13055", "13005"]
+    grid.to_file(tmp_path / "communes.gpkg")
+    pops = pd.DataFrame({"code_commune": ["13055", *ARR, "13005"], "population": [CITY, *POPS.values(), 47_000]})
+    pops.to_csv(tmp_path / "populations.csv", sep=";", index=False)
+    # 13203 to 13210: 8 of 16 arrondissements (50 % by count) but 466,000 of 874,000 inhabitants (53 %).
+    table(("CPTS Nord", "13055", "|".join(ARR[2:10])), ("CPTS Aubagne", "13005", "")).to_csv(
+        tmp_path / "cpts.csv", index=False
+    )
+    args = ["cpts", "--communes", str(tmp_path / "communes.gpkg"), "--population", str(tmp_path / "populations.csv"),
+            "--existing-cpts", str(tmp_path / "cpts.csv"), "-o", str(tmp_path / "out")]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "13055 dans 'CPTS Nord' (53\u00a0%)" in result.output
+    communes = pd.read_csv(tmp_path / "out" / "cpts.csv", sep=";", encoding="utf-8-sig", dtype=str)
+    assert communes.set_index("code_commune")["cpts_nom"].to_dict() == {"13055": "CPTS Nord", "13005": "CPTS Aubagne"}

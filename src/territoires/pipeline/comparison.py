@@ -8,7 +8,7 @@ import pandas as pd
 
 from .._format import fr_dec, fr_int
 from ..analysis.catchment_comparison import CatchmentComparison, compare_catchments, comparison_layer
-from ..io.cog import ARRONDISSEMENTS, CITIES_WITH_ARRONDISSEMENTS, former_codes_from_table
+from ..io.cog import former_codes_from_table
 from ..io.cpts import cpts_perimeters_from_file
 from ..io.populations import populations_from_csv
 from .diagnostic import Diagnostic
@@ -41,12 +41,10 @@ def compare_with_perimeters(
     """
     former = arrondissements = None
     if population is not None:
-        # Read with the arrondissements of Paris, Lyon and Marseille: their inhabitants weigh the share of a city
-        # that perimeters list by arrondissements.
-        table = populations_from_csv(population, arrondissements=set(CITIES_WITH_ARRONDISSEMENTS))
+        table = populations_from_csv(population)
         former = former_codes_from_table(table) if "anciens_codes" in table.columns else None
-        rows = table.loc[table["code_commune"].isin(list(ARRONDISSEMENTS))]
-        arrondissements = dict(zip(rows["code_commune"], rows["population"].astype(float), strict=True))
+        # The inhabitants of the arrondissements of Paris, Lyon and Marseille weigh a city listed by them.
+        arrondissements = table.attrs.get("populations_arrondissements")
     reference = cpts_perimeters_from_file(
         path, diagnostic.communes, former_codes=former or None, arrondissement_populations=arrondissements or None
     )

@@ -62,6 +62,10 @@ class Territory:
     population_outside
         Inhabitants of the population table outside the territory's départements (not an error: a national
         table used for a few départements).
+    arrondissement_populations
+        Inhabitants of the arrondissements municipaux of Paris, Lyon and Marseille listed in the population table
+        (code → count), even where the contours have the city whole: they weigh a city that a CPTS table lists
+        by arrondissements.
     """
 
     communes: gpd.GeoDataFrame
@@ -69,6 +73,7 @@ class Territory:
     former_codes: dict[str, str] = field(default_factory=dict)
     left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
     population_outside: int = 0
+    arrondissement_populations: dict[str, float] = field(default_factory=dict)
 
 
 def load_territory(
@@ -102,10 +107,12 @@ def load_territory(
     report = VintageReport()
     codes_map = dict(former_codes or {})
     outside = 0
+    arrondissements: dict[str, float] = {}
     if population is not None:
         gdf, report, codes_map, outside, pops = communes_with_populations(gdf, population, former_codes=former_codes)
         outside = int(outside)
         left.append(pops)
+        arrondissements = dict(pops.attrs.get("populations_arrondissements", {}))
     else:
         codes_map = {**arrondissements_to_communes(gdf["code_commune"]), **codes_map}
         gdf, report = reconcile_vintages(gdf, codes_map)
@@ -124,6 +131,7 @@ def load_territory(
         former_codes=codes_map,
         left_out=left_out_table(*left),
         population_outside=outside,
+        arrondissement_populations=arrondissements,
     )
 
 
@@ -392,7 +400,12 @@ def run_diagnostic(
         tell("Territoires de CPTS")
         existing = None
         if inputs.existing_cpts is not None:
-            existing = existing_cpts_from_file(inputs.existing_cpts, result, former_codes=territory.former_codes)
+            existing = existing_cpts_from_file(
+                inputs.existing_cpts,
+                result,
+                former_codes=territory.former_codes,
+                arrondissement_populations=territory.arrondissement_populations or None,
+            )
             left.append(existing)
         meshed = mesh_catchments(
             result,

@@ -567,10 +567,11 @@ def _with_ring(communes, in_territory, params, *, travel_times, road: bool) -> t
                 warn(
                     f"APL : les contours donnés s'arrêtent à la limite du territoire ; {fr_int(near)} commune(s) sur "
                     f"{fr_int(len(communes))} sont à moins de 2 × {fr_int(reach)} min (à vol d'oiseau) de cette "
-                    "limite, et leur APL ignore l'offre et la demande situées au-delà (biais de bord). Pour le "
-                    "corriger, donnez aussi les contours des départements voisins (ou un fichier national ; depuis "
-                    "le cache : « territoires fetch » des départements voisins) et limitez le résultat au "
-                    "territoire avec --departement."
+                    "limite, et leur APL ignore l'offre et la demande situées au-delà (biais de bord ; ce compte "
+                    "inclut les communes proches d'une côte ou d'une frontière nationale, où il n'y a rien à "
+                    "compter au-delà). Pour le corriger, donnez aussi les contours des départements voisins (ou "
+                    "un fichier national ; depuis le cache : « territoires fetch » des départements voisins) et "
+                    "limitez le résultat au territoire avec --departement."
                 )
         return in_territory, 0
     if road:  # road times are not known yet: bound them from below by the fastest straight line

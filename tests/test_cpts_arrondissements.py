@@ -109,10 +109,23 @@ def test_unreadable_arrondissement_names_the_row_and_column():
     bad = table(("CPTS Centre", "13055", "13201|17e"))
     with pytest.raises(InputError, match=r"ligne 2, colonne 'arrondissements' : arrondissement '17e' illisible pour "
                        r"Marseille \(13055\) ; attendu des codes 13201 à 13216 ou des numéros 1 à 16"):  # fmt: skip
-        existing_cpts_from_frame(bad, COMMUNE_LEVEL, allow_shared=True)
+        existing_cpts_from_frame(bad, COMMUNE_LEVEL)
     lyon = table(("CPTS Lyon", "13055", "69381"))  # a Lyon code under Marseille
     with pytest.raises(InputError, match=r"arrondissement '69381' illisible pour Marseille"):
-        existing_cpts_from_frame(lyon, COMMUNE_LEVEL, allow_shared=True)
+        existing_cpts_from_frame(lyon, COMMUNE_LEVEL)
+
+
+def test_perimeters_to_compare_with_an_unreadable_cell_count_the_whole_city_and_say_so():
+    rows = table(("CPTS Centre", "13055", "13201|17e"), ("CPTS Est", "13055", "Marseille 3e arrdt, 132040101"))
+    result, messages = run(existing_cpts_from_frame, rows, COMMUNE_LEVEL, allow_shared=True,
+                           arrondissement_populations=POPS)  # fmt: skip
+    assert len(messages) == 1
+    assert "colonne 'arrondissements' illisible sur 1 ligne(s) (arrondissement '17e' illisible" in messages[0]
+    assert "(ligne 2)" in messages[0]
+    # Centre counts for the whole city (1), Est for 13203 + 13204 (an IRIS code of the 4th): 118,000 of 874,000.
+    part = result.set_index("cpts_nom")["part"]
+    assert part["CPTS Est"] == pytest.approx(118_000 / 874_000 / (1 + 118_000 / 874_000))
+    assert part["CPTS Centre"] == pytest.approx(1 / (1 + 118_000 / 874_000))
 
 
 def test_column_filled_for_another_commune_is_reported_and_ignored():

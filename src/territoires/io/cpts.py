@@ -361,7 +361,7 @@ def existing_cpts_from_frame(
         synonyms=ARRONDISSEMENT_SYNONYMS,
     )
     atoms = _atoms(resolved, table[arr_col] if arr_col is not None else None, usable, lines, known_codes,
-                   source=source, column=arr_col)  # fmt: skip
+                   source=source, column=arr_col, lenient=allow_shared)  # fmt: skip
     key = (ids.where(ids.notna(), names) if id_col is not None else names).astype(object)
     names = names.where(names.notna(), key).astype(object)
     pieces = pd.DataFrame(
@@ -502,7 +502,7 @@ ARRONDISSEMENT_SYNONYMS = (
     "arm",
 )
 _ORDINAL = re.compile(r"^(\d{1,2})(?:er|re|e|eme|ème|è)?$")
-_NOISE = re.compile(r"(?i)\b(?:arrondissements?|arr\.?|paris|lyon|marseille)\b")
+_NOISE = re.compile(r"(?i)\b(?:arrondissements?|arrdt|arrt|ardt|arr\.?|paris|lyon|marseille)\b")
 
 
 def _arrondissement_codes(cell: str, city: str, *, where: str) -> list[str]:
@@ -521,6 +521,9 @@ def _arrondissement_codes(cell: str, city: str, *, where: str) -> list[str]:
             continue
         if token in own:
             out.append(token)
+            continue
+        if re.fullmatch(r"\d{9}", token) and token[:5] in own:  # an IRIS code: its arrondissement
+            out.append(token[:5])
             continue
         number = _ORDINAL.match(token.lower())
         code = None
@@ -547,12 +550,15 @@ def _atoms(
     *,
     source: str,
     column: str | None,
+    lenient: bool = False,
 ) -> pd.DataFrame:
     """Split each usable row into its atoms (the commune, or arrondissements of Paris, Lyon, Marseille) and units.
 
     Returns ``row``, ``atom`` and ``unit`` (the code at the level of the contours: the arrondissement where the
     contours have the city's arrondissements, else the city). Cells naming arrondissements of other communes are
-    reported and ignored.
+    reported and ignored. An unreadable cell raises :class:`InputError`, or with ``lenient`` (perimeters to
+    compare with, a score rather than the perimeters kept by the meshing) is reported and the row counts for the
+    whole city.
     """
     rows = np.flatnonzero(usable)
     codes = resolved.to_numpy(dtype=object)[rows].astype(str)
@@ -575,16 +581,29 @@ def _atoms(
             stacklevel=4,
         )
     split = cities_split_into_arrondissements(known_codes)
+    unreadable = []
     for i in np.flatnonzero(~plain):  # Paris, Lyon, Marseille rows only: a handful
         city, code = city_of[i], codes[i]
         where = f"{source}: ligne {lines[rows[i]]}, colonne {column!r}"
-        named = _arrondissement_codes(filled[i], city, where=where) if filled[i] else []
+        try:
+            named = _arrondissement_codes(filled[i], city, where=where) if filled[i] else []
+        except InputError as exc:
+            if not lenient:
+                raise
+            unreadable.append(str(exc).split(" : ", 1)[1].split(" ; ")[0] + f" (ligne {lines[rows[i]]})")
+            named = []
         if code != city:
             named = named or [code]
         if not named:  # the whole city
             named = sorted(a for a, c in ARRONDISSEMENTS.items() if c == city)
         units = named if city in split else [city] * len(named)
         parts.append(pd.DataFrame({"row": rows[i], "atom": named, "unit": units}))
+    if unreadable:
+        warn(
+            f"{source}: colonne {column!r} illisible sur {len(unreadable)} ligne(s) ({fr_list(unreadable)}) : ces "
+            "lignes comptent pour la ville entière (partagée à parts égales avec les autres CPTS qui la citent).",
+            stacklevel=4,
+        )
     return pd.concat(parts, ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
 
 

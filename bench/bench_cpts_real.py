@@ -9,8 +9,10 @@ for each département's real CPTS. Nice is shared by three real CPTS below the c
 proposal cannot split it (it is flagged above the ceiling), so the figures are also given without the real CPTS
 whose population is mostly in a commune above the ceiling ("hors grande ville").
 
-Guard against tuning to these 25: for each rotation, the parameters (target size, balance of the floor pass,
-weight of the soft borders) are chosen on two départements and reported on the third, held out. Reference points:
+Guard against tuning to these 25: for each rotation, the parameters (target size, target everywhere or only to
+split large EPCI, balance of the floor pass, minimum self-containment, cap of the self-containment merges) are chosen
+on two départements and reported on the third, held out; configurations tied on the two are counted, with the range
+of their held-out scores (a choice among ties is arbitrary). Reference points:
 the old default (no soft borders), hard EPCI borders (``--limites epci``) and a naive graph-Voronoi around the
 care poles (communes with most GP practices, as many as the default proposes territories).
 
@@ -194,7 +196,8 @@ def main() -> None:
             if len(tied) > 1:
                 held = [runs[i][2][held_out]["jaccard"] for i in tied]
                 print(
-                    f"      ex æquo sur {', '.join(train)} : {len(tied)} ; Jaccard tenu à l'écart de {min(held):.3f} à {max(held):.3f}"
+                    f"      ex æquo sur {', '.join(train)} : {len(tied)} ; "
+                    f"Jaccard tenu à l'écart de {min(held):.3f} à {max(held):.3f}"
                 )
         for label, (result, elapsed, sc) in fixed.items():
             print(

@@ -25,10 +25,11 @@ Masser & Brown 1975), run on sparse matrices so that it scales to all of France:
    target (by default the uncovered population divided by 82,000, the national mean CPTS size in 2024: 32 for
    Centre-Val de Loire, the number that region planned) when ``target_everywhere``; by default, instead, territories
    below ``min_containment`` self-containment keep merging with a neighbour their residents go to, so that the size
-   follows the care basins (Centre-Val de Loire: 30 territories). Real CPTS mostly follow EPCI: on the 25 real CPTS of
-   Alpes-de-Haute-Provence, Hautes-Alpes and Alpes-Maritimes, the adjusted Rand index rises from 0.28 (flows
-   only) to 0.62 (``bench/bench_cpts_real.py``). All of it is vectorised: a round is a few sparse products, and
-   there are a few dozen rounds.
+   follows the care basins (Centre-Val de Loire: 30 territories); ``containment_max_ratio`` can stop these merges at
+   a multiple of the target size instead of the ceiling (an option: see its entry). Real CPTS mostly follow EPCI:
+   on the 25 real CPTS of Alpes-de-Haute-Provence, Hautes-Alpes and Alpes-Maritimes, the adjusted Rand index rises
+   from 0.28 (flows only) to 0.62 (``bench/bench_cpts_real.py``). All of it is vectorised: a round is a few sparse
+   products, and there are a few dozen rounds.
 5. **Shape.** Border communes move to a neighbouring catchment when that makes the two rounder (Polsby-Popper),
    within the bounds, keeping contiguity and the care flows (see :func:`_improve_shape`).
 6. **Figures and flags.** Per catchment: population, communes, practitioners and FTE, APL weighted by the

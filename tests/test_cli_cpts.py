@@ -242,3 +242,27 @@ def test_xlsx_only_leaves_out_the_csv(tmp_path):
     result = CliRunner().invoke(cli, [*base_args(with_practitioners=False), "-o", str(tmp_path), "--format", "xlsx"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cpts.gpkg", "cpts.xlsx"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "ratio", "code"),
+    [([], "None", 0), (["--autonomie-max-cible", "1"], "1.0", 0), (["--containment-max-ratio", "1.25"], "1.25", 0)],
+)
+def test_containment_cap_reaches_the_parameters(flags, ratio, code):
+    import click
+
+    from territoires.cli.options import CATCHMENT_SETTINGS, SETTINGS
+
+    @click.command()
+    def probe(**values):
+        from territoires.cli.options import _settings_values
+
+        click.echo(str(_settings_values(values)["catchment_params"].containment_max_ratio))
+
+    for name in CATCHMENT_SETTINGS:
+        probe = SETTINGS[name](probe)
+    result = CliRunner().invoke(probe, flags)
+    assert result.exit_code == code, result.output
+    assert result.output.strip() == ratio
+    # A ratio of 0 would forbid every merge: refused before any computation (usage error, exit code 2).
+    assert CliRunner().invoke(probe, ["--autonomie-max-cible", "0"]).exit_code == 2

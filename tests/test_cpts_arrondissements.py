@@ -178,3 +178,14 @@ def test_cpts_command_weighs_existing_cpts_by_the_inhabitants_of_the_population_
     assert "13055 dans 'CPTS Nord' (53\u00a0%)" in result.output
     communes = pd.read_csv(tmp_path / "out" / "cpts.csv", sep=";", encoding="utf-8-sig", dtype=str)
     assert communes.set_index("code_commune")["cpts_nom"].to_dict() == {"13055": "CPTS Nord", "13005": "CPTS Aubagne"}
+
+
+def test_rows_of_a_city_outside_the_territory_are_reported_absent_without_reading_their_cell():
+    aubagne = COMMUNE_LEVEL.loc[COMMUNE_LEVEL["code_commune"] == "13005"]
+    rows = table(("CPTS Centre", "13055", "13201|17e"), ("CPTS Aubagne", "13005", ""))
+    result, messages = run(existing_cpts_from_frame, rows, aubagne)
+    assert result["code_commune"].tolist() == ["13005"]
+    assert [(r["ligne"], r["motif"]) for r in result.attrs["left_out"]] == [
+        (2, "commune absente du territoire étudié (13055)")
+    ]
+    assert len(messages) == 1 and "absente(s) du territoire étudié" in messages[0]

@@ -565,6 +565,9 @@ def _atoms(
     city_of = np.where(
         np.isin(codes, list(CITIES_WITH_ARRONDISSEMENTS)), codes, pd.Series(codes).map(ARRONDISSEMENTS).fillna("")
     ).astype(str)
+    # A city outside the studied territory is left as it is (the row is reported absent, its cell not read).
+    here = set(known_codes) | cities_split_into_arrondissements(known_codes)
+    city_of = np.where(np.isin(city_of, list(here)), city_of, "")
     plain = city_of == ""
     parts = [pd.DataFrame({"row": rows[plain], "atom": codes[plain], "unit": codes[plain]})]
     filled = (
@@ -572,7 +575,7 @@ def _atoms(
         if cells is not None
         else np.full(len(rows), "", dtype=object)
     )
-    ignored = plain & (filled != "")
+    ignored = plain & (filled != "") & np.isin(codes, list(known_codes))
     if ignored.any():
         warn(
             f"{source}: colonne {column!r} renseignée pour {int(ignored.sum())} ligne(s) dont la commune n'a pas "

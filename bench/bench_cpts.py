@@ -68,13 +68,14 @@ def bench_region(name: str = "Occitanie", departements: list[str] = OCCITANIE) -
     ).set_index("CODGEO")["BV2012"]
     print(f"{name} : {len(communes)} communes, {communes['population'].sum():,.0f} habitants")
     for label, params in (
-        ("défaut (autonomie ≥ 0,65 jusqu'à la taille cible)", CatchmentParameters()),
-        ("défaut précédent (autonomie jusqu'au plafond)", CatchmentParameters(containment_max_ratio=None)),
+        ("défaut (autonomie ≥ 0,65 jusqu'au plafond)", CatchmentParameters()),
+        (
+            "option --autonomie-max-cible 1 (autonomie jusqu'à la taille cible)",
+            CatchmentParameters(containment_max_ratio=1.0),
+        ),
         (
             "défaut d'avant (82 000 partout)",
-            CatchmentParameters(
-                target_everywhere=True, min_containment=None, shape_flow_ratio=0.5, containment_max_ratio=None
-            ),
+            CatchmentParameters(target_everywhere=True, min_containment=None, shape_flow_ratio=0.5),
         ),
         ("plancher seul", CatchmentParameters(target_population=None)),
         ("4 à 5 par département", CatchmentParameters(per_departement=(4, 5))),

@@ -68,9 +68,13 @@ def bench_region(name: str = "Occitanie", departements: list[str] = OCCITANIE) -
     ).set_index("CODGEO")["BV2012"]
     print(f"{name} : {len(communes)} communes, {communes['population'].sum():,.0f} habitants")
     for label, params in (
-        ("défaut (autonomie ≥ 0,65)", CatchmentParameters()),
+        ("défaut (autonomie ≥ 0,65 jusqu'au plafond)", CatchmentParameters()),
         (
-            "défaut précédent (82 000 partout)",
+            "option --autonomie-max-cible 1 (autonomie jusqu'à la taille cible)",
+            CatchmentParameters(containment_max_ratio=1.0),
+        ),
+        (
+            "défaut d'avant (82 000 partout)",
             CatchmentParameters(target_everywhere=True, min_containment=None, shape_flow_ratio=0.5),
         ),
         ("plancher seul", CatchmentParameters(target_population=None)),

@@ -345,6 +345,7 @@ def test_shape_pass_makes_territories_rounder_and_keeps_bounds_and_contiguity():
         ({"shape_flow_ratio": -0.1}, "passe de forme"),
         ({"min_containment": 1.5}, "autonomie minimale"),
         ({"containment_min_share": -0.1}, "part minimale des recours"),
+        ({"containment_max_ratio": 0.0}, "plafond de l'autonomie"),
     ],
 )
 def test_bad_soft_border_and_shape_parameters_raise(kwargs, match):
@@ -378,7 +379,8 @@ def test_containment_pass_merges_until_self_contained_or_blocked_by_the_ceiling(
     base = {"min_population": 12_000, "max_population": 60_000, "target_population": 20_000, "shape_rounds": 0}
     without = mesh_catchments(g, params=CatchmentParameters(**base, min_containment=None))
     minimum = 0.8
-    with_pass = mesh_catchments(g, params=CatchmentParameters(**base, min_containment=minimum, containment_min_share=0))
+    params = CatchmentParameters(**base, min_containment=minimum, containment_min_share=0, containment_max_ratio=None)
+    with_pass = mesh_catchments(g, params=params)
     k, c = with_pass.catchments.set_index("cpts_id"), with_pass.communes.reset_index(drop=True)
     assert len(k) < len(without.catchments)
     assert k["autonomie"].median() >= without.catchments["autonomie"].median()
@@ -390,3 +392,24 @@ def test_containment_pass_merges_until_self_contained_or_blocked_by_the_ceiling(
     for x, y in pairs:
         if k.loc[x, "autonomie"] < minimum:
             assert k.loc[x, "population"] + k.loc[y, "population"] > 60_000
+
+
+def test_containment_pass_stops_at_the_target_size():
+    # Four communes of 12,000 in a row, each its own EPCI, all above the 12,000 floor. Patients of each commune go
+    # 40 % home and 60 % to the next one (the last to the one before it), so every commune holds 0.4 of its flows.
+    # Intramax scores (unions all of 24,000): 1-2 = 7,200 / (12,000 × 12,000) = 5e-5, 2-3 = 7,200 / (12,000 ×
+    # 19,200) = 3.1e-5, 3-4 = 5e-5 + 3.1e-5: mutual best pairs {1,2} and {3,4}. Self-containment then:
+    # {1,2} (4,800 + 7,200 + 4,800) / 24,000 = 0.7, {3,4} 1.0. With a minimum of 0.8, {1,2} still wants to merge;
+    # its union with {3,4} (48,000) is under the 60,000 ceiling but above the target size (24,000): with
+    # containment_max_ratio = 1 it stops there; up to the ceiling (None, the default) or twice the target, one.
+    g = grid([12_000.0] * 4).assign(epci=["A", "B", "C", "D"])
+    codes = g["code_commune"].tolist()
+    pairs = {(i, i): 4800.0 for i in range(4)} | {(0, 1): 7200.0, (1, 2): 7200.0, (2, 3): 7200.0, (3, 2): 7200.0}
+    f = flows_between(pairs, codes)
+    base = {"max_population": 60_000, "target_population": 24_000, "min_containment": 0.8, "shape_rounds": 0}
+    capped = mesh_catchments(g, params=CatchmentParameters(**base, containment_max_ratio=1.0), flows=f)
+    assert groups_of(capped) == [{"01001", "01002"}, {"01003", "01004"}]
+    assert sorted(capped.catchments["autonomie"].round(3)) == [0.7, 1.0]
+    for ratio in (None, 2.0):
+        whole = mesh_catchments(g, params=CatchmentParameters(**base, containment_max_ratio=ratio), flows=f)
+        assert groups_of(whole) == [set(codes)]

@@ -222,3 +222,47 @@ def test_switches_run_end_to_end_within_bounds(tmp_path):
         catchments = pyogrio.read_dataframe(out / "cpts.gpkg", layer="catchments")
         assert catchments.loc[catchments["alerte"] == "", "population"].between(12_000, 152_000).all()
         assert catchments["population"].sum() == DEMO_POPULATION
+
+
+def test_table_as_csv_and_xlsx_agrees_with_the_geopackage(tmp_path):
+    result = CliRunner().invoke(
+        cli, [*base_args(with_practitioners=False), "-o", str(tmp_path), "--format", "csv", "--format", "xlsx"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cpts.csv", "cpts.gpkg", "cpts.xlsx"]
+    communes = pyogrio.read_dataframe(tmp_path / "cpts.gpkg", layer="communes").set_index("code_commune")
+    csv = pd.read_csv(tmp_path / "cpts.csv", sep=";", decimal=",", encoding="utf-8-sig", dtype={"code_commune": str})
+    xlsx = pd.read_excel(tmp_path / "cpts.xlsx", dtype={"code_commune": str})
+    for table in (csv, xlsx):
+        assert len(table) == 347 and table["population"].sum() == DEMO_POPULATION
+        assert table.set_index("code_commune")["cpts_id"].to_dict() == communes["cpts_id"].to_dict()
+
+
+def test_xlsx_only_leaves_out_the_csv(tmp_path):
+    result = CliRunner().invoke(cli, [*base_args(with_practitioners=False), "-o", str(tmp_path), "--format", "xlsx"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cpts.gpkg", "cpts.xlsx"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "ratio", "code"),
+    [([], "None", 0), (["--autonomie-max-cible", "1"], "1.0", 0), (["--containment-max-ratio", "1.25"], "1.25", 0)],
+)
+def test_containment_cap_reaches_the_parameters(flags, ratio, code):
+    import click
+
+    from territoires.cli.options import CATCHMENT_SETTINGS, SETTINGS
+
+    @click.command()
+    def probe(**values):
+        from territoires.cli.options import _settings_values
+
+        click.echo(str(_settings_values(values)["catchment_params"].containment_max_ratio))
+
+    for name in CATCHMENT_SETTINGS:
+        probe = SETTINGS[name](probe)
+    result = CliRunner().invoke(probe, flags)
+    assert result.exit_code == code, result.output
+    assert result.output.strip() == ratio
+    # A ratio of 0 would forbid every merge: refused before any computation (usage error, exit code 2).
+    assert CliRunner().invoke(probe, ["--autonomie-max-cible", "0"]).exit_code == 2

@@ -163,7 +163,7 @@ def test_polygons_assign_by_largest_share(grid):
     assert "31005" not in share  # 5 %: below the 10 % reporting floor
     assert result.attrs["couverture_partielle"] == ["31002"]
     partial = [m for m in messages if "partiellement" in m]
-    assert len(partial) == 1 and "1 commune(s)" in partial[0] and "31002 (30%)" in partial[0]
+    assert len(partial) == 1 and "1 commune(s)" in partial[0] and "31002 (30\u00a0%)" in partial[0]
     left = result.attrs["left_out"]
     assert [(r["ligne"], r["identifiant"]) for r in left] == [(3, "310000009")]
     assert left[0]["motif"].startswith("CPTS sans commune")
@@ -187,7 +187,7 @@ def test_overlapping_polygons_raise(grid):
         geometry=[box(X0, Y0 + 1000, X0 + 1000, Y0 + 2000), box(X0 - 100, Y0 + 1000, X0 + 900, Y0 + 2000)],
         crs="EPSG:2154",
     )
-    with pytest.raises(InputError, match=r"commune 31004 : 'CPTS Est' \(100%\) et 'CPTS Ouest' \(90%\)"):
+    with pytest.raises(InputError, match=r"commune 31004 : 'CPTS Est' \(100\u00a0%\) et 'CPTS Ouest' \(90\u00a0%\)"):
         existing_cpts_from_polygons(polygons, grid)
 
 

@@ -223,3 +223,57 @@ def test_finess_hospitals_as_destinations():
     assert dest["equipement"].unique().tolist() == ["hopital"]
     assert dest["identifiant"].tolist() == ["320000045", "310783048", "2A0000154"]
     assert dest["code"].tolist() == ["355", "101", "355"]
+
+
+def _bpe_with_typos(tmp_path, n_good: int, n_outside: int):
+    """``n_good`` pharmacies at (600,000, 6,200,000) in 09001, then ``n_outside`` with X and Y swapped (lines after)."""
+    rows = ["AN;DEPCOM;LAMBERT_X;LAMBERT_Y;TYPEQU"]
+    rows += ["2023;09001;600000.0;6200000.0;D307"] * n_good + ["2023;09002;6200000.0;620000.0;D307"] * n_outside
+    path = tmp_path / "bpe.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_bpe_a_few_coordinates_outside_france_are_placed_at_their_commune_and_named(tmp_path):
+    from territoires.io.facilities import destinations_from_bpe
+
+    # 1 of 101 (0.99 %, under the 1 % of a systematic error): a typo, handled row by row.
+    with pytest.warns(TerritoiresWarning, match=r"1 équipement\(s\) aux coordonnées hors de France .*\(ligne 102\)"):
+        dest = destinations_from_bpe(_bpe_with_typos(tmp_path, 100, 1), kinds=["pharmacie"], communes=border_communes())
+    assert len(dest) == 101 and dest.attrs["left_out"] == []
+    last = dest.iloc[-1]
+    assert last["localisation"] == "centre de la commune (coordonnées hors de France)"
+    assert last["code_commune"] == "09002" and last.geometry.equals(Point(620_000, 6_200_000))
+    # Without contours to place it, the row is left out with its reason.
+    with pytest.warns(TerritoiresWarning):
+        dest = destinations_from_bpe(_bpe_with_typos(tmp_path, 100, 1), kinds=["pharmacie"])
+    assert len(dest) == 100
+    assert [(r["ligne"], r["motif"]) for r in dest.attrs["left_out"]] == [
+        (102, "coordonnées hors de France et des outre-mer (contours des communes non fournis)")
+    ]
+
+
+def test_bpe_many_coordinates_outside_france_refuse_the_file(tmp_path):
+    from territoires.io.facilities import destinations_from_bpe
+
+    # 2 of 101 (1.98 %): a systematic error (swapped columns, wrong EPSG), the file is refused before any work.
+    with pytest.raises(InputError, match=r"2 équipement\(s\) sur 101 aux coordonnées hors de France.*ligne 102"):
+        destinations_from_bpe(_bpe_with_typos(tmp_path, 99, 2), kinds=["pharmacie"], communes=border_communes())
+
+
+def test_finess_coordinates_outside_france_left_out_or_refused(tmp_path):
+    lines = TABLE.read_bytes().decode("latin-1").splitlines()
+    header, first = lines[0], lines[1]
+    good = [first.replace("090008123", f"09{i:07d}") for i in range(100)]
+    swapped = first.replace("090008123", "099999999").replace("586111.0;6208331.1", "6208331.1;586111.0")
+    path = tmp_path / "finess.csv"
+    path.write_bytes("\n".join([header, *good, swapped]).encode("latin-1"))
+    with pytest.warns(TerritoiresWarning, match=r"1 ligne\(s\) écartée\(s\) sur 101"):
+        fac = facilities_from_finess(path)
+    assert len(fac) == 100
+    assert [(r["ligne"], r["identifiant"], r["motif"]) for r in fac.attrs["left_out"]] == [
+        (102, "099999999", "coordonnées hors de France et des outre-mer")
+    ]
+    path.write_bytes("\n".join([header, *good[:10], swapped]).encode("latin-1"))
+    with pytest.raises(InputError, match=r"1 équipement\(s\) sur 11 aux coordonnées hors de France.*ligne 12"):
+        facilities_from_finess(path)

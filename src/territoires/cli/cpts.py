@@ -25,17 +25,27 @@ from .options import CATCHMENT_SETTINGS, diagnosis_options, out_dir_opt, output_
     "indice de Rand ajusté, communes rattachées autrement (couche comparison de cpts.gpkg).",
 )
 @out_dir_opt(help="Dossier de sortie (créé au besoin) : cpts.gpkg (couches catchments et communes) et cpts.csv "
-             "(commune → territoire, pour les tableurs).")  # fmt: skip
-def cpts(inputs, options, compare, out) -> None:
+             "ou cpts.xlsx (commune → territoire, pour les tableurs) selon --format.")  # fmt: skip
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(("csv", "xlsx")),
+    multiple=True,
+    default=("csv",),
+    show_default=True,
+    help="Format de la table commune → territoire (répétable) : csv (tableur français : « ; », virgule décimale, "
+    "UTF-8 avec BOM) ou xlsx (Excel). cpts.gpkg est toujours écrit.",
+)
+def cpts(inputs, options, compare, out, formats) -> None:
     """Découpe un territoire en territoires de CPTS contigus de 12 000 à 152 000 habitants.
 
     Avec --practitioners, l'APL des généralistes est calculée d'abord : chaque territoire porte ses praticiens,
     ses ETP et son APL, et l'offre guide l'estimation des flux.
     """
     from ..pipeline import catchments_summary, run_catchments, save_catchments
-    from ..pipeline.outputs import CATCHMENT_FILES
+    from ..pipeline.outputs import catchment_files
 
-    outputs = output_set(out, CATCHMENT_FILES, inputs, key="cpts")
+    outputs = output_set(out, catchment_files(formats), inputs, key="cpts")
     with outputs as staging:
         diagnostic = run_catchments(inputs, options, progress=progress)
         comparison, extra = None, {}
@@ -43,7 +53,7 @@ def cpts(inputs, options, compare, out) -> None:
             from ..pipeline.comparison import compare_with_perimeters, comparison_summary
 
             comparison, extra["comparison"] = compare_with_perimeters(diagnostic, compare, population=inputs.population)
-        written = save_catchments(diagnostic, staging, extra_layers=extra)
+        written = save_catchments(diagnostic, staging, extra_layers=extra, table_formats=formats)
     say(catchments_summary(diagnostic))
     if comparison is not None:
         say(comparison_summary(comparison))

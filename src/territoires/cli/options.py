@@ -237,6 +237,16 @@ SETTINGS: dict[str, Callable] = {
         help="Suivre les EPCI comme limites souples (regrouper dans l'EPCI d'abord, ne franchir sa limite que pour "
         "le plancher ou le nombre visé) ; sans : les seuls flux de recours.",
     ),
+    "containment_cap": click.option(
+        "--autonomie-max-cible",
+        "--containment-max-ratio",
+        "containment_cap",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="Les territoires qui fusionnent pour leur autonomie restent sous ce multiple de la taille cible "
+        "(ex. 1 : 82 000 habitants) ; sans : jusqu'au plafond. Plus proche des CPTS réelles d'un littoral urbain "
+        "(Alpes-Maritimes), moins autonomes ailleurs (voir le README).",
+    ),
     "shape": click.option(
         "--forme/--sans-forme",
         "--shape/--no-shape",
@@ -326,6 +336,7 @@ CATCHMENT_SETTINGS = (
     "per_departement",
     "within",
     "soft_borders",
+    "containment_cap",
     "shape",
     "seed",
 )
@@ -474,6 +485,7 @@ def _settings_values(values: dict) -> dict:
             seed=values["seed"],
             **({} if values.get("soft_borders", True) else {"structure": None}),
             **({} if values.get("shape", True) else {"shape_rounds": 0}),
+            containment_max_ratio=values.get("containment_cap"),
         )
     return out
 

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .._format import fr_dec
-from .._format import fr_pct as _pct
+from .._format import fr_dec, fr_int, fr_pct
 
 __all__ = ["facility_access_metadata", "facility_access_section", "facility_summary_lines"]
 
@@ -29,10 +28,6 @@ _KIND_LABELS = {
 
 def _e(x: object) -> str:
     return html.escape(str(x))
-
-
-def _num(x: float | None, digits: int = 0) -> str:
-    return fr_dec(x, digits)
 
 
 def facility_access_metadata(access, destinations) -> dict:
@@ -52,7 +47,7 @@ def facility_access_metadata(access, destinations) -> dict:
 
 
 def _rule(difficulty: str, threshold: float) -> str:
-    return f"APL < {_num(threshold, 1)}" if difficulty == "apl" else f"> {_num(threshold)} min"
+    return f"APL < {fr_dec(threshold, 1)}" if difficulty == "apl" else f"> {fr_int(threshold)} min"
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -72,7 +67,7 @@ def facility_access_section(layers: Mapping[str, pd.DataFrame], metadata: Mappin
     parts = ["<h2>Accès aux urgences, maternités, pharmacies et hôpitaux</h2>"]
     parts.append(
         f"<p>Temps de trajet jusqu'à l'équipement le plus proche ({_e(info.get('source', ''))}, recherche jusqu'à "
-        f"{_num(params.get('portee_minutes'))} min), y compris hors du territoire : la maternité la plus proche peut "
+        f"{fr_int(params.get('portee_minutes'))} min), y compris hors du territoire : la maternité la plus proche peut "
         "être de l'autre côté de la limite départementale. Référence nationale (DREES, 2017) : 6 % de la population "
         "à plus de 30 minutes d'un service d'urgences, 2,5 % à plus de 10 minutes d'une pharmacie.</p>"
     )
@@ -81,18 +76,18 @@ def facility_access_section(layers: Mapping[str, pd.DataFrame], metadata: Mappin
         table = pd.DataFrame(
             {
                 "Équipement": beyond["equipement"].map(lambda k: _KIND_LABELS.get(k, k)),
-                "Équipements lus": beyond["destinations"].map(_num),
-                "Seuil": beyond["seuil"].map(lambda v: f"{_num(v)} min"),
-                "Communes au-delà": beyond["communes"].map(_num),
-                "Habitants au-delà": beyond["population"].map(_num),
-                "Part de la population": beyond["part"].map(_pct),
+                "Équipements lus": beyond["destinations"].map(fr_int),
+                "Seuil": beyond["seuil"].map(lambda v: f"{fr_int(v)} min"),
+                "Communes au-delà": beyond["communes"].map(fr_int),
+                "Habitants au-delà": beyond["population"].map(fr_int),
+                "Part de la population": beyond["part"].map(fr_pct),
             }
         )
         parts.append(_table(table))
     centre = info.get("au_centre_commune", 0)
     if centre:
         parts.append(
-            f'<p class="note">{_num(centre)} équipement(s) sans coordonnées dans la BPE ont été placés au centre de '
+            f'<p class="note">{fr_int(centre)} équipement(s) sans coordonnées dans la BPE ont été placés au centre de '
             "leur commune.</p>"
         )
     combos = pd.DataFrame(info.get("combinaisons", []))
@@ -107,9 +102,9 @@ def facility_access_section(layers: Mapping[str, pd.DataFrame], metadata: Mappin
         table = pd.DataFrame(
             {
                 "Combinaison": combos["combinaison"],
-                "Communes": combos["communes"].map(_num),
-                "Habitants": combos["population"].map(_num),
-                "Part": combos["part"].map(_pct),
+                "Communes": combos["communes"].map(fr_int),
+                "Habitants": combos["population"].map(fr_int),
+                "Part": combos["part"].map(fr_pct),
             }
         )
         parts.append(_table(table))
@@ -117,13 +112,13 @@ def facility_access_section(layers: Mapping[str, pd.DataFrame], metadata: Mappin
     if catchments is not None and len(catchments):
         kinds = [k for k in ("hopital", "urgences") if f"part_pop_{k}_au_dela" in catchments.columns]
         if kinds:
-            minutes = _num(params.get("cpts_minutes", 30))
+            minutes = fr_int(params.get("cpts_minutes", 30))
             frame = pd.DataFrame({"CPTS": catchments.get("nom", catchments["cpts_id"]).astype(str)})
             for kind in kinds:
                 label = "hôpitaux" if kind == "hopital" else "urgences"
                 frame[f"Plus proche ({label})"] = catchments[f"{kind}_plus_proche"].fillna("—").astype(str)
-                frame[f"{label.capitalize()} à moins de {minutes} min"] = catchments[f"nb_{kind}_a_portee"].map(_num)
-                frame[f"Population au-delà ({label})"] = catchments[f"part_pop_{kind}_au_dela"].map(_pct)
+                frame[f"{label.capitalize()} à moins de {minutes} min"] = catchments[f"nb_{kind}_a_portee"].map(fr_int)
+                frame[f"Population au-delà ({label})"] = catchments[f"part_pop_{kind}_au_dela"].map(fr_pct)
             parts.append("<h3>Territoires de CPTS et hôpitaux</h3>")
             parts.append(
                 "<p>Pour chaque territoire : l'établissement le plus proche pour la plus grande part de ses habitants, "
@@ -140,16 +135,16 @@ def facility_summary_lines(info: Mapping | None) -> list[str]:
         return []
     params = info.get("parametres", {})
     lines = [
-        f"Temps d'accès aux équipements ({info.get('source', '')}, portée {_num(params.get('portee_minutes'))} min) :"
+        f"Temps d'accès aux équipements ({info.get('source', '')}, portée {fr_int(params.get('portee_minutes'))} min) :"
     ]
     for row in info.get("au_dela", []):
         label = _KIND_LABELS.get(row["equipement"], row["equipement"])
         lines.append(
-            f"  {label} : {_num(row['population'])} habitants à plus de {_num(row['seuil'])} min "
-            f"({_pct(row['part'])}) ; {_num(row['destinations'])} équipement(s) lu(s)"
+            f"  {label} : {fr_int(row['population'])} habitants à plus de {fr_int(row['seuil'])} min "
+            f"({fr_pct(row['part'])}) ; {fr_int(row['destinations'])} équipement(s) lu(s)"
         )
     combos = [r for r in info.get("combinaisons", []) if r["population"] > 0]
     if combos:
         lines.append("Difficultés cumulées (habitants) :")
-        lines.extend(f"  {r['combinaison']} : {_num(r['population'])} ({_pct(r['part'])})" for r in combos)
+        lines.extend(f"  {r['combinaison']} : {fr_int(r['population'])} ({fr_pct(r['part'])})" for r in combos)
     return lines

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from .._errors import TerritoiresError
+from .._format import fr_int
 
 #: The files of a diagnosis folder (``diagnose``, ``demo``): a previous one not written again is removed. The
 #: ``temps_<kind>.tif`` are the travel-time surfaces to the facilities of a BPE input (kinds of
@@ -62,8 +63,9 @@ class OutputError(OSError, TerritoiresError):
         return self.strerror or super().__str__()
 
 
-def _fr_size(n: float) -> str:  # TODO _format
-    return f"{n / 1024**2:,.0f} Mo".replace(",", "\u202f")
+def _fr_size(n: float) -> str:
+    """Format a size in bytes as whole mebibytes (« Mo »)."""
+    return f"{fr_int(n / 1024**2)} Mo"
 
 
 _REASONS = {

@@ -27,8 +27,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .._atomic import atomic_path
 from .._errors import InputError
-from .._format import fr_dec
-from .._format import fr_pct as _pct
+from .._format import fr_dec, fr_int, fr_pct
 from ..analysis.catchments import CatchmentParameters
 from ..analysis.key_figures import KeyFigures, figures_of
 from ..analysis.tiers import TIER_COLORS
@@ -65,10 +64,6 @@ _ROLES = {
 
 
 # --- formatting ------------------------------------------------------------------------------------------------
-
-
-def _num(x: float | None, digits: int = 0) -> str:
-    return fr_dec(x, digits)
 
 
 def _plural(label: str) -> str:
@@ -132,38 +127,38 @@ def _catchment_parameters(values: Mapping, *, flows_given: bool = False) -> list
     items = []
     if "min_population" in v or "max_population" in v:
         items.append(
-            f"population d'un territoire entre {_num(v.get('min_population'))} et {_num(v.get('max_population'))} "
+            f"population d'un territoire entre {fr_int(v.get('min_population'))} et {fr_int(v.get('max_population'))} "
             "habitants"
         )
     per_dep = v.get("per_departement")
     if isinstance(per_dep, (list, tuple)) and len(per_dep) == 2:
-        items.append(f"{_num(per_dep[0])} à {_num(per_dep[1])} territoires proposés par département")
+        items.append(f"{fr_int(per_dep[0])} à {fr_int(per_dep[1])} territoires proposés par département")
     elif per_dep is not None:
-        items.append(f"{_num(per_dep)} territoire(s) proposé(s) par département")
+        items.append(f"{fr_int(per_dep)} territoire(s) proposé(s) par département")
     elif "n_catchments" in v:
-        items.append(f"{_num(v['n_catchments'])} territoire(s) proposé(s) visé(s)")
+        items.append(f"{fr_int(v['n_catchments'])} territoire(s) proposé(s) visé(s)")
     elif "target_population" in v:
-        items.append(f"population visée par territoire proposé : {_num(v['target_population'])} habitants")
+        items.append(f"population visée par territoire proposé : {fr_int(v['target_population'])} habitants")
     elif values:
         items.append("pas de population visée (regroupement arrêté dès que chaque territoire atteint le plancher)")
     if "min_containment" in v:
         share = v.get("containment_min_share")
         items.append(
-            f"un territoire s'agrandit tant que moins de {_num(100 * v['min_containment'])} % des recours de ses "
+            f"un territoire s'agrandit tant que moins de {fr_int(100 * v['min_containment'])} % des recours de ses "
             "habitants restent à l'intérieur"
-            + (f" (vers un voisin qui en reçoit au moins {_num(100 * share)} %)" if share else "")
+            + (f" (vers un voisin qui en reçoit au moins {fr_int(100 * share)} %)" if share else "")
         )
     if "within" in v:
         items.append(f"sans franchir les limites {_WITHIN.get(v['within'], '« ' + str(v['within']) + ' »')}")
     if "gravity_max_minutes" in v and not flows_given:
         items.append(
             "flux estimés (faute de flux observés) par un modèle gravitaire de portée "
-            f"{_num(v['gravity_max_minutes'])} min et de décroissance {_num(v.get('gravity_decay_minutes'))} min"
+            f"{fr_int(v['gravity_max_minutes'])} min et de décroissance {fr_int(v.get('gravity_decay_minutes'))} min"
         )
     if "pole_weight" in v:
-        items.append(f"une MSP ou un centre de santé compte pour {_num(v['pole_weight'], 1)} ETP de généraliste")
+        items.append(f"une MSP ou un centre de santé compte pour {fr_dec(v['pole_weight'], 1)} ETP de généraliste")
     if "seed" in v:
-        items.append(f"graine du départage des ex æquo : {_num(v['seed'])}")
+        items.append(f"graine du départage des ex æquo : {fr_int(v['seed'])}")
     known = {"min_population", "max_population", "per_departement", "n_catchments", "target_population", "within",
              "gravity_max_minutes", "gravity_decay_minutes", "pole_weight", "seed", "min_containment",
              "containment_min_share"}  # fmt: skip
@@ -222,7 +217,7 @@ def _png(fig: Figure) -> str:
 
 
 def _thousands(x: float, _pos: object = None) -> str:
-    return _num(x)
+    return fr_int(x)
 
 
 def _map_png(layers: Mapping[str, pd.DataFrame], breaks: tuple[float, ...], unit: str) -> str:
@@ -278,7 +273,7 @@ def _histogram_png(communes: pd.DataFrame, breaks: tuple[float, ...], threshold:
     ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=list(colors), edgecolor="white", linewidth=0.5)
     if threshold is not None:
         ax.axvline(threshold, color="black", linestyle="--", linewidth=1.2)
-        ax.annotate(f"seuil {_num(threshold, 1)}", (threshold, 1.0), xycoords=("data", "axes fraction"),
+        ax.annotate(f"seuil {fr_dec(threshold, 1)}", (threshold, 1.0), xycoords=("data", "axes fraction"),
                     xytext=(4, -10), textcoords="offset points", fontsize=8)  # fmt: skip
     ax.set_xlabel(f"APL ({unit})")
     ax.set_ylabel("Habitants")
@@ -295,7 +290,7 @@ def _tiers_png(figures: KeyFigures) -> str:
     ax.barh(y, tiers["population"], color=[TIER_COLORS[t] for t in tiers["code"]], height=0.6)
     ax.set_yticks(y, tiers["label"])
     for yy, p, s in zip(y, tiers["population"], tiers["share"], strict=True):
-        ax.annotate(f" {_num(p)} hab. ({_pct(s)})", (p, yy), va="center", fontsize=8)
+        ax.annotate(f" {fr_int(p)} hab. ({fr_pct(s)})", (p, yy), va="center", fontsize=8)
     ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
     ax.set_xlabel("Habitants")
     ax.set_xlim(0, float(tiers["population"].max()) * 1.35 or 1.0)
@@ -312,7 +307,7 @@ def _catchments_png(catchments: pd.DataFrame) -> str:
     ax.bar(x, cat["population"].to_numpy(dtype=float), color=colors)
     for bound, label in ((CPTS_MIN_POP, "plancher"), (CPTS_MAX_POP, "plafond")):
         ax.axhline(bound, color="#333333", linestyle=":", linewidth=1)
-        ax.annotate(f"{label} {_num(bound)} hab.", (1.0, bound), xycoords=("axes fraction", "data"),
+        ax.annotate(f"{label} {fr_int(bound)} hab.", (1.0, bound), xycoords=("axes fraction", "data"),
                     xytext=(-4, 3), textcoords="offset points", ha="right", fontsize=8)  # fmt: skip
     if len(cat) <= 30 and "nom" in cat.columns:
         ax.set_xticks(x, [str(n) for n in cat["nom"]], rotation=60, ha="right", fontsize=7)
@@ -363,7 +358,7 @@ def _table(frame: pd.DataFrame, *, formats: Mapping[str, int]) -> str:
         cells = []
         for col, val in zip(frame.columns, rec, strict=True):
             if col in formats:
-                cells.append(f'<td class="n">{_e(_num(float(val), formats[col]))}</td>')
+                cells.append(f'<td class="n">{_e(fr_dec(float(val), formats[col]))}</td>')
             else:
                 cells.append(f"<td>{_e(val)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -381,28 +376,30 @@ def _apl_method(params: Mapping, unit: str) -> list[str]:
     if steps:
         parts, lower = [], 0.0
         for bound, weight in steps:
-            parts.append(f"{_num(weight, 2)} de {_num(lower)} à {_num(bound)} min")
+            parts.append(f"{fr_dec(weight, 2)} de {fr_int(lower)} à {fr_int(bound)} min")
             lower = bound
-        items.append("Décroissance avec le temps de trajet : " + " ; ".join(parts) + f" ; au-delà de {_num(lower)} "
+        items.append("Décroissance avec le temps de trajet : " + " ; ".join(parts) + f" ; au-delà de {fr_int(lower)} "
                      "min, l'offre n'est pas comptée.")  # fmt: skip
     caps = apl.get("activity_caps")
     if caps and unit == "consultations":
         items.append(
-            f"Activité des praticiens plafonnée (règles DREES) : moins de {_num(caps[0])} consultations/an → non "
-            f"compté ; jusqu'à {_num(caps[1])} → {_num(caps[1])} ; au-delà de {_num(caps[2])} → {_num(caps[2])} ; "
-            f"activité inconnue : {_num(apl.get('consultations_per_fte'))} consultations par ETP."
+            f"Activité des praticiens plafonnée (règles DREES) : moins de {fr_int(caps[0])} consultations/an → non "
+            f"compté ; jusqu'à {fr_int(caps[1])} → {fr_int(caps[1])} ; "
+            f"au-delà de {fr_int(caps[2])} → {fr_int(caps[2])} ; "
+            f"activité inconnue : {fr_int(apl.get('consultations_per_fte'))} consultations par ETP."
         )
     if apl.get("threshold") is not None:
         items.append(
-            f"Seuil de sous-densité : APL < {_num(apl['threshold'], 1)} ; niveau « fragile » jusqu'à "
-            f"{_num(apl.get('zac_threshold'), 1)} (approximation du zonage ARS, qui retient aussi des critères locaux)."
+            f"Seuil de sous-densité : APL < {fr_dec(apl['threshold'], 1)} ; niveau « fragile » jusqu'à "
+            f"{fr_dec(apl.get('zac_threshold'), 1)} (approximation du zonage ARS, qui retient aussi des critères "
+            "locaux)."
         )
     if apl.get("max_age") is not None:
-        items.append(f"Praticiens de plus de {_num(apl['max_age'])} ans exclus de l'offre.")
+        items.append(f"Praticiens de plus de {fr_int(apl['max_age'])} ans exclus de l'offre.")
     if params.get("temps_de_trajet") == "vol d'oiseau":
         items.append(
-            f"Temps de trajet estimés à vol d'oiseau : facteur de détour {_num(apl.get('detour_factor'), 2)}, "
-            f"vitesse {_num(apl.get('speed_kmh'))} km/h."
+            f"Temps de trajet estimés à vol d'oiseau : facteur de détour {fr_dec(apl.get('detour_factor'), 2)}, "
+            f"vitesse {fr_int(apl.get('speed_kmh'))} km/h."
         )
     return items
 
@@ -451,25 +448,25 @@ def report_html(
 
     add("<h2>Chiffres clés</h2>")
     kpis = [
-        _kpi(_num(fig.population), f"habitants ({_num(fig.communes)} communes)"),
-        _kpi(_num(fig.practitioners), f"{_plural(profession.lower())} retenus"),
-        _kpi(_num(fig.apl_mean, 2), f"APL moyenne ({unit})"),
+        _kpi(fr_int(fig.population), f"habitants ({fr_int(fig.communes)} communes)"),
+        _kpi(fr_int(fig.practitioners), f"{_plural(profession.lower())} retenus"),
+        _kpi(fr_dec(fig.apl_mean, 2), f"APL moyenne ({unit})"),
     ]
     if threshold is not None:
-        kpis.append(_kpi(_num(fig.population_below), f"habitants sous le seuil de {_num(threshold, 1)}"))
-        kpis.append(_kpi(_pct(fig.share_below), "de la population sous le seuil"))
+        kpis.append(_kpi(fr_int(fig.population_below), f"habitants sous le seuil de {fr_dec(threshold, 1)}"))
+        kpis.append(_kpi(fr_pct(fig.share_below), "de la population sous le seuil"))
         if fig.near_threshold_population is not None:
             kpis.append(
                 _kpi(
-                    _num(fig.near_threshold_population),
-                    f"habitants dans une commune à ± {_num(fig.near_threshold_margin, 1)} d'un seuil "
-                    f"({_num(fig.near_threshold_communes)} communes)",
+                    fr_int(fig.near_threshold_population),
+                    f"habitants dans une commune à ± {fr_dec(fig.near_threshold_margin, 1)} d'un seuil "
+                    f"({fr_int(fig.near_threshold_communes)} communes)",
                 )
             )
     if has_cpts:
-        before = "non renseigné" if fig.coverage_before is None else _pct(fig.coverage_before)
+        before = "non renseigné" if fig.coverage_before is None else fr_pct(fig.coverage_before)
         kpis.append(_kpi(before, "de la population couverte par une CPTS existante"))
-        kpis.append(_kpi(_pct(fig.coverage_after), "couverte avec les CPTS proposées"))
+        kpis.append(_kpi(fr_pct(fig.coverage_after), "couverte avec les CPTS proposées"))
     add('<div class="kpis">' + "".join(kpis) + "</div>")
     intro = (
         "L'accessibilité potentielle localisée (APL, indicateur de la DREES) mesure l'offre de soins accessible à "
@@ -480,19 +477,19 @@ def report_html(
         intro += " Elle s'exprime en consultations accessibles par an et par habitant."
     if threshold is not None:
         intro += (
-            f" En dessous de {_num(threshold, 1)}, une commune est considérée en sous-densité : "
-            f"{_num(fig.population_below)} habitants ({_pct(fig.share_below)}) y vivent ici."
+            f" En dessous de {fr_dec(threshold, 1)}, une commune est considérée en sous-densité : "
+            f"{fr_int(fig.population_below)} habitants ({fr_pct(fig.share_below)}) y vivent ici."
         )
     add(f"<p>{_e(intro)}</p>")
     if has_cpts:
         existing = (
             "la couverture par les CPTS existantes n'est pas renseignée (pas de fichier de CPTS existantes)"
             if fig.coverage_before is None
-            else f"{_pct(fig.coverage_before)} de la population est couverte par une CPTS existante"
+            else f"{fr_pct(fig.coverage_before)} de la population est couverte par une CPTS existante"
         )
         add(
             f"<p>{_e(fig.catchments)} territoires de CPTS (communautés professionnelles territoriales de santé) : "
-            f"{_e(existing)}, {_e(_pct(fig.coverage_after))} avec les territoires proposés.</p>"
+            f"{_e(existing)}, {_e(fr_pct(fig.coverage_after))} avec les territoires proposés.</p>"
         )
     else:
         add("<p>Les territoires de CPTS n'ont pas été calculés pour ce diagnostic.</p>")
@@ -505,7 +502,7 @@ def report_html(
 
     add("<h2>Répartition de la population</h2>")
     add(_figure(hist_png, "Histogramme de l'APL", "Habitants selon l'APL de leur commune"
-                + (f" ; tirets : seuil de {_num(threshold, 1)}." if threshold is not None else ".")))  # fmt: skip
+                + (f" ; tirets : seuil de {fr_dec(threshold, 1)}." if threshold is not None else ".")))  # fmt: skip
     if tiers_png is not None:
         add(_figure(tiers_png, "Population par niveau d'accès", "Population par niveau d'accès (type zonage)."))
 
@@ -514,7 +511,7 @@ def report_html(
         n_exist = int((catchments["statut"] == "existante").sum())
         add(_figure(cpts_png, "Population des territoires de CPTS",
                     f"Population de chaque territoire ({n_exist} existant(s), {len(catchments) - n_exist} proposé(s)) "
-                    f"et bornes de taille ({_num(CPTS_MIN_POP)} et {_num(CPTS_MAX_POP)} habitants)."))  # fmt: skip
+                    f"et bornes de taille ({fr_int(CPTS_MIN_POP)} et {fr_int(CPTS_MAX_POP)} habitants)."))  # fmt: skip
         if "alerte" in catchments.columns:
             alerts = catchments.loc[catchments["alerte"].fillna("") != ""]
             for name, alert in zip(alerts.get("nom", alerts.index), alerts["alerte"], strict=True):
@@ -574,12 +571,12 @@ def _comparison_section(layers: Mapping[str, pd.DataFrame], metadata: Mapping) -
     html = ["<h2>Comparaison avec les CPTS données</h2>"]
     text = (
         f"{len(comparison)} CPTS données comparées au découpage proposé : indice de Jaccard pondéré par la population "
-        f"de chacune avec le territoire proposé qui la recouvre le mieux {_num(jaccard, 2)} (1 : mêmes communes)"
+        f"de chacune avec le territoire proposé qui la recouvre le mieux {fr_dec(jaccard, 2)} (1 : mêmes communes)"
     )
     if "ari" in summary:
-        text += f" ; indice de Rand ajusté {_num(summary['ari'], 2)} (0 : accord dû au hasard, 1 : identiques)"
+        text += f" ; indice de Rand ajusté {fr_dec(summary['ari'], 2)} (0 : accord dû au hasard, 1 : identiques)"
     if "communes_differentes" in summary:
-        text += f" ; {_num(summary['communes_differentes'])} commune(s) rattachée(s) autrement"
+        text += f" ; {fr_int(summary['communes_differentes'])} commune(s) rattachée(s) autrement"
     html.append(f"<p>{_e(text)}.</p>")
     table = comparison.sort_values("jaccard")
     frame = pd.DataFrame(
@@ -601,10 +598,10 @@ def _supply(params: Mapping, figures: KeyFigures, rows: int | None) -> str | Non
     if not method:
         return None
     people = figures.practitioners
-    text = f"Offre des praticiens : {_num(people)} praticiens retenus"
+    text = f"Offre des praticiens : {fr_int(people)} praticiens retenus"
     if rows is not None and rows != people:
         text += (
-            f", décrits par {_num(rows)} lignes du fichier (une ligne par praticien et lieu d'exercice : un "
+            f", décrits par {fr_int(rows)} lignes du fichier (une ligne par praticien et lieu d'exercice : un "
             "praticien exerçant sur plusieurs sites compte pour une part de chacun)"
         )
     elif rows is not None:
@@ -637,7 +634,8 @@ def _methods(
         "municipale (règles DREES)."
     )
     if params.get("resolution_surface_m"):
-        items.append(f"Surface des temps d'accès calculée sur une grille de {_num(params['resolution_surface_m'])} m.")
+        resolution = fr_int(params["resolution_surface_m"])
+        items.append(f"Surface des temps d'accès calculée sur une grille de {resolution} m.")
     cpts = params.get("cpts")
     if isinstance(cpts, str):  # an older run: the parameter object as text
         cpts = _call_arguments(cpts) if cpts != "None" else None
@@ -655,13 +653,14 @@ def _methods(
     left = metadata.get("ecartees_par_motif") or {}
     if left:
         items.append(
-            f"Lignes écartées ({_num(sum(left.values()))}) : " + " ; ".join(f"{k} : {_num(v)}" for k, v in left.items())
+            f"Lignes écartées ({fr_int(sum(left.values()))}) : "
+            + " ; ".join(f"{k} : {fr_int(v)}" for k, v in left.items())
         )
     else:
         items.append("Aucune ligne des fichiers d'entrée n'a été écartée.")
     out = counts.get("praticiens_hors_territoire")
     if _finite(out) and out:
-        items.append(f"Praticiens situés hors du territoire (non comptés) : {_num(out)}.")
+        items.append(f"Praticiens situés hors du territoire (non comptés) : {fr_int(out)}.")
     return items
 
 

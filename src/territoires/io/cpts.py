@@ -17,6 +17,7 @@ Like the other loaders, rows that cannot be used are listed in ``result.attrs["l
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,10 +27,11 @@ import pandas as pd
 import shapely
 
 from .._errors import InputError, warn
+from .._format import fr_list, fr_pct
 from ._columns import find_column, normalise_commune_codes, require_column, to_number
 from ._left_out import left_out_records, warn_left_out
 from ._tables import read_table
-from .cog import resolve_codes
+from .cog import ARRONDISSEMENTS, CITIES_WITH_ARRONDISSEMENTS, cities_split_into_arrondissements, resolve_codes
 from .communes import metric_crs_for, repair_geometries
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,7 @@ def existing_cpts_from_file(
     min_share: float = ASSIGN_SHARE,
     allow_shared: bool = False,
     role: str = "CPTS existantes",
+    arrondissement_populations: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Read existing CPTS perimeters from a table of communes or from polygons.
 
@@ -169,6 +172,11 @@ def existing_cpts_from_file(
     role
         What the file is for, in French, in messages and warnings (``"CPTS existantes"``, or ``"périmètres de CPTS
         à comparer"`` for ``cpts --comparer``).
+    arrondissement_populations
+        Tables only: inhabitants of the arrondissements municipaux of Paris, Lyon and Marseille (code → count),
+        to weigh the share of a city listed by arrondissements (column ``arrondissements``: INSEE codes such as
+        ``13201|13202`` or numbers such as ``1er, 2e``) when the contours have the city as one commune. Without
+        them the share follows the number of arrondissements, and a warning says so.
 
     Returns
     -------
@@ -187,7 +195,13 @@ def existing_cpts_from_file(
     suffix = path.suffix.lower()
     if not path.exists():
         raise InputError(f"{source}: fichier introuvable ({role}).")
-    frame_options = {"former_codes": former_codes, "source": source, "allow_shared": allow_shared, "role": role}
+    frame_options = {
+        "former_codes": former_codes,
+        "source": source,
+        "allow_shared": allow_shared,
+        "role": role,
+        "arrondissement_populations": arrondissement_populations,
+    }
     if suffix in _EXCEL_SUFFIXES:
         return existing_cpts_from_frame(_read_excel(path, what=role), communes, **frame_options)
     if suffix in _VECTOR_SUFFIXES or suffix in _PARQUET_SUFFIXES:
@@ -204,12 +218,15 @@ def cpts_perimeters_from_file(
     *,
     former_codes: Mapping[str, str] | None = None,
     min_share: float = ASSIGN_SHARE,
+    arrondissement_populations: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Read CPTS perimeters to compare a proposal with (``territoires cpts --comparer``).
 
     The same formats as :func:`existing_cpts_from_file` (a table of communes per CPTS, or polygons), except that a
-    commune listed under several CPTS of a table is accepted: it is shared equally among them (``part`` column),
-    as a city split between CPTS below the commune level (Nice among three CPTS) must be.
+    commune listed under several CPTS of a table is accepted: it is shared among them (``part`` column), as a city
+    split between CPTS below the commune level must be: by the inhabitants of the arrondissements each CPTS lists
+    (Marseille among eight CPTS, column ``arrondissements``, with ``arrondissement_populations``), else equally
+    (Nice among three CPTS).
 
     Returns
     -------
@@ -223,6 +240,7 @@ def cpts_perimeters_from_file(
         min_share=min_share,
         allow_shared=True,
         role="périmètres de CPTS à comparer",
+        arrondissement_populations=arrondissement_populations,
     )
     if "part" not in result.columns:
         result["part"] = 1.0
@@ -240,6 +258,7 @@ def existing_cpts_from_frame(
     code_column: str | None = None,
     allow_shared: bool = False,
     role: str = "CPTS existantes",
+    arrondissement_populations: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Existing CPTS from an in-memory table with one row per (CPTS, commune).
 
@@ -254,7 +273,14 @@ def existing_cpts_from_frame(
       and reported in a warning that lists a few codes;
     - the same commune listed twice for the same CPTS: the repeat is left out;
     - the same commune listed for two different CPTS: :class:`InputError` naming the commune, both CPTS and the
-      rows (a commune belongs to one CPTS).
+      rows (a commune belongs to one CPTS), unless ``allow_shared``;
+    - Paris, Lyon, Marseille listed with arrondissements municipaux (optional column ``arrondissements``: INSEE
+      codes ``13201|13202`` or numbers ``1er, 2e``; a row coded by an arrondissement, ``13201``, counts the
+      same): where the contours are by arrondissement, each arrondissement is assigned; where the city is one
+      commune, the row stands for the share of the city its arrondissements hold (inhabitants, see
+      ``arrondissement_populations``). An existing CPTS then takes the city if it holds at least half of it
+      (:data:`ASSIGN_SHARE`), and every partial city is reported; the column filled for another commune is
+      reported and ignored.
 
     Parameters
     ----------
@@ -326,33 +352,119 @@ def existing_cpts_from_frame(
         resolved = resolve_codes(codes, dict(former_codes)).where(pd.Series(usable), None)
         n_former = int((resolved[usable] != codes[usable]).sum())
 
+    # Paris, Lyon, Marseille: rows may name arrondissements municipaux (a city shared between CPTS below the
+    # commune level); each row becomes its atoms (arrondissements, or the commune itself), then its units at the
+    # level of the contours with the fraction of the unit it covers.
+    arr_col = find_column(
+        [c for c in table.columns if c not in (code_col, id_col, name_col)],
+        "arrondissements",
+        synonyms=ARRONDISSEMENT_SYNONYMS,
+    )
+    atoms = _atoms(resolved, table[arr_col] if arr_col is not None else None, usable, lines, known_codes,
+                   source=source, column=arr_col, lenient=allow_shared)  # fmt: skip
     key = (ids.where(ids.notna(), names) if id_col is not None else names).astype(object)
     names = names.where(names.notna(), key).astype(object)
+    pieces = pd.DataFrame(
+        {
+            "row": atoms["row"],
+            "atom": atoms["atom"],
+            "code_commune": atoms["unit"],
+            "fraction": np.ones(len(atoms)),
+        }
+    )
+    in_city = pieces["atom"] != pieces["code_commune"]
+    used_populations = False
+    if in_city.any():
+        pieces.loc[in_city, "fraction"], used_populations = _arrondissement_fractions(
+            pieces.loc[in_city, "atom"], arrondissement_populations
+        )
 
-    unknown = usable & ~resolved.isin(known_codes).to_numpy()
+    unknown_unit = ~pieces["code_commune"].isin(known_codes).to_numpy()
+    unknown = np.zeros(n, dtype=bool)
+    unknown[pieces.loc[unknown_unit, "row"].unique()] = True
+    unknown &= ~np.isin(np.arange(n), pieces.loc[~unknown_unit, "row"].unique())
     read, now = codes[unknown].astype(str), resolved[unknown].astype(str)
     shown = read.where(read == now, read + "→" + now)
     motif[unknown] = "commune absente du territoire étudié (" + shown + ")"
     usable &= ~unknown
+    pieces = pieces.loc[~unknown_unit & usable[pieces["row"].to_numpy()]]
 
     frame = pd.DataFrame(
-        {"code_commune": resolved, "cpts_id": key, "cpts_nom": names, "ligne": lines, "code_lu": codes}
+        {
+            "code_commune": pieces["code_commune"].to_numpy(),
+            "atom": pieces["atom"].to_numpy(),
+            "fraction": pieces["fraction"].to_numpy(),
+            "cpts_id": key.to_numpy()[pieces["row"].to_numpy()],
+            "cpts_nom": names.to_numpy()[pieces["row"].to_numpy()],
+            "ligne": lines[pieces["row"].to_numpy()],
+            "code_lu": codes.to_numpy()[pieces["row"].to_numpy()],
+            "row": pieces["row"].to_numpy(),
+            "in_city": (pieces["atom"] != pieces["code_commune"]).to_numpy(),
+        }
     )
-    kept = frame.loc[usable]
-    _check_consistent_names(kept, source=source, id_col=id_col)
-    if not allow_shared:
-        _check_single_membership(kept, source=source)
-    repeat = kept.index[kept.duplicated(["code_commune", "cpts_id"], keep="first").to_numpy()]
+    _check_consistent_names(frame, source=source, id_col=id_col)
+    # The same commune (or arrondissement) listed twice for the same CPTS: the repeat is left out; a row is
+    # reported when nothing of it is left.
+    twice = frame.duplicated(["atom", "cpts_id"], keep="first").to_numpy()
+    frame = frame.loc[~twice]
+    repeat = np.setdiff1d(np.flatnonzero(usable), frame["row"].unique())
     motif[repeat] = "commune en double dans la même CPTS"
-    usable[repeat.to_numpy()] = False
+    usable[repeat] = False
+    units = frame.groupby(["code_commune", "cpts_id"], sort=False, as_index=False).agg(
+        fraction=("fraction", "sum"),
+        cpts_nom=("cpts_nom", "first"),
+        ligne=("ligne", "first"),
+        code_lu=("code_lu", "first"),
+        arrondissements=("in_city", "sum"),
+    )
+    units["fraction"] = units["fraction"].clip(upper=1.0)
+    partial = (units["arrondissements"] > 0) & (units["fraction"] < 1 - 1e-9)
+    if partial.any() and not used_populations:
+        warn(
+            f"{source}: populations des arrondissements municipaux inconnues : la part de chaque CPTS dans "
+            f"{fr_list(sorted(set(units.loc[partial, 'code_commune'])))} est comptée au nombre d'arrondissements "
+            "(donnez le fichier des populations pour des parts en habitants).",
+            stacklevel=3,
+        )
+    if not allow_shared:
+        _check_single_membership(units, source=source)
+        # A CPTS covering only some arrondissements of a city whose contours are at commune level takes the
+        # commune if it covers at least half of it (the rule of polygons), and is reported either way.
+        low = (partial & (units["fraction"] < ASSIGN_SHARE)).to_numpy()
+        if partial.any():
+            listed = fr_list(
+                f"{c} dans {n!r} ({fr_pct(f, 0)})"
+                for c, n, f in zip(
+                    *(units.loc[partial, k] for k in ("code_commune", "cpts_nom", "fraction")), strict=True
+                )
+            )
+            warn(
+                f"{source}: {int(partial.sum())} commune(s) couverte(s) en partie par les arrondissements d'une CPTS "
+                f"({listed}) ; contours au niveau de la commune : rattachée(s) à la CPTS si elle en couvre au moins "
+                f"{fr_pct(ASSIGN_SHARE, 0)}, sinon à aucune ({int(low.sum())}).",
+                stacklevel=3,
+            )
+        if low.any():
+            gone = frame.set_index(["code_commune", "cpts_id"]).index.isin(
+                pd.MultiIndex.from_frame(units.loc[low, ["code_commune", "cpts_id"]])
+            )
+            rows = np.setdiff1d(frame.loc[gone, "row"].unique(), frame.loc[~gone, "row"].unique())
+            motif[rows] = "arrondissements couvrant moins de la moitié de la commune (contours au niveau de la commune)"
+            usable[rows] = False
+            units = units.loc[~low]
 
     # Name of each CPTS: the first non-empty one of its rows.
-    first_name = frame.loc[usable].groupby("cpts_id", sort=False)["cpts_nom"].first()
-    result = frame.loc[usable, ["code_commune", "cpts_id"]].copy()
+    first_name = frame.groupby("cpts_id", sort=False)["cpts_nom"].first()
+    result = units[["code_commune", "cpts_id"]].copy()
     result["cpts_nom"] = result["cpts_id"].map(first_name)
+    fraction = units.set_index(["code_commune", "cpts_id"])["fraction"]
     result = _finish(result)
     if allow_shared:
-        result["part"] = 1.0 / result.groupby("code_commune")["cpts_id"].transform("nunique").to_numpy(dtype=float)
+        # Share of the commune in each CPTS: the arrondissements' fractions where given, else equal shares;
+        # a commune listed more than whole (Nice in three CPTS) is divided among them.
+        f = fraction.reindex(pd.MultiIndex.from_frame(result[["code_commune", "cpts_id"]])).to_numpy(dtype=float)
+        total = pd.Series(f).groupby(result["code_commune"].to_numpy()).transform("sum").to_numpy()
+        result["part"] = f / np.maximum(total, 1.0)
 
     dropped = motif != ""
     records = left_out_records(source, lines[dropped.to_numpy()], codes_raw[dropped], motif[dropped])
@@ -377,6 +489,144 @@ def existing_cpts_from_frame(
         len(records),
     )
     return result
+
+
+#: Accepted names of the optional column of arrondissements municipaux (Paris, Lyon, Marseille shared between CPTS).
+ARRONDISSEMENT_SYNONYMS = (
+    "arrondissements",
+    "arrondissement",
+    "arrondissements_municipaux",
+    "arrondissement_municipal",
+    "codes_arrondissements",
+    "code_arrondissement",
+    "arm",
+)
+_ORDINAL = re.compile(r"^(\d{1,2})(?:er|re|e|eme|ème|è)?$")
+_NOISE = re.compile(r"(?i)\b(?:arrondissements?|arrdt|arrt|ardt|arr\.?|paris|lyon|marseille)\b")
+
+
+def _arrondissement_codes(cell: str, city: str, *, where: str) -> list[str]:
+    """Read the arrondissements of ``city`` named in one cell: INSEE codes (``13201``) or numbers (``1er``, ``2e``).
+
+    >>> _arrondissement_codes("13201|13202", "13055", where="")
+    ['13201', '13202']
+    >>> _arrondissement_codes("1er, 7e et 8e arrondissements", "69123", where="")
+    ['69381', '69387', '69388']
+    """
+    text = _NOISE.sub(" ", str(cell)).replace(" et ", " ")
+    own = {a for a, c in ARRONDISSEMENTS.items() if c == city}
+    out = []
+    for token in re.split(r"[|;,/+\s]+", text.strip()):
+        if not token:
+            continue
+        if token in own:
+            out.append(token)
+            continue
+        if re.fullmatch(r"\d{9}", token) and token[:5] in own:  # an IRIS code: its arrondissement
+            out.append(token[:5])
+            continue
+        number = _ORDINAL.match(token.lower())
+        code = None
+        if number:
+            n = int(number.group(1))
+            code = {"75056": f"751{n:02d}", "69123": f"6938{n}", "13055": f"132{n:02d}"}[city]
+        if code not in own:
+            name = CITIES_WITH_ARRONDISSEMENTS[city]
+            first, last = min(own), max(own)
+            raise InputError(
+                f"{where} : arrondissement {token!r} illisible pour {name} ({city}) ; attendu des codes {first} à "
+                f"{last} ou des numéros 1 à {len(own)}, séparés par « | », « , » ou « ; »."
+            )
+        out.append(code)
+    return list(dict.fromkeys(out))
+
+
+def _atoms(
+    resolved: pd.Series,
+    cells: pd.Series | None,
+    usable: np.ndarray,
+    lines: np.ndarray,
+    known_codes: pd.Index,
+    *,
+    source: str,
+    column: str | None,
+    lenient: bool = False,
+) -> pd.DataFrame:
+    """Split each usable row into its atoms (the commune, or arrondissements of Paris, Lyon, Marseille) and units.
+
+    Returns ``row``, ``atom`` and ``unit`` (the code at the level of the contours: the arrondissement where the
+    contours have the city's arrondissements, else the city). Cells naming arrondissements of other communes are
+    reported and ignored. An unreadable cell raises :class:`InputError`, or with ``lenient`` (perimeters to
+    compare with, a score rather than the perimeters kept by the meshing) is reported and the row counts for the
+    whole city.
+    """
+    rows = np.flatnonzero(usable)
+    codes = resolved.to_numpy(dtype=object)[rows].astype(str)
+    city_of = np.where(
+        np.isin(codes, list(CITIES_WITH_ARRONDISSEMENTS)), codes, pd.Series(codes).map(ARRONDISSEMENTS).fillna("")
+    ).astype(str)
+    # A city outside the studied territory is left as it is (the row is reported absent, its cell not read).
+    here = set(known_codes) | cities_split_into_arrondissements(known_codes)
+    city_of = np.where(np.isin(city_of, list(here)), city_of, "")
+    plain = city_of == ""
+    parts = [pd.DataFrame({"row": rows[plain], "atom": codes[plain], "unit": codes[plain]})]
+    filled = (
+        cells.astype("string").str.strip().fillna("").to_numpy(dtype=object)[rows]
+        if cells is not None
+        else np.full(len(rows), "", dtype=object)
+    )
+    ignored = plain & (filled != "") & np.isin(codes, list(known_codes))
+    if ignored.any():
+        warn(
+            f"{source}: colonne {column!r} renseignée pour {int(ignored.sum())} ligne(s) dont la commune n'a pas "
+            f"d'arrondissements municipaux ({fr_list(f'ligne {n}' for n in lines[rows[ignored]])}) : ignorée, la "
+            "commune est comptée entière (partagée à parts égales si plusieurs CPTS la citent).",
+            stacklevel=4,
+        )
+    split = cities_split_into_arrondissements(known_codes)
+    unreadable = []
+    for i in np.flatnonzero(~plain):  # Paris, Lyon, Marseille rows only: a handful
+        city, code = city_of[i], codes[i]
+        where = f"{source}: ligne {lines[rows[i]]}, colonne {column!r}"
+        try:
+            named = _arrondissement_codes(filled[i], city, where=where) if filled[i] else []
+        except InputError as exc:
+            if not lenient:
+                raise
+            unreadable.append(str(exc).split(" : ", 1)[1].split(" ; ")[0] + f" (ligne {lines[rows[i]]})")
+            named = []
+        if code != city:
+            named = named or [code]
+        if not named:  # the whole city
+            named = sorted(a for a, c in ARRONDISSEMENTS.items() if c == city)
+        units = named if city in split else [city] * len(named)
+        parts.append(pd.DataFrame({"row": rows[i], "atom": named, "unit": units}))
+    if unreadable:
+        warn(
+            f"{source}: colonne {column!r} illisible sur {len(unreadable)} ligne(s) ({fr_list(unreadable)}) : ces "
+            "lignes comptent pour la ville entière (partagée à parts égales avec les autres CPTS qui la citent).",
+            stacklevel=4,
+        )
+    return pd.concat(parts, ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def _arrondissement_fractions(atoms: pd.Series, populations: Mapping[str, float] | None) -> tuple[np.ndarray, bool]:
+    """Fraction of its city each arrondissement stands for: its share of the inhabitants, else of the count.
+
+    Returns the fractions and whether populations were used (all the arrondissements of every city concerned
+    must have one).
+    """
+    city = atoms.map(ARRONDISSEMENTS)
+    if populations:
+        pops = pd.Series(populations, dtype=float)
+        members = pd.Series(ARRONDISSEMENTS)
+        members = members[members.isin(set(city))]
+        own = pops.reindex(members.index)
+        if own.notna().all() and (own.groupby(members).sum() > 0).all():
+            totals = own.groupby(members).sum()
+            return (own.reindex(atoms).to_numpy() / totals.reindex(city).to_numpy()), True
+    counts = pd.Series(ARRONDISSEMENTS).value_counts()
+    return 1.0 / counts.reindex(city).to_numpy(dtype=float), False
 
 
 def existing_cpts_from_polygons(
@@ -490,11 +740,11 @@ def existing_cpts_from_polygons(
         conflicts = strong.loc[twice].groupby("code_commune")
         details = "; ".join(
             f"commune {code} : "
-            + " et ".join(f"{c!r} ({s:.0%})" for c, s in zip(g["cpts_id"], g["share"], strict=True))
+            + " et ".join(f"{c!r} ({fr_pct(s, 0)})" for c, s in zip(g["cpts_id"], g["share"], strict=True))
             for code, g in list(conflicts)[:5]
         )
         msg = (
-            f"{source}: {conflicts.ngroups} commune(s) couvertes à plus de {min_share:.0%} par deux CPTS "
+            f"{source}: {conflicts.ngroups} commune(s) couvertes à plus de {fr_pct(min_share, 0)} par deux CPTS "
             f"(polygones qui se recouvrent) : {details}. Une commune appartient à une seule CPTS ; corrigez les "
             "périmètres."
         )
@@ -525,12 +775,12 @@ def existing_cpts_from_polygons(
     result.attrs["couverture_partielle"] = partial["code_commune"].tolist()
     if len(partial):
         sample = ", ".join(
-            f"{c} ({s:.0%})" for c, s in zip(partial["code_commune"][:5], partial["share"][:5], strict=True)
+            f"{c} ({fr_pct(s, 0)})" for c, s in zip(partial["code_commune"][:5], partial["share"][:5], strict=True)
         )
         warn(
             f"{source}: {len(partial)} commune(s) partiellement couverte(s) par une CPTS ({role} ; entre "
-            f"{PARTIAL_SHARE:.0%} et {min_share:.0%} de leur surface, ex. {sample}) ; elles ne sont rattachées à "
-            f"aucune de ces CPTS ; {len(result)} commune(s) rattachée(s).",
+            f"{fr_pct(PARTIAL_SHARE, 0)} et {fr_pct(min_share, 0)} de leur surface, ex. {sample}) ; elles ne sont "
+            f"rattachées à aucune de ces CPTS ; {len(result)} commune(s) rattachée(s).",
             stacklevel=3,
         )
     warn_left_out(records, source=source, total=n)
@@ -730,6 +980,13 @@ def _check_single_membership(kept: pd.DataFrame, *, source: str) -> None:
         f"{source}: {len(conflicted)} commune(s) rattachée(s) à deux CPTS différentes : {'; '.join(parts)}. "
         "Une commune appartient à une seule CPTS ; corrigez le fichier."
     )
+    cities = [CITIES_WITH_ARRONDISSEMENTS[c] for c in conflicted if c in CITIES_WITH_ARRONDISSEMENTS]
+    if cities:
+        msg += (
+            f" {fr_list(cities)} : si ces CPTS se partagent la ville par arrondissements (colonne arrondissements), "
+            "donnez des contours par arrondissement municipal (couche ARRONDISSEMENT_MUNICIPAL d'Admin Express) "
+            "à la place de la commune."
+        )
     raise InputError(msg)
 
 

@@ -29,6 +29,7 @@ import pyproj
 from pyproj.exceptions import CRSError
 
 from .._errors import InputError, ParameterError, warn
+from .._format import fr_list
 from ..schemas import FACILITY_COLUMNS, FACILITY_TYPES, PRACTITIONER_COLUMNS
 from ..settings import CRS_METROPOLE, CRS_OVERSEAS
 from ._columns import find_column, require_column, to_number
@@ -192,7 +193,7 @@ def facilities_from_finess(
         selected = table["categorie"].str.strip().isin(keep_categories or ()) | kind.isin(keep_types or ())
     dropped = (selected & motif.notna()).to_numpy()
     records = left_out_records(source, table["ligne"][dropped], finess[dropped], motif[dropped])
-    keep = (selected & motif.isna()).to_numpy()
+    keep = (selected & motif.isna()).to_numpy().copy()
 
     kept = table.loc[keep]
     points = np.empty(int(keep.sum()), dtype=object)
@@ -200,6 +201,13 @@ def facilities_from_finess(
         idx = kept.index.get_indexer(group.index)
         pts = gpd.GeoSeries(gpd.points_from_xy(x[group.index], y[group.index]), crs=FINESS_PROJECTIONS[name])
         points[idx] = pts.to_crs(target).to_numpy()
+    outside = _outside_france(points, kept["ligne"].to_numpy(), target, source=source)
+    if outside.any():  # a few typos: left out, named; many would have refused the file
+        where = np.flatnonzero(keep)[outside]
+        motif.iloc[where] = "coordonnées hors de France et des outre-mer"
+        records = records + left_out_records(source, table["ligne"].iloc[where], finess.iloc[where], motif.iloc[where])
+        keep[where] = False
+        kept, points = table.loc[keep], points[~outside]
     result = gpd.GeoDataFrame(
         {
             "finess": finess[keep].to_numpy(dtype=object),
@@ -573,9 +581,18 @@ def destinations_from_bpe(
             raise InputError(f"{source}: ligne {line} : code EPSG inconnu {name!r} dans {epsg_col!r}.") from exc
         pts = gpd.GeoSeries(gpd.points_from_xy(x.iloc[idx.to_numpy()], y.iloc[idx.to_numpy()]), crs=from_crs)
         points[idx.to_numpy()] = pts.to_crs(target).to_numpy()
-    if has_xy.any():
-        _check_bpe_extent(points[has_xy], lines[has_xy], target, source=source)
+    outside = np.zeros(len(table), dtype=bool)
+    outside[has_xy] = _outside_france(points[has_xy], lines[has_xy], target, source=source)
+    if outside.any():  # a few typos: these rows are placed as rows without coordinates, and named
+        warn(
+            f"{source}: {int(outside.sum())} équipement(s) aux coordonnées hors de France et des outre-mer "
+            f"({fr_list([f'ligne {n}' for n in lines[outside]])}) : coordonnées ignorées, placés au centre de leur "
+            "commune (colonne localisation)."
+        )
+        points[outside] = None
+        has_xy = has_xy & ~outside
     localisation = np.where(has_xy, "coordonnées", "centre de la commune").astype(object)
+    localisation[outside] = "centre de la commune (coordonnées hors de France)"
     # The name of the establishment where the edition gives it (NOMRS), else the kind of facility.
     names = rows["equipement"].map(EQUIPMENT_LABELS).fillna(rows["equipement"])
     if name_col is not None:
@@ -598,6 +615,10 @@ def destinations_from_bpe(
             motif.iloc[missing[~placed]] = "pas de coordonnées, commune hors des contours chargés"
         else:
             motif.iloc[missing] = "pas de coordonnées (contours des communes non fournis)"
+    if outside.any():  # ignored coordinates: say so where the commune could not stand in for them either
+        motif = motif.where(~(outside & motif.notna().to_numpy()), motif.str.replace(
+            "pas de coordonnées", "coordonnées hors de France et des outre-mer", regex=False
+        ))  # fmt: skip
     dropped = motif.notna().to_numpy()
     records = left_out_records(source, lines[dropped], code[dropped], motif[dropped])
     keep = ~dropped
@@ -619,9 +640,10 @@ def destinations_from_bpe(
     result.attrs["left_out"] = records
     result.attrs["par_equipement"] = {kind: int(counts.get(kind, 0)) for kind in wanted}
     result.attrs["au_centre_commune"] = centre
-    if centre:
+    no_xy_placed = centre - int((outside & ~motif.notna().to_numpy()).sum())  # those with bad ones were told above
+    if no_xy_placed:
         warn(
-            f"{source}: {centre} équipement(s) sans coordonnées placé(s) au centre de leur commune "
+            f"{source}: {no_xy_placed} équipement(s) sans coordonnées placé(s) au centre de leur commune "
             "(colonne localisation = « centre de la commune »)."
         )
     empty = [kind for kind in wanted if not counts.get(kind, 0)]
@@ -634,14 +656,23 @@ def destinations_from_bpe(
     return result
 
 
-def _check_bpe_extent(points: np.ndarray, lines: np.ndarray, crs, *, source: str) -> None:
-    """Refuse BPE coordinates outside France and its overseas territories, naming the count and first lines.
+#: Above this share of coordinates outside France and its overseas territories, the file is refused (a systematic
+#: error: a wrong ``EPSG`` column, swapped X/Y, another projection); at or under it, the rows concerned are a typo
+#: each and are handled row by row (BPE: placed at the centre of their commune; FINESS: left out), and named.
+OUTSIDE_FRANCE_MAX_SHARE = 0.01
 
-    Coordinates out there are a wrong ``EPSG`` column or swapped ``LAMBERT_X``/``LAMBERT_Y``: kept, the facility
-    would sit thousands of kilometres away and every commune would be "far" from it without a word.
+
+def _outside_france(points: np.ndarray, lines: np.ndarray, crs, *, source: str) -> np.ndarray:
+    """Flag points outside France and its overseas territories; refuse the file if they are many.
+
+    Returns a boolean array (True: outside). More than :data:`OUTSIDE_FRANCE_MAX_SHARE` of the points outside is
+    a wrong ``EPSG`` column or swapped X/Y: kept, the facilities would sit thousands of kilometres away and every
+    commune would be "far" from them without a word, so the file is refused, naming the count and first lines.
     """
     from .communes import EXTENTS_LONLAT
 
+    if not len(points):
+        return np.zeros(0, dtype=bool)
     with np.errstate(all="ignore"):
         lonlat = gpd.GeoSeries(list(points), crs=crs).to_crs("EPSG:4326")
     lon, lat = lonlat.x.to_numpy(), lonlat.y.to_numpy()
@@ -650,14 +681,14 @@ def _check_bpe_extent(points: np.ndarray, lines: np.ndarray, crs, *, source: str
         (lon[:, None] >= boxes[:, 0]) & (lon[:, None] <= boxes[:, 2])
         & (lat[:, None] >= boxes[:, 1]) & (lat[:, None] <= boxes[:, 3])
     ).any(axis=1)  # fmt: skip
-    if inside.all():
-        return
     out = np.flatnonzero(~inside)
-    first = ", ".join(f"ligne {int(lines[i])} ({lon[i]:.4g}, {lat[i]:.4g})" for i in out[:3])
-    raise InputError(
-        f"{source}: {len(out)} équipement(s) sur {len(points)} aux coordonnées hors de France et des outre-mer "
-        f"(ex. {first} en longitude, latitude) ; vérifiez la colonne EPSG et l'ordre LAMBERT_X, LAMBERT_Y."
-    )
+    if len(out) > OUTSIDE_FRANCE_MAX_SHARE * len(points):
+        first = ", ".join(f"ligne {int(lines[i])} ({lon[i]:.4g}, {lat[i]:.4g})" for i in out[:3])
+        raise InputError(
+            f"{source}: {len(out)} équipement(s) sur {len(points)} aux coordonnées hors de France et des outre-mer "
+            f"(ex. {first} en longitude, latitude) ; vérifiez la colonne EPSG et l'ordre LAMBERT_X, LAMBERT_Y."
+        )
+    return ~inside
 
 
 def destinations_from_finess(

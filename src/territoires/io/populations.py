@@ -231,9 +231,14 @@ def populations_from_csv(
     former_col = find_column(table.columns, "anciens_codes", synonyms=("anciens_codes", "former_codes"))
     if former_col is not None:
         out["anciens_codes"] = table[former_col].fillna("")
+    # Inhabitants of every arrondissement municipal listed, kept aside even where the city is read whole: they
+    # weigh a city that CPTS tables list by arrondissements.
+    listed = out.loc[out["code_commune"].isin(list(ARRONDISSEMENTS))]
+    by_arrondissement = dict(zip(listed["code_commune"], listed["population"].astype(float), strict=True))
     out, n_set_aside = _arrondissement_level(out, set(arrondissements), source=source)
     n_other += n_set_aside
     out = out.reset_index(drop=True)
+    out.attrs["populations_arrondissements"] = by_arrondissement
     out.attrs["left_out"] = left_out
     out.attrs["age_standardised"] = bool(bands)
     out.attrs["other_rows"] = n_other

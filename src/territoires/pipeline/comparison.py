@@ -32,18 +32,22 @@ def compare_with_perimeters(
         Perimeters as :func:`territoires.cpts_perimeters_from_file` reads them.
     population
         The population table of the run: its ``anciens_codes`` bring perimeters listed by former commune codes to
-        the current communes.
+        the current communes, and its arrondissements municipaux weigh a city listed by arrondissements.
 
     Returns
     -------
     tuple
         The :class:`~territoires.CatchmentComparison` and the ``comparison`` layer (one polygon per given CPTS).
     """
-    former = None
+    former = arrondissements = None
     if population is not None:
         table = populations_from_csv(population)
         former = former_codes_from_table(table) if "anciens_codes" in table.columns else None
-    reference = cpts_perimeters_from_file(path, diagnostic.communes, former_codes=former or None)
+        # The inhabitants of the arrondissements of Paris, Lyon and Marseille weigh a city listed by them.
+        arrondissements = table.attrs.get("populations_arrondissements")
+    reference = cpts_perimeters_from_file(
+        path, diagnostic.communes, former_codes=former or None, arrondissement_populations=arrondissements or None
+    )
     comparison = compare_catchments(diagnostic.communes, reference)
     comparison.summary["source"] = str(path)
     diagnostic.metadata["comparaison"] = comparison.summary

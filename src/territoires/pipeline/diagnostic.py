@@ -57,6 +57,10 @@ class Territory:
     population_outside
         Inhabitants of the population table outside the territory's départements (not an error: a national
         table used for a few départements).
+    arrondissement_populations
+        Inhabitants of the arrondissements municipaux of Paris, Lyon and Marseille listed in the population table
+        (code → count), even where the contours have the city whole: they weigh a city that a CPTS table lists
+        by arrondissements.
     """
 
     communes: gpd.GeoDataFrame
@@ -64,6 +68,7 @@ class Territory:
     former_codes: dict[str, str] = field(default_factory=dict)
     left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
     population_outside: int = 0
+    arrondissement_populations: dict[str, float] = field(default_factory=dict)
 
 
 def load_territory(
@@ -97,10 +102,12 @@ def load_territory(
     report = VintageReport()
     codes_map = dict(former_codes or {})
     outside = 0
+    arrondissements: dict[str, float] = {}
     if population is not None:
         gdf, report, codes_map, outside, pops = communes_with_populations(gdf, population, former_codes=former_codes)
         outside = int(outside)
         left.append(pops)
+        arrondissements = dict(pops.attrs.get("populations_arrondissements", {}))
     else:
         codes_map = {**arrondissements_to_communes(gdf["code_commune"]), **codes_map}
         gdf, report = reconcile_vintages(gdf, codes_map)
@@ -119,6 +126,7 @@ def load_territory(
         former_codes=codes_map,
         left_out=left_out_table(*left),
         population_outside=outside,
+        arrondissement_populations=arrondissements,
     )
 
 
@@ -421,7 +429,12 @@ def run_diagnostic(
         tell("Territoires de CPTS")
         existing = None
         if inputs.existing_cpts is not None:
-            existing = existing_cpts_from_file(inputs.existing_cpts, result, former_codes=territory.former_codes)
+            existing = existing_cpts_from_file(
+                inputs.existing_cpts,
+                result,
+                former_codes=territory.former_codes,
+                arrondissement_populations=territory.arrondissement_populations or None,
+            )
             left.append(existing)
         meshed = mesh_catchments(
             result,
@@ -585,10 +598,11 @@ def _with_ring(communes, in_territory, params, *, travel_times, road: bool) -> t
                 warn(
                     f"APL : les contours donnés s'arrêtent à la limite du territoire ; {fr_int(near)} commune(s) sur "
                     f"{fr_int(len(communes))} sont à moins de 2 × {fr_int(reach)} min (à vol d'oiseau) de cette "
-                    "limite, et leur APL ignore l'offre et la demande situées au-delà (biais de bord). Pour le "
-                    "corriger, donnez aussi les contours des départements voisins (ou un fichier national ; depuis "
-                    "le cache : « territoires fetch » des départements voisins) et limitez le résultat au "
-                    "territoire avec --departement."
+                    "limite, et leur APL ignore l'offre et la demande situées au-delà (biais de bord ; ce compte "
+                    "inclut les communes proches d'une côte ou d'une frontière nationale, où il n'y a rien à "
+                    "compter au-delà). Pour le corriger, donnez aussi les contours des départements voisins (ou "
+                    "un fichier national ; depuis le cache : « territoires fetch » des départements voisins) et "
+                    "limitez le résultat au territoire avec --departement."
                 )
         return in_territory, 0
     if road:  # road times are not known yet: bound them from below by the fastest straight line

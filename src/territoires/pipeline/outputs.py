@@ -6,11 +6,13 @@ and report libraries.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from .._errors import ParameterError
+from .._format import fr_list
 from ..export.folium_map import save_map_html
 from ..export.geopackage import save_diagnostic_geopackage
 from ..export.output_set import DIAGNOSTIC_FILES, OutputSet
@@ -19,7 +21,7 @@ from ..export.report import save_report_html
 from ..export.tables import CATCHMENT_COLUMNS, save_table
 from .diagnostic import Diagnostic
 
-__all__ = ["CATCHMENT_FILES", "save_catchments", "save_diagnostic"]
+__all__ = ["CATCHMENT_FILES", "CATCHMENT_TABLE_FORMATS", "catchment_files", "save_catchments", "save_diagnostic"]
 
 
 def save_diagnostic(diagnostic: Diagnostic, out_dir: str | Path, *, tiles: bool = False) -> dict[str, Path]:
@@ -66,32 +68,56 @@ def _write_diagnostic(diagnostic: Diagnostic, out_dir: Path, *, tiles: bool) -> 
 
 
 def save_catchments(
-    diagnostic: Diagnostic, out_dir: str | Path, *, extra_layers: Mapping[str, pd.DataFrame] | None = None
+    diagnostic: Diagnostic,
+    out_dir: str | Path,
+    *,
+    extra_layers: Mapping[str, pd.DataFrame] | None = None,
+    table_formats: Sequence[str] = ("csv",),
 ) -> dict[str, Path]:
-    """Write the catchments into ``out_dir``: ``cpts.gpkg`` (``catchments`` and ``communes`` layers) and ``cpts.csv``.
+    """Write the catchments into ``out_dir``: ``cpts.gpkg`` (``catchments`` and ``communes`` layers) and the table.
 
     ``extra_layers`` are written into the GeoPackage too (``comparison``: see :mod:`territoires.pipeline.comparison`).
 
-    The CSV (one row per commune: its catchment) is written for spreadsheets (see
-    :func:`territoires.export.tables.save_table`). Both are written as one set: both new or both previous.
+    The table (one row per commune: its catchment) is written for spreadsheets, once per format of
+    ``table_formats``: ``cpts.csv`` (« ; », decimal comma, UTF-8 with BOM) and/or ``cpts.xlsx`` (see
+    :func:`territoires.export.tables.save_table`). All files are written as one set: all new or all previous.
     """
-    outputs = OutputSet(out_dir, CATCHMENT_FILES, key="cpts")
+    outputs = OutputSet(out_dir, catchment_files(table_formats), key="cpts")
     with outputs as staging:
-        written = _write_catchments(diagnostic, staging, extra_layers=extra_layers)
+        written = _write_catchments(diagnostic, staging, extra_layers=extra_layers, table_formats=table_formats)
     return {kind: outputs.path(p.name) for kind, p in written.items()}
 
 
-#: The files of ``territoires cpts``.
-CATCHMENT_FILES = ("cpts.gpkg", "cpts.csv")
+#: Spreadsheet formats of the ``territoires cpts`` table.
+CATCHMENT_TABLE_FORMATS = ("csv", "xlsx")
+
+
+def catchment_files(table_formats: Sequence[str] = ("csv",)) -> tuple[str, ...]:
+    """Return the files of ``territoires cpts``: ``cpts.gpkg`` and one table per format (``cpts.csv``, ``.xlsx``)."""
+    unknown = [f for f in table_formats if f not in CATCHMENT_TABLE_FORMATS]
+    if unknown or not table_formats:
+        raise ParameterError(
+            f"format de table inconnu : {fr_list(unknown) or 'aucun'} (attendu : {fr_list(CATCHMENT_TABLE_FORMATS)})."
+        )
+    return ("cpts.gpkg", *(f"cpts.{f}" for f in dict.fromkeys(table_formats)))
+
+
+#: The files of ``territoires cpts`` with the default CSV table.
+CATCHMENT_FILES = catchment_files()
 
 
 def _write_catchments(
-    diagnostic: Diagnostic, out_dir: Path, *, extra_layers: Mapping[str, pd.DataFrame] | None
+    diagnostic: Diagnostic,
+    out_dir: Path,
+    *,
+    extra_layers: Mapping[str, pd.DataFrame] | None,
+    table_formats: Sequence[str] = ("csv",),
 ) -> dict[str, Path]:
     layers = {"catchments": diagnostic.catchments, "communes": diagnostic.communes}
     if len(diagnostic.left_out):
         layers["left_out"] = diagnostic.left_out
     layers.update(extra_layers or {})
     written = {"geopackage": save_diagnostic_geopackage(out_dir / "cpts.gpkg", layers, metadata=diagnostic.metadata)}
-    written["csv"] = save_table(diagnostic.communes, out_dir / "cpts.csv", columns=CATCHMENT_COLUMNS)
+    for fmt in dict.fromkeys(table_formats):
+        written[fmt] = save_table(diagnostic.communes, out_dir / f"cpts.{fmt}", columns=CATCHMENT_COLUMNS)
     return written

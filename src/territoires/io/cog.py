@@ -211,9 +211,11 @@ def reconcile_vintages(
     boundaries_unmatched: list[str] = []
     population_unmatched: list[str] = []
     if current_codes is not None:
-        current = pd.Index(current_codes)
-        boundaries_unmatched = sorted(pd.Index(out["code_commune"]).difference(current))
-        population_unmatched = sorted(current.difference(pd.Index(out["code_commune"])))
+        # Sets of the codes (as Index.difference gives them, sorted): pandas took three times as long here.
+        current = set(pd.Index(current_codes).tolist())
+        here = set(out["code_commune"].tolist())
+        boundaries_unmatched = sorted(here - current)
+        population_unmatched = sorted(current - here)
     report = VintageReport(merged, boundaries_unmatched, population_unmatched)
     if boundaries_unmatched:
         warn(

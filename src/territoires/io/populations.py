@@ -309,7 +309,7 @@ def join_populations(
         renamed = ~pd.isna(names) & (names != current)
         out["nom"] = np.where(pd.isna(names), current, names)
         log.info("%s: %d commune name(s) taken from the population table", source, int(renamed.sum()))
-    unmatched_pop = pops.index.difference(pd.Index(out["code_commune"]))
+    unmatched_pop = sorted(set(pops.index.tolist()) - set(out["code_commune"].tolist()))  # as Index.difference
     if missing.any():
         codes = out.loc[missing, "code_commune"].tolist()
         warn(

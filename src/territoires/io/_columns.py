@@ -230,10 +230,11 @@ def to_count(
     [860.0, 1234.0]
     """
     text = values.astype("string")
-    digits = text.str.fullmatch(r"[0-9]{1,15}")
+    digits = text.str.fullmatch(r"[0-9]{1,15}(\.0)?")
     if bool(digits.fillna(allow_missing).all()):
-        # Digits only (the usual case): nothing to tell, the same numbers as the whole reading below gives (15
-        # digits at most: exact as floats), cast by Arrow (pandas.to_numeric: 25 times as long).
+        # Digits only, or a whole number written "1234.0" (never a thousands separator: one digit after the point),
+        # the usual case: nothing to tell, the same numbers as the whole reading below gives (15 digits at most:
+        # exact as floats), cast by Arrow (pandas.to_numeric: 25 times as long).
         numbers = pc.cast(pa.array(text), pa.float64()).to_numpy(zero_copy_only=False)
         return pd.Series(numbers, index=values.index, name=values.name, dtype=float)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)

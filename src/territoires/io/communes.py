@@ -15,6 +15,7 @@ from pyproj import CRS, Transformer
 from .._errors import InputError, warn
 from ..settings import CRS_METROPOLE, CRS_OVERSEAS, CRS_WEB
 from ._columns import find_column, normalise_commune_codes, require_column, to_count
+from ._left_out import LeftOutRecords
 
 log = logging.getLogger(__name__)
 
@@ -406,7 +407,7 @@ def communes_from_file(
     target = metric_crs_for(out["departement"], source=source)
     out = out.to_crs(target)
     out = out.sort_values("code_commune", kind="stable").reset_index(drop=True)
-    out.attrs["left_out"] = left_out
+    out.attrs["left_out"] = LeftOutRecords(left_out)
     out.attrs["repaired_geometries"] = n_repaired
     out.attrs["source"] = source
     return out
@@ -438,7 +439,7 @@ def communes_from_files(paths, **kwargs) -> gpd.GeoDataFrame:
         msg = f"{', '.join(map(str, files))}: les fichiers mêlent plusieurs territoires ({', '.join(sorted(crs))})."
         raise InputError(msg)
     attrs = {
-        "left_out": [r for p in parts for r in p.attrs.get("left_out", [])],
+        "left_out": LeftOutRecords(r for p in parts for r in p.attrs.get("left_out", [])),
         "repaired_geometries": sum(p.attrs.get("repaired_geometries", 0) for p in parts),
         "source": ", ".join(str(f) for f in files),
     }

@@ -16,6 +16,7 @@ from .._errors import InputError, warn
 from .._format import fr_int, fr_list
 from ..settings import AGE_WEIGHTS
 from ._columns import find_column, normalise_commune_codes, require_column, to_count
+from ._left_out import LeftOutRecords
 from ._tables import read_table
 from .cog import (
     ARRONDISSEMENTS,
@@ -239,7 +240,7 @@ def populations_from_csv(
     n_other += n_set_aside
     out = out.reset_index(drop=True)
     out.attrs["populations_arrondissements"] = by_arrondissement
-    out.attrs["left_out"] = left_out
+    out.attrs["left_out"] = LeftOutRecords(left_out)
     out.attrs["age_standardised"] = bool(bands)
     out.attrs["other_rows"] = n_other
     out.attrs["source"] = source

@@ -33,7 +33,7 @@ from .._format import fr_int
 from ..schemas import PRACTITIONER_COLUMNS, PROFESSIONS
 from ..settings import CRS_WEB
 from ._columns import find_column, normalise_name, to_count, to_number
-from ._left_out import left_out_records, warn_left_out
+from ._left_out import LeftOutRecords, left_out_records, warn_left_out
 from ._tables import detect_encoding, read_table
 from .cog import ARRONDISSEMENTS, CITIES_WITH_ARRONDISSEMENTS, cities_split_into_arrondissements
 from .communes import departement_of, representative_points
@@ -876,7 +876,7 @@ def locate_in_communes(
     out = gpd.GeoDataFrame(frame, geometry=new_geom, crs=communes.crs)
     out = (out if keep.all() else out.loc[keep]).reset_index(drop=True)
     out.attrs["source"] = source
-    out.attrs["left_out"] = list(practitioners.attrs.get("left_out", [])) + records
+    out.attrs["left_out"] = LeftOutRecords([*practitioners.attrs.get("left_out", []), *records])
     if "selection" in practitioners.attrs:
         out.attrs["selection"] = dict(practitioners.attrs["selection"])
     out.attrs["localisation"] = {
@@ -1021,7 +1021,7 @@ def split_by_territory(
         return frame
 
     kept = part(inside)
-    kept.attrs["left_out"] = list(attrs.get("left_out", [])) + records
+    kept.attrs["left_out"] = LeftOutRecords([*attrs.get("left_out", []), *records])
     result = TerritorySplit(inside=kept, outside=part(outside), unknown=records)
     if records:
         examples = ", ".join(f"ligne {line} : {code}" for line, code in zip(lines[unknown][:5], codes[:5], strict=True))

@@ -873,7 +873,7 @@ def locate_in_communes(
     keep = ~dropped
     frame = pd.DataFrame(practitioners.drop(columns=practitioners.geometry.name))
     frame["code_commune"] = pd.Series(final_codes, index=frame.index, dtype=object)  # as read: object, not str
-    out = gpd.GeoDataFrame(frame, geometry=new_geom, crs=communes.crs)
+    out = gpd.GeoDataFrame(frame, geometry=new_geom, crs=communes.crs, copy=False)  # frame is ours: no copy
     out = (out if keep.all() else out.loc[keep]).reset_index(drop=True)
     out.attrs["source"] = source
     out.attrs["left_out"] = LeftOutRecords([*practitioners.attrs.get("left_out", []), *records])
@@ -1063,7 +1063,7 @@ def _to_geodataframe(frame: pd.DataFrame, geometry, *, crs) -> gpd.GeoDataFrame:
     frame["nombre"] = frame["nombre"].astype(float)
     for col in ("activite", "etp", "age"):
         frame[col] = frame[col].astype(float)
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=crs, copy=False)  # frame is ours: no copy of its columns
 
 
 def _check_professions(professions: Iterable[str] | None) -> list[str] | None:

@@ -303,8 +303,8 @@ def run_diagnostic(
     whole = bool(in_territory.all())  # every commune loaded is in the territory (no copy, départements once)
     result = all_communes if whole else all_communes.loc[in_territory].reset_index(drop=True)
     territory_codes = pd.Index(result["code_commune"])
-    loaded_deps = set(departement_of(all_communes["code_commune"]).drop_duplicates().tolist())
-    result_deps = loaded_deps if whole else set(departement_of(result["code_commune"]).drop_duplicates().tolist())
+    communes_deps = set(departement_of(all_communes["code_commune"]).drop_duplicates().tolist())
+    result_deps = communes_deps if whole else set(departement_of(result["code_commune"]).drop_duplicates().tolist())
     deps = result_deps | set(options.departements or ())
     vintages = _vintages_within(territory.vintages, territory_codes, deps)
     left: list[pd.DataFrame] = []
@@ -328,7 +328,7 @@ def run_diagnostic(
         tell("Chargement et localisation des praticiens")
         raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
         # Located in every commune loaded: those of the ring around the territory enter its supply.
-        loaded_deps = loaded_deps | deps
+        loaded_deps = communes_deps | deps
         split = split_by_territory(
             raw,
             loaded_deps,
@@ -353,9 +353,14 @@ def run_diagnostic(
 
             travel_times = travel_times_from_matrix(inputs.travel_times, communes=all_communes)
         computed, ring = _with_ring(
-            all_communes, in_territory, apl_params, travel_times=travel_times, road=inputs.road_network is not None
+            all_communes,
+            in_territory,
+            apl_params,
+            travel_times=travel_times,
+            road=inputs.road_network is not None,
+            departements=communes_deps,
         )
-        gdf = all_communes.loc[computed].reset_index(drop=True)
+        gdf = all_communes if computed.all() else all_communes.loc[computed].reset_index(drop=True)
         if travel_times is not None:
             inside = travel_times["origin"].isin(gdf["code_commune"]) & travel_times["destination"].isin(
                 gdf["code_commune"]
@@ -579,14 +584,19 @@ def _vintages_within(report: VintageReport, codes: pd.Index, deps: set[str]) -> 
     )
 
 
-def _with_ring(communes, in_territory, params, *, travel_times, road: bool) -> tuple[np.ndarray, int]:
+def _with_ring(
+    communes, in_territory, params, *, travel_times, road: bool, departements: set[str] | None = None
+) -> tuple[np.ndarray, int]:
     """Return the communes to compute the APL on (territory and ring within reach) and the size of the ring.
 
     Warn once when no commune beyond the territory was given although border communes depend on them.
+    ``departements``: those of ``communes`` when the caller has them already.
     """
     reach = params.max_minutes
     if in_territory.all():
-        deps = set(departement_of(communes["code_commune"]).drop_duplicates().tolist())  # not 35,000 scalars
+        deps = departements
+        if deps is None:
+            deps = set(departement_of(communes["code_commune"]).drop_duplicates().tolist())  # not 35,000 scalars
         # Not for the whole country (nothing beyond) nor the synthetic demo territory (no real département).
         if deps <= DEPARTEMENTS and len(deps - {"971", "972", "973", "974", "976"}) < 90:
             near = int(
@@ -620,7 +630,9 @@ def _aggregates(communes: pd.DataFrame, *, threshold: float | None) -> pd.DataFr
     parts = []
     for level, column in (("departement", "departement"), ("epci", "epci")):
         if column in communes.columns and communes[column].notna().any():
-            agg = aggregate_apl(communes.loc[communes[column].notna()], column, threshold=threshold or 0.0)
+            known = communes[column].notna().to_numpy()
+            part = communes if known.all() else communes.loc[known]  # (all known: no copy of the communes)
+            agg = aggregate_apl(part, column, threshold=threshold or 0.0)
             agg = agg.reset_index().rename(columns={column: "zone"})
             agg.insert(0, "niveau", level)
             parts.append(agg)

@@ -201,9 +201,12 @@ def commune_supply(codes: pd.Index, practitioners: pd.DataFrame, params: APLPara
     """
     n = len(codes)
     supply, rule = _supply_rule(practitioners, params)
-    # Looked up on the distinct codes (the last slot: rows without a code, in no commune).
-    rows_code, distinct = pd.factorize(practitioners["code_commune"], use_na_sentinel=True)
-    pos = np.append(codes.get_indexer(pd.Index(distinct).astype(str)), -1)[rows_code]
+    located_codes = practitioners["code_commune"]
+    if located_codes.dtype == object and pd.api.types.infer_dtype(located_codes, skipna=True) in ("string", "empty"):
+        pos = codes.get_indexer(located_codes.to_numpy())  # text already (missing: -1, in no commune)
+    else:  # codes read as numbers, or pandas text: looked up on their distinct values as text
+        rows_code, distinct = pd.factorize(located_codes, use_na_sentinel=True)
+        pos = np.append(codes.get_indexer(pd.Index(distinct).astype(str)), -1)[rows_code]
     keep = pos >= 0
     count = practitioners["nombre"].to_numpy(dtype=float) if "nombre" in practitioners else np.ones(len(pos))
     per_fte = 1.0 if params.unit == "etp" else params.consultations_per_fte

@@ -374,15 +374,15 @@ def run_diagnostic(
         # Practitioners of the ring enter the supply; those farther away, and the ring's, are "hors territoire".
         located_all = located
         count = located["nombre"].to_numpy(dtype=float) if "nombre" in located else np.ones(len(located))
-        # The commune of each distinct code of the practitioners (the last slot: rows without a code, or a code of
-        # no commune loaded), then whether it is computed and in the territory.
-        rows_code, distinct = pd.factorize(located["code_commune"], use_na_sentinel=True)
+        # The commune of each practitioner among those loaded (-1, the last slot: none), then whether it is computed
+        # and in the territory.
         loaded_codes = pd.Index(all_communes["code_commune"])
         if loaded_codes.is_unique:
-            at = np.append(loaded_codes.get_indexer(np.asarray(distinct, dtype=object)), -1)[rows_code]
+            at = loaded_codes.get_indexer(located["code_commune"].to_numpy(dtype=object))
             in_computed = np.append(computed, False)[at]
             in_territory_rows = np.append(in_territory, False)[at]
         else:
+            rows_code, distinct = pd.factorize(located["code_commune"], use_na_sentinel=True)
             distinct = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
             in_computed = np.append(distinct.isin(gdf["code_commune"]).to_numpy(), False)[rows_code]
             in_territory_rows = np.append(distinct.isin(territory_codes).to_numpy(), False)[rows_code]

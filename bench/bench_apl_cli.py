@@ -120,7 +120,7 @@ t0 = time.process_time()
 from territoires.pipeline.diagnostic import load_territory
 from territoires.analysis.apl import compute_apl
 from territoires.export.tables import APL_COLUMNS, save_table
-from territoires.io.practitioners import locate_in_communes, practitioners_from_file
+from territoires.io.practitioners import locate_in_communes, practitioners_from_file, split_by_territory
 stages = {"imports": time.process_time() - t0}
 def stage(name, func, *args, **kwargs):
     t = time.process_time()
@@ -131,7 +131,9 @@ territory = stage("communes + populations (load_territory)", load_territory, [f"
                   population=f"{folder}/populations.csv")
 raw = stage("practitioners_from_file", practitioners_from_file, f"{folder}/praticiens.csv",
             professions=("medecin_generaliste",))
-located = stage("locate_in_communes", locate_in_communes, raw, territory.communes)
+split = stage("split_by_territory", split_by_territory, raw, set(territory.communes["departement"]),
+              known_codes=territory.vintages.known_codes, known_departements=territory.vintages.known_departements)
+located = stage("locate_in_communes", locate_in_communes, split.inside, territory.communes)
 apl = stage("compute_apl (times, E2SFCA, nearest)", compute_apl, territory.communes, located)
 stage("save_table (CSV)", save_table, apl, f"{folder}/stages.csv", columns=APL_COLUMNS)
 for name, seconds in stages.items():

@@ -121,12 +121,24 @@ def practitioner_supply(practitioners: pd.DataFrame, params: APLParameters) -> t
     (numpy.ndarray, pandas.Series)
         Supply per row and the method per row (``"activite"``, ``"etp"``, ``"effectif"``, ``"nouvel_installe"``).
     """
+    supply, rule = _supply_rule(practitioners, params)
+    return supply, pd.Series(_METHODS[rule], index=practitioners.index)
+
+
+#: The methods of :func:`practitioner_supply`, numbered as :func:`_supply_rule` gives them.
+_METHODS = np.array(["activite", "etp", "effectif", "nouvel_installe"])
+
+
+def _supply_rule(practitioners: pd.DataFrame, params: APLParameters) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`practitioner_supply` with each row's method as a position in :data:`_METHODS`.
+
+    Counting and grouping by these numbers, not by a column of 100,000 labels (0.02 s to build each time).
+    """
     n = len(practitioners)
     count = practitioners["nombre"].to_numpy(dtype=float) if "nombre" in practitioners else np.ones(n)
     etp = practitioners["etp"].to_numpy(dtype=float) if "etp" in practitioners else np.full(n, np.nan)
     if params.unit == "etp":
-        method = np.where(np.isnan(etp), "effectif", "etp")
-        return np.where(np.isnan(etp), count, etp), pd.Series(method, index=practitioners.index)
+        return np.where(np.isnan(etp), count, etp), np.where(np.isnan(etp), 2, 1)
     activity = practitioners["activite"].to_numpy(dtype=float) if "activite" in practitioners else np.full(n, np.nan)
     capped = activity.copy()
     if params.activity_caps is not None:
@@ -141,12 +153,12 @@ def practitioner_supply(practitioners: pd.DataFrame, params: APLParameters) -> t
         capped * count,
         np.where(~np.isnan(etp), etp * params.consultations_per_fte, count * params.consultations_per_fte),
     )
-    method = np.where(~np.isnan(activity), "activite", np.where(~np.isnan(etp), "etp", "effectif"))
+    rule = np.where(~np.isnan(activity), 0, np.where(~np.isnan(etp), 1, 2))
     if "nouvel_installe" in practitioners:
         new = practitioners["nouvel_installe"].fillna(False).to_numpy(dtype=bool)
         supply = np.where(new, NEW_GP_ACTIVITY * count, supply)
-        method = np.where(new, "nouvel_installe", method)
-    return supply, pd.Series(method, index=practitioners.index)
+        rule = np.where(new, 3, rule)
+    return supply, rule
 
 
 _METHOD_LABELS = {
@@ -188,8 +200,13 @@ def commune_supply(codes: pd.Index, practitioners: pd.DataFrame, params: APLPara
     {'praticiens': [2.0, 1.0], 'etp': [1.5, 1.0], 'offre_consultations': [8100.0, 5400.0]}
     """
     n = len(codes)
-    supply, method = practitioner_supply(practitioners, params)
-    pos = codes.get_indexer(practitioners["code_commune"].astype(str))
+    supply, rule = _supply_rule(practitioners, params)
+    located_codes = practitioners["code_commune"]
+    if located_codes.dtype == object and pd.api.types.infer_dtype(located_codes, skipna=True) in ("string", "empty"):
+        pos = codes.get_indexer(located_codes.to_numpy())  # text already (missing: -1, in no commune)
+    else:  # codes read as numbers, or pandas text: looked up on their distinct values as text
+        rows_code, distinct = pd.factorize(located_codes, use_na_sentinel=True)
+        pos = np.append(codes.get_indexer(pd.Index(distinct).astype(str)), -1)[rows_code]
     keep = pos >= 0
     count = practitioners["nombre"].to_numpy(dtype=float) if "nombre" in practitioners else np.ones(len(pos))
     per_fte = 1.0 if params.unit == "etp" else params.consultations_per_fte
@@ -202,7 +219,8 @@ def commune_supply(codes: pd.Index, practitioners: pd.DataFrame, params: APLPara
         },
         index=codes,
     )
-    out.attrs["method"] = method.value_counts().to_dict()
+    counts = pd.Series(rule).value_counts()  # by number, then named: the order of value_counts on the names
+    out.attrs["method"] = dict(zip(_METHODS[counts.index.to_numpy()].tolist(), counts.tolist(), strict=True))
     out.attrs["outside"] = int((~keep).sum())
     return out
 
@@ -211,7 +229,8 @@ def select_practitioners(practitioners: pd.DataFrame, params: APLParameters) -> 
     """Return the practitioners counted in the supply: the profession, and the age limit where one is set."""
     out = practitioners
     if "profession" in out.columns:
-        out = out.loc[out["profession"] == params.profession]
+        chosen = (out["profession"] == params.profession).to_numpy()
+        out = out if chosen.all() else out.loc[chosen]  # (a copy of every row otherwise: the same rows)
     if params.max_age is not None:
         if "age" not in out.columns or out["age"].isna().all():
             msg = f"--max-age {params.max_age:g} : l'âge des praticiens est inconnu (colonne 'age' absente ou vide)."
@@ -331,10 +350,13 @@ def describe_supply(practitioners: pd.DataFrame, params: APLParameters | None = 
     """
     params = params or APLParameters()
     chosen = select_practitioners(practitioners, params)
-    _, method = practitioner_supply(chosen, params)
+    _, rule = _supply_rule(chosen, params)
     count = chosen["nombre"].to_numpy(dtype=float) if "nombre" in chosen else np.ones(len(chosen))
-    people = pd.Series(count, index=method.index).groupby(method.to_numpy(), sort=False).sum()
-    return " ; ".join(f"{_METHOD_LABELS.get(k, k)} : {fr_num(round(v, 1))}" for k, v in people.items())
+    people = pd.Series(count, index=chosen.index).groupby(rule, sort=False).sum()
+    return " ; ".join(
+        f"{_METHOD_LABELS.get(k, k)} : {fr_num(round(v, 1))}"
+        for k, v in zip(_METHODS[people.index.to_numpy()].tolist(), people.tolist(), strict=True)
+    )
 
 
 def _pair_positions(travel_times: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from affine import Affine
 from scipy.spatial import cKDTree
 from shapely.geometry import shape
 
 from .._errors import ParameterError
 from ..settings import DETOUR_FACTOR, ROAD_SPEED_KMH
+
+if TYPE_CHECKING:
+    from affine import Affine
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,8 @@ def travel_time_surface(
     xmin, ymin, xmax, ymax = communes.total_bounds
     width = int(np.ceil((xmax - xmin) / resolution))
     height = int(np.ceil((ymax - ymin) / resolution))
+    from affine import Affine  # here: affine and attrs cost 0.015 s to import, for commands without a surface
+
     transform = Affine(resolution, 0, xmin, 0, -resolution, ymax)
     ids = _rasterio_features().rasterize(
         ((geom, i + 1) for i, geom in enumerate(communes.geometry)),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import Command, progress, say
+from . import Command, progress, say, settle_imports
 from .options import APL_SETTINGS, diagnosis_options, out_dir_opt, output_set, written_files
 
 FORMATS = ("csv", "xlsx", "gpkg", "parquet")
@@ -34,6 +34,7 @@ def apl(inputs, options, out, formats) -> None:
     from ..export.tables import APL_COLUMNS, save_table
     from ..pipeline import run_diagnostic
 
+    settle_imports()
     names = [f"apl.{f}" for f in dict.fromkeys(formats)]
     outputs = output_set(out, names, inputs, key="apl")
     with outputs as staging:

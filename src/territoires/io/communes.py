@@ -15,6 +15,7 @@ from pyproj import CRS, Transformer
 from .._errors import InputError, warn
 from ..settings import CRS_METROPOLE, CRS_OVERSEAS, CRS_WEB
 from ._columns import find_column, normalise_commune_codes, require_column, to_count
+from ._left_out import LeftOutRecords
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,9 @@ def _read_vector(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
             layers = [name for name, geom in pyogrio.list_layers(path) if geom]
             preferred = [n for n in layers if n.lower() in {"commune", "communes"}]
             layer = (preferred or layers or [None])[0]
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
+        # Through Arrow: the same frame (the suite's and the shared data's contours compared column by column),
+        # read in 60 % of the time (35,000 communes: 0.09 s CPU instead of 0.15 s).
+        return gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=True)
     except (
         pyogrio.errors.DataSourceError,
         pyogrio.errors.DataLayerError,
@@ -134,12 +137,12 @@ def check_geometry_types(gdf: gpd.GeoDataFrame, *, source: str) -> None:
 
     Missing or empty geometries are not refused here: they are left out later, row by row.
     """
-    geoms = gdf.geometry
-    present = geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy()
-    kinds = geoms.geom_type.to_numpy()
-    wrong = present & ~np.isin(kinds, ["Polygon", "MultiPolygon"])
+    geoms = gdf.geometry.to_numpy()
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    wrong = present & ~np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
     if not wrong.any():
         return
+    kinds = gdf.geometry.geom_type.to_numpy()
     found = pd.Series(kinds[wrong]).value_counts()
     what = ", ".join(f"{n} {k}" for k, n in found.items())
     rows = ", ".join(str(i + 1) for i in np.flatnonzero(wrong)[:5])
@@ -197,43 +200,49 @@ def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
     (:data:`EXTENTS_LONLAT`, by the département of its code). Swapped longitude and latitude, a wrong declared
     CRS or degrees declared as metres are caught here and named.
     """
-    present = gdf.geometry.notna().to_numpy() & ~gdf.geometry.is_empty.to_numpy()
+    geoms = gdf.geometry.to_numpy()
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     if not present.any():
         return
-    part = gdf.loc[present]
-    xy = representative_points(part.geometry.to_numpy())
+    xy = representative_points(geoms[present])
     with np.errstate(all="ignore"):
         lon, lat = _to_lonlat(gdf.crs, xy[:, 0], xy[:, 1])
-    deps = departement_of(part["code_commune"]).to_numpy()
-    territory = np.where(np.isin(deps, list(EXTENTS_LONLAT)), deps, "metropole")
-    boxes = np.array([EXTENTS_LONLAT[t] for t in territory]).reshape(-1, 4)
+    # The box of each commune's territory, looked up once per distinct département.
+    codes = gdf["code_commune"].to_numpy()[present]
+    rows, deps = pd.factorize(departement_of(pd.Series(codes, dtype=object)))
+    deps = np.asarray(deps, dtype=object)
+    names = np.where(np.isin(deps, list(EXTENTS_LONLAT)), deps, "metropole")
+    territory = names[rows]
+    boxes = np.array([EXTENTS_LONLAT[t] for t in names]).reshape(-1, 4)[rows]
     inside = (lon >= boxes[:, 0]) & (lon <= boxes[:, 2]) & (lat >= boxes[:, 1]) & (lat <= boxes[:, 3])
     inside &= np.isfinite(lon) & np.isfinite(lat)
     if inside.all():
         return
     swapped = (lat >= boxes[:, 0]) & (lat <= boxes[:, 2]) & (lon >= boxes[:, 1]) & (lon <= boxes[:, 3])
     out = ~inside
-    codes = part["code_commune"].to_numpy()[out]
+    codes = codes[out]
     first = ", ".join(f"{c} ({x:.4g}, {y:.4g})" for c, x, y in zip(codes[:3], lon[out][:3], lat[out][:3], strict=True))
     where = sorted({_NAMES[t] for t in territory[out]})
     if swapped[out].all():
         msg = (
-            f"{source}: longitude et latitude inversées ({int(out.sum())} commune(s) sur {len(part)}, ex. "
+            f"{source}: longitude et latitude inversées ({int(out.sum())} commune(s) sur {int(present.sum())}, ex. "
             f"{first} lues en longitude, latitude dans {gdf.crs.to_string()}) ; remettez l'ordre longitude, latitude."
         )
     else:
         msg = (
-            f"{source}: {int(out.sum())} commune(s) sur {len(part)} hors de l'étendue attendue ({', '.join(where)}) "
-            f"une fois lues dans le système déclaré {gdf.crs.to_string()} (ex. {first} en longitude, latitude) ; "
+            f"{source}: {int(out.sum())} commune(s) sur {int(present.sum())} hors de l'étendue attendue "
+            f"({', '.join(where)}) une fois lues dans le système déclaré {gdf.crs.to_string()} (ex. {first} en "
+            "longitude, latitude) ; "
             "vérifiez le système de coordonnées déclaré par le fichier (ogr2ogr -a_srs pour le corriger) ou les codes "
             "commune."
         )
     raise InputError(msg)
 
 
-#: The last geometries given to :func:`representative_points` (by ``id``, the objects held) and their points: the
-#: loader, the practitioners' locating and the travel times ask for the points of the same contours.
-_LAST_POINTS: tuple[list, dict[int, int], np.ndarray] | None = None
+#: The last geometries given to :func:`representative_points` (the objects held, their ``id`` sorted, the rows in
+#: that order) and their points: the loader, the practitioners' locating and the travel times ask for the points of
+#: the same contours.
+_LAST_POINTS: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def representative_points(geometries: np.ndarray) -> np.ndarray:
@@ -247,19 +256,23 @@ def representative_points(geometries: np.ndarray) -> np.ndarray:
     [[1.0, 1.0]]
     """
     global _LAST_POINTS
-    geoms = np.asarray(geometries, dtype=object).tolist()
+    geoms = np.asarray(geometries, dtype=object).ravel().copy()  # held below: the caller may change its array
+    # Objects are found again by id, held by the cache so that no id is reused (a sorted array, not a dict: the
+    # look-up is vectorised).
+    ids = np.fromiter(map(id, geoms), dtype=np.uint64, count=len(geoms))
     points = np.full((len(geoms), 2), np.nan)
     todo = np.ones(len(geoms), dtype=bool)
-    if _LAST_POINTS is not None:
-        _, rows, known = _LAST_POINTS
-        found = np.array([rows.get(id(g), -1) for g in geoms], dtype=np.int64)
-        todo = found < 0
-        points[~todo] = known[found[~todo]]
+    if _LAST_POINTS is not None and len(_LAST_POINTS[1]):
+        _, known_ids, rows, known = _LAST_POINTS
+        at = np.minimum(np.searchsorted(known_ids, ids), len(known_ids) - 1)
+        todo = known_ids[at] != ids
+        points[~todo] = known[rows[at[~todo]]]
     if todo.any():
         with np.errstate(all="ignore"):
-            pts = shapely.point_on_surface(np.array(geoms, dtype=object)[todo])
+            pts = shapely.point_on_surface(geoms[todo])
         points[todo] = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
-    _LAST_POINTS = (geoms, {id(g): i for i, g in enumerate(geoms)}, points.copy())
+    order = np.argsort(ids, kind="stable")
+    _LAST_POINTS = (geoms, ids[order], order, points.copy())
     return points
 
 
@@ -347,11 +360,10 @@ def communes_from_file(
         crs=raw.crs,
         index=pd.RangeIndex(len(raw)),
     )
-    out["nom"] = raw[name_col].astype(str).to_numpy() if name_col else out["code_commune"]
+    # Text columns handed over as arrays of text (.array), not as arrays of Python objects read back as text.
+    out["nom"] = raw[name_col].astype(str).array if name_col else out["code_commune"]
     dep_col = find_column(raw.columns, "departement")
-    out["departement"] = (
-        raw[dep_col].astype(str).to_numpy() if dep_col else departement_of(out["code_commune"]).to_numpy()
-    )
+    out["departement"] = raw[dep_col].astype(str).array if dep_col else departement_of(out["code_commune"]).array
     epci_col = find_column(raw.columns, "epci")
     out["epci"] = raw[epci_col].astype("string").to_numpy() if epci_col else pd.NA
     pop_col = find_column(raw.columns, "population")
@@ -395,7 +407,7 @@ def communes_from_file(
     target = metric_crs_for(out["departement"], source=source)
     out = out.to_crs(target)
     out = out.sort_values("code_commune", kind="stable").reset_index(drop=True)
-    out.attrs["left_out"] = left_out
+    out.attrs["left_out"] = LeftOutRecords(left_out)
     out.attrs["repaired_geometries"] = n_repaired
     out.attrs["source"] = source
     return out
@@ -427,7 +439,7 @@ def communes_from_files(paths, **kwargs) -> gpd.GeoDataFrame:
         msg = f"{', '.join(map(str, files))}: les fichiers mêlent plusieurs territoires ({', '.join(sorted(crs))})."
         raise InputError(msg)
     attrs = {
-        "left_out": [r for p in parts for r in p.attrs.get("left_out", [])],
+        "left_out": LeftOutRecords(r for p in parts for r in p.attrs.get("left_out", [])),
         "repaired_geometries": sum(p.attrs.get("repaired_geometries", 0) for p in parts),
         "source": ", ".join(str(f) for f in files),
     }

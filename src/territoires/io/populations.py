@@ -16,6 +16,7 @@ from .._errors import InputError, warn
 from .._format import fr_int, fr_list
 from ..settings import AGE_WEIGHTS
 from ._columns import find_column, normalise_commune_codes, require_column, to_count
+from ._left_out import LeftOutRecords
 from ._tables import read_table
 from .cog import (
     ARRONDISSEMENTS,
@@ -239,7 +240,7 @@ def populations_from_csv(
     n_other += n_set_aside
     out = out.reset_index(drop=True)
     out.attrs["populations_arrondissements"] = by_arrondissement
-    out.attrs["left_out"] = left_out
+    out.attrs["left_out"] = LeftOutRecords(left_out)
     out.attrs["age_standardised"] = bool(bands)
     out.attrs["other_rows"] = n_other
     out.attrs["source"] = source
@@ -251,9 +252,9 @@ def _arrondissement_level(out: pd.DataFrame, split: set[str], *, source: str) ->
 
     Returns the table and the number of rows set aside (the other level, whose inhabitants are those kept).
     """
-    parent = out["code_commune"].map(ARRONDISSEMENTS)
-    if not parent.notna().any():
+    if not out["code_commune"].isin(list(ARRONDISSEMENTS)).any():  # no arrondissement: nothing to map
         return out, 0
+    parent = out["code_commune"].map(ARRONDISSEMENTS)
     drop = pd.Series(False, index=out.index)
     added = []
     for city in sorted(set(parent.dropna())):  # at most three cities
@@ -309,7 +310,7 @@ def join_populations(
         renamed = ~pd.isna(names) & (names != current)
         out["nom"] = np.where(pd.isna(names), current, names)
         log.info("%s: %d commune name(s) taken from the population table", source, int(renamed.sum()))
-    unmatched_pop = pops.index.difference(pd.Index(out["code_commune"]))
+    unmatched_pop = sorted(set(pops.index.tolist()) - set(out["code_commune"].tolist()))  # as Index.difference
     if missing.any():
         codes = out.loc[missing, "code_commune"].tolist()
         warn(
@@ -357,11 +358,14 @@ def communes_with_populations(
     codes_map = dict(former_codes or {})
     if not codes_map and "anciens_codes" in pops.columns:
         codes_map = former_codes_from_table(pops)
-    cities = set(CITIES_WITH_ARRONDISSEMENTS) & (set(resolve_codes(communes["code_commune"], codes_map)) | split)
+    cities = set(CITIES_WITH_ARRONDISSEMENTS) & (
+        set(resolve_codes(communes["code_commune"], codes_map).tolist()) | split
+    )
     codes_map = {**arrondissements_to_communes(cities - split), **codes_map}
     # The territory's départements are those of the current codes (a Corsican 20xxx contour is in 2A or 2B).
     current = resolve_codes(communes["code_commune"], codes_map)
-    in_territory = departement_of(pops["code_commune"]).isin(set(departement_of(current).drop_duplicates().tolist()))
+    pop_departements = departement_of(pops["code_commune"])
+    in_territory = pop_departements.isin(set(departement_of(current).drop_duplicates().tolist()))
     outside = float(pops.loc[~in_territory, "population"].sum())
     pops_here = pops.loc[in_territory]
     gdf, report = reconcile_vintages(communes, codes_map, current_codes=pd.Index(pops_here["code_commune"]))
@@ -372,6 +376,6 @@ def communes_with_populations(
         repaired_geometries=int(communes.attrs.get("repaired_geometries", 0)),
         arrondissements={c: ("arrondissements" if c in split else "commune") for c in cities},
         known_codes=frozenset(known),
-        known_departements=frozenset(departement_of(pops["code_commune"]).drop_duplicates().tolist()),
+        known_departements=frozenset(pop_departements.drop_duplicates().tolist()),
     )
     return gdf, report, codes_map, outside, pops

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from .._format import fr_int
 from ..schemas import PRACTITIONER_COLUMNS, PROFESSIONS
 from ..settings import CRS_WEB
 from ._columns import find_column, normalise_name, to_count, to_number
-from ._left_out import left_out_records, warn_left_out
+from ._left_out import LeftOutRecords, left_out_records, warn_left_out
 from ._tables import detect_encoding, read_table
 from .cog import ARRONDISSEMENTS, CITIES_WITH_ARRONDISSEMENTS, cities_split_into_arrondissements
 from .communes import departement_of, representative_points
@@ -474,7 +474,7 @@ def practitioners_from_table(
     name_col = find_column(cols, "nom", synonyms=("nom", "name", "nom_praticien", "raison_sociale"))
     spec_col = find_column(cols, "specialite", synonyms=("specialite", "spécialité", "Libellé savoir-faire"))
     mode_col = find_column(cols, "mode_exercice", synonyms=("mode_exercice", "mode", "Code mode exercice"))
-    ident = _text(table, id_col)
+    ident = _stripped(table[id_col]) if id_col is not None else _text(table, None)  # identifiers rarely repeat
     missing_id = ident.isna()
     if bool(missing_id.any()):  # a made-up identifier: file name and line
         made_up = (f"{path.stem}-" + pd.Series(lines, index=table.index).astype(str)).astype(object)
@@ -501,24 +501,26 @@ def practitioners_from_table(
     located = geom.notna() & ~geom.is_empty if geometry is not None else pd.Series(False, index=table.index)
     motif = pd.Series(pd.NA, index=table.index, dtype=object)
     motif = motif.mask(~located.to_numpy() & codes.isna().to_numpy(), "ni coordonnées ni code commune")
-    if id_col is not None:
-        # Without an identifier, identical rows are distinct practitioners (one row per practitioner); with one,
-        # the same person twice at the same site (commune, point, site column) is one activity.
+    # Without an identifier, identical rows are distinct practitioners (one row per practitioner); with one, the
+    # same person twice at the same site (commune, point, site column) is one activity (no identifier seen twice:
+    # no such row, nothing more to compare).
+    if id_col is not None and bool(frame["id"].duplicated().any()):
         site_col = find_column(cols, "site", synonyms=_SITE_SYNONYMS)
+        # The values as they are (object columns; missing site, code or point compare equal), not their text:
+        # pandas factorises each column once, where hashing the text of 100,000 rows took three times as long.
         key = pd.DataFrame(
             {
-                "id": frame["id"].astype(str),
-                "site": _text(table, site_col).fillna("").astype(str),
-                "code": codes.fillna("").astype(str),
-                "point": geom.to_wkb(hex=True).fillna("").astype(str) if geometry is not None else "",
-                "profession": prof.astype(str),
+                "id": frame["id"],
+                "site": _text(table, site_col),
+                "code": codes,
+                "point": geom.to_wkb() if geometry is not None else None,
+                "profession": prof,
             },
             index=table.index,
         )
-        signature = pd.util.hash_pandas_object(key, index=False)
-        dup = signature.duplicated(keep="first") & motif.isna() & frame["id"].notna()
+        dup = key.duplicated(keep="first") & motif.isna() & frame["id"].notna()
         if dup.any():  # the line of each signature's first row, for the duplicates only
-            groups, _ = pd.factorize(signature)
+            groups = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
             first_row = np.unique(groups, return_index=True)[1]  # groups are numbered in order of appearance
             firsts = pd.Series(lines[first_row[groups]], index=table.index)[dup]
             motif.loc[dup] = "activité en double (même identifiant, même site que la ligne " + firsts.astype(str) + ")"
@@ -530,7 +532,7 @@ def practitioners_from_table(
     records = left_out_records(source, lines[dropped.to_numpy()], frame["id"][dropped], motif[dropped])
     keep = (selected & motif.isna()).to_numpy()
 
-    result = _to_geodataframe(frame.loc[keep], geom.loc[keep], crs=crs_out)
+    result = _to_geodataframe(*((frame, geom) if keep.all() else (frame.loc[keep], geom.loc[keep])), crs=crs_out)
     result.attrs["source"] = source
     result.attrs["left_out"] = records
     result.attrs["selection"] = {
@@ -601,8 +603,30 @@ def _points_from_columns(
     return series
 
 
+def _per_distinct(values: pd.Series, read: Callable[[pd.Series], pd.Series], missing: object = None) -> pd.Series:
+    """Apply the element-wise ``read`` to the distinct values of ``values`` only, results taken back to the rows.
+
+    The result has object dtype; missing values give ``missing``. A national file repeats a few thousand values
+    over hundreds of thousands of rows: each is read once.
+    """
+    rows, distinct = pd.factorize(values, use_na_sentinel=True)
+    done = read(pd.Series(distinct)).to_numpy(dtype=object)
+    return pd.Series(np.append(done, missing)[rows], index=values.index, name=values.name, dtype=object)
+
+
 def _commune_codes(values: pd.Series, *, source: str, column: str) -> pd.Series:
     """Normalise commune codes to 5-character text, missing values kept missing; invalid codes raise."""
+    text = values.astype("string")
+    if bool(text.str.fullmatch(r"[0-9]{5}|2[AB][0-9]{3}").fillna(True).all()):  # already codes: nothing to change
+        return text.astype(object).where(text.notna(), None)
+    try:
+        return _per_distinct(values, lambda v: _commune_codes_of(v, source=source, column=column))
+    except InputError:  # told from the whole column: its count and first lines
+        return _commune_codes_of(values, source=source, column=column)
+
+
+def _commune_codes_of(values: pd.Series, *, source: str, column: str) -> pd.Series:
+    """:func:`_commune_codes` on every value of ``values``."""
     text = values.astype("string").str.strip().str.replace(r"\.0$", "", regex=True).str.upper()
     text = text.mask(text.str.len() == 4, "0" + text)
     text = text.mask(text == "", pd.NA)
@@ -635,10 +659,9 @@ _PROFESSION_WORDS = {
 
 def _professions_from_text(values: pd.Series, *, source: str, column: str) -> pd.Series:
     # A national file has millions of rows but a few dozen spellings: fold each distinct value once.
-    distinct = pd.unique(values.dropna())
-    folded = {v: _PROFESSION_WORDS.get(normalise_name(v), "?") for v in distinct}
-    keys = values.map(folded).astype(object)
-    keys = keys.where(values.notna(), "medecin_generaliste")
+    keys = _per_distinct(
+        values, lambda v: v.map(lambda x: _PROFESSION_WORDS.get(normalise_name(x), "?")), "medecin_generaliste"
+    )
     bad = keys.eq("?")
     if bool(bad.any()):
         rows = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad])[:5])
@@ -660,14 +683,18 @@ def _modes_from_text(values: pd.Series) -> pd.Series:
         "b": "benevole",
     }
     words["benevole"] = "benevole"
-    folded = {v: words.get(normalise_name(v)) for v in pd.unique(values.dropna())}
-    return values.map(folded).astype(object).where(values.notna(), None)
+    return _per_distinct(values, lambda v: v.map(lambda x: words.get(normalise_name(x))).astype(object))
 
 
 def _text(table: pd.DataFrame, column: str | None) -> pd.Series:
     if column is None:
         return pd.Series(None, index=table.index, dtype=object)
-    text = table[column].astype("string").str.strip()
+    return _per_distinct(table[column], _stripped)
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """Text without surrounding spaces, None where empty."""
+    text = values.astype("string").str.strip()
     return text.astype(object).where(text.notna() & (text != ""), None)
 
 
@@ -763,93 +790,93 @@ def locate_in_communes(
     if communes.crs is None:
         raise InputError("communes : système de coordonnées absent ; impossible de localiser les praticiens.")
     source = str(practitioners.attrs.get("source", "praticiens"))
-    out = practitioners.copy()
-    n = len(out)
-    lines = out["source_ligne"].to_numpy() if "source_ligne" in out else np.arange(n) + 2
-    codes = out["code_commune"].astype(object).where(out["code_commune"].notna(), None)
+    n = len(practitioners)
+    lines = practitioners["source_ligne"].to_numpy() if "source_ligne" in practitioners else np.arange(n) + 2
+    # Codes are worked on their distinct values (tens of thousands for a national file of millions of rows), then
+    # taken back to the rows; the last slot of every per-code array stands for the rows without a code.
+    rows_code, distinct = pd.factorize(practitioners["code_commune"], use_na_sentinel=True)
+    declared = np.append(np.asarray(distinct, dtype=object), None)
+    current = declared
+    per_code = np.bincount(rows_code[rows_code >= 0], minlength=len(distinct))
     replaced = arrondissements = 0
     if former_codes:
-        resolved = _resolve(codes, former_codes)
-        moved = resolved.ne(codes) & codes.notna()
-        arrondissements = int((moved & codes.isin(ARRONDISSEMENTS)).sum())
-        replaced = int(moved.sum()) - arrondissements
-        codes = resolved
+        current = np.append(_resolve(pd.Series(declared[:-1], dtype=object), former_codes).to_numpy(), None)
+        moved = current[:-1] != declared[:-1]
+        to_city = moved & pd.Series(declared[:-1], dtype=object).isin(ARRONDISSEMENTS).to_numpy()
+        arrondissements = int(per_code[to_city].sum())
+        replaced = int(per_code[moved].sum()) - arrondissements
 
-    table = communes[["code_commune", communes.geometry.name]].drop_duplicates("code_commune")
-    table = table.set_index("code_commune")
-    polygons = table.geometry.to_numpy()
-    xy = representative_points(polygons)
-    anchor_points = shapely.points(xy)
-    odd = ~np.isfinite(xy).all(axis=1)  # missing or empty contours: as GeoSeries.representative_point gives them
-    anchor_points[odd] = shapely.point_on_surface(polygons[odd])
-    anchors = gpd.GeoSeries(anchor_points, index=table.index, crs=table.crs)
+    table_codes = pd.Index(communes["code_commune"].to_numpy(dtype=object))
+    polygons = communes.geometry.to_numpy()
+    if not table_codes.is_unique:  # the first commune of each code (contours are checked for duplicates on load)
+        first = ~table_codes.duplicated(keep="first")
+        table_codes, polygons = table_codes[first], polygons[first]
+    position = np.append(table_codes.get_indexer(current[:-1]), -1)  # row of each code's commune, -1: none
+    known_code = position >= 0
 
-    geom = out.geometry
-    has_point = (geom.notna() & ~geom.is_empty).to_numpy()
-    if has_point.any() and out.crs is None:
+    geom = practitioners.geometry
+    points = geom.to_numpy()
+    has_point = ~shapely.is_missing(points) & ~shapely.is_empty(points)
+    if has_point.any() and practitioners.crs is None:
         msg = f"{source}: praticiens avec coordonnées mais sans système de coordonnées ; impossible de les localiser."
         raise InputError(msg)
+    new_geom = np.full(n, None, dtype=object)
+    joined_codes = np.full(n, None, dtype=object)
     if has_point.any():
         geom = geom.to_crs(communes.crs)
-    else:
-        geom = gpd.GeoSeries([None] * n, index=out.index, crs=communes.crs)
-
-    joined_codes = pd.Series(None, index=out.index, dtype=object)
-    if has_point.any():
+        new_geom = geom.to_numpy().astype(object)
         pts = gpd.GeoDataFrame(geometry=geom[has_point])
-        polys = gpd.GeoDataFrame(
-            {"_code": table.index.to_numpy()}, geometry=table.geometry.to_numpy(), crs=communes.crs
-        )
+        polys = gpd.GeoDataFrame({"_code": table_codes.to_numpy()}, geometry=polygons, crs=communes.crs)
         hit = gpd.sjoin(pts, polys, how="left", predicate="intersects")
         hit = hit[~hit.index.duplicated(keep="first")]
-        joined_codes.loc[hit.index] = hit["_code"].to_numpy(dtype=object)
-    joined_codes = joined_codes.where(joined_codes.notna(), None)
+        joined = pd.Series(None, index=practitioners.index, dtype=object)
+        joined.loc[hit.index] = hit["_code"].to_numpy(dtype=object)
+        joined_codes = joined.to_numpy(dtype=object)
+    joined_codes = np.where(pd.isna(joined_codes), None, joined_codes)
 
-    known = codes.isin(table.index)
-    inside = pd.Series(has_point, index=out.index) & joined_codes.notna()
-    outside_kept = pd.Series(has_point, index=out.index) & joined_codes.isna() & known
-    disagree = int((inside & codes.notna() & joined_codes.ne(codes)).sum())
-    final_codes = codes.where(~inside, joined_codes)
+    codes = current[rows_code]  # current code of each row, None without one
+    has_code = rows_code >= 0
+    known = known_code[rows_code]
+    found = has_point & (joined_codes != None)  # noqa: E711 (element-wise on an object array)
+    outside_kept = has_point & ~found & known
+    disagree = int((found & has_code & (joined_codes != codes)).sum())
+    final_codes = np.where(found, joined_codes, codes)
 
-    no_point = ~pd.Series(has_point, index=out.index)
-    motif = pd.Series(pd.NA, index=out.index, dtype=object)
-    motif = motif.mask(no_point & codes.isna(), "ni coordonnées ni code commune")
+    no_point = ~has_point
+    motif = np.full(n, None, dtype=object)
+    motif[no_point & ~has_code] = "ni coordonnées ni code commune"
     # The motifs naming a code are built for the rows concerned only (few, often none).
-    absent = no_point & codes.notna() & ~known
-    if absent.any():
-        motif.loc[absent] = "code commune " + codes[absent].fillna("") + " absent des communes chargées"
-    # Paris, Lyon, Marseille coded as a whole against contours by arrondissement: no arrondissement to pick.
-    split = cities_split_into_arrondissements(table.index)
-    whole_city = no_point & codes.isin(split) & ~known
-    if whole_city.any():
-        city = codes[whole_city]
-        motif.loc[whole_city] = (
-            "code commune "
-            + city.fillna("")
-            + " ("
-            + city.map(CITIES_WITH_ARRONDISSEMENTS).fillna("")
-            + ") sans arrondissement, contours par arrondissement"
-        )
-    motif = motif.mask(
-        pd.Series(has_point, index=out.index) & joined_codes.isna() & ~known,
-        "point hors de toutes les communes chargées",
-    )
+    absent = np.flatnonzero(no_point & has_code & ~known)
+    if len(absent):
+        motif[absent] = [f"code commune {c} absent des communes chargées" for c in codes[absent]]
+        # Paris, Lyon, Marseille coded as a whole against contours by arrondissement: no arrondissement to pick.
+        split = cities_split_into_arrondissements(table_codes)
+        whole_city = [i for i in absent if codes[i] in split]
+        motif[whole_city] = [
+            f"code commune {codes[i]} ({CITIES_WITH_ARRONDISSEMENTS[codes[i]]}) sans arrondissement, contours par "
+            "arrondissement"
+            for i in whole_city
+        ]
+    motif[has_point & ~found & ~known] = "point hors de toutes les communes chargées"
     from_anchor = no_point & known
-    new_geom = geom.copy()
-    new_geom[from_anchor.to_numpy()] = anchors.loc[codes[from_anchor]].to_numpy()
+    if from_anchor.any():
+        # Rows without a point take the representative point of their commune, one point object per commune.
+        used, rows_used = np.unique(position[rows_code[from_anchor]], return_inverse=True)
+        xy = representative_points(polygons)[used]
+        anchor_points = shapely.points(xy)
+        odd = ~np.isfinite(xy).all(axis=1)  # missing or empty contours: as GeoSeries.representative_point gives them
+        anchor_points[odd] = shapely.point_on_surface(polygons[used[odd]])
+        new_geom[from_anchor] = anchor_points[rows_used]
 
-    dropped = motif.notna()
-    records = left_out_records(source, lines[dropped.to_numpy()], out["id"][dropped], motif[dropped])
-    keep = ~dropped.to_numpy()
-    out["code_commune"] = final_codes
-    out = gpd.GeoDataFrame(
-        pd.DataFrame(out.drop(columns=out.geometry.name)),
-        geometry=new_geom.to_numpy(),
-        crs=communes.crs,
-    )
-    out = out.loc[keep].reset_index(drop=True)
+    dropped = motif != None  # noqa: E711 (element-wise on an object array)
+    records = left_out_records(source, lines[dropped], practitioners["id"].to_numpy()[dropped], motif[dropped])
+    keep = ~dropped
+    frame = pd.DataFrame(practitioners.drop(columns=practitioners.geometry.name))
+    frame["code_commune"] = pd.Series(final_codes, index=frame.index, dtype=object)  # as read: object, not str
+    out = gpd.GeoDataFrame(frame, geometry=new_geom, crs=communes.crs, copy=False)  # frame is ours: no copy
+    out = (out if keep.all() else out.loc[keep]).reset_index(drop=True)
     out.attrs["source"] = source
-    out.attrs["left_out"] = list(practitioners.attrs.get("left_out", [])) + records
+    out.attrs["left_out"] = LeftOutRecords([*practitioners.attrs.get("left_out", []), *records])
     if "selection" in practitioners.attrs:
         out.attrs["selection"] = dict(practitioners.attrs["selection"])
     out.attrs["localisation"] = {
@@ -955,48 +982,56 @@ def split_by_territory(
         (:attr:`territoires.io.cog.VintageReport.known_codes`).
     """
     source = str(practitioners.attrs.get("source", "praticiens"))
-    codes = practitioners["code_commune"].astype(object)
-    current = _resolve(codes, former_codes) if former_codes else codes
-    has_code = codes.notna()
-    deps = departement_of(current.fillna("").astype(str))
+    # On the distinct codes (a national file repeats a few tens of thousands of codes over millions of rows), each
+    # flag then taken back to the rows; the last slot of every per-code array stands for the rows without a code.
+    rows_code, distinct = pd.factorize(practitioners["code_commune"], use_na_sentinel=True)
+    # Object dtype, not pandas' Arrow strings: their ``isin`` turns each of the 35,000 known codes into a scalar.
+    distinct = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+    text = np.asarray(distinct.astype(str), dtype=object)  # the codes as told in the motifs
+    current = _resolve(distinct, former_codes) if former_codes else distinct
+    deps = departement_of(current)
     known = set(known_codes)
-    covered = deps.isin(set(known_departements)) & has_code
-    territory = deps.isin(set(departements))
-    malformed = ~deps.isin(DEPARTEMENTS) | codes.fillna("").astype(str).str.endswith("000")
+    covered = deps.isin(set(known_departements)).to_numpy()
+    territory = deps.isin(set(departements)).to_numpy()
+    postcode = pd.Series(text, dtype=object).str.endswith("000").to_numpy(dtype=bool)
+    malformed = ~deps.isin(DEPARTEMENTS).to_numpy() | postcode
     # In the territory's own départements, a code missing from the contours is told by locate_in_communes.
-    unknown = has_code & ((covered & ~codes.isin(known) & ~current.isin(known)) | (~covered & ~territory & malformed))
-    inside = (~has_code | territory) & ~unknown
+    absent = ~distinct.isin(known).to_numpy() & ~current.isin(known).to_numpy()
+    unknown_code = (covered & absent) | (~covered & ~territory & malformed)
+    has_code = rows_code >= 0
+    unknown = np.append(unknown_code, False)[rows_code]
+    inside = np.append(territory, True)[rows_code] & ~unknown
     outside = has_code & ~inside & ~unknown
     lines = (
-        practitioners["source_ligne"]
+        practitioners["source_ligne"].to_numpy()
         if "source_ligne" in practitioners
-        else pd.Series(np.arange(len(practitioners)) + 2, index=practitioners.index)
+        else np.arange(len(practitioners)) + 2
     )
-    postcode = codes.fillna("").astype(str).str.endswith("000")
-    motif = ("code commune inconnu (" + codes.fillna("").astype(str) + ")").where(
-        ~postcode, "code commune inconnu (" + codes.fillna("").astype(str) + " : un code postal ?)"
-    )
-    records = left_out_records(source, lines[unknown], practitioners["id"][unknown], motif[unknown])
+    codes = text[rows_code[unknown]]
+    motif = [
+        f"code commune inconnu ({c} : un code postal ?)" if p else f"code commune inconnu ({c})"
+        for c, p in zip(codes, postcode[rows_code[unknown]], strict=True)
+    ]
+    records = left_out_records(source, lines[unknown], practitioners["id"].to_numpy()[unknown], motif)
     attrs = dict(practitioners.attrs)
 
-    def part(mask: pd.Series) -> gpd.GeoDataFrame:
-        frame = practitioners.loc[mask.to_numpy()]
+    def part(mask: np.ndarray) -> gpd.GeoDataFrame:
+        frame = practitioners.copy(deep=False) if mask.all() else practitioners.loc[mask]  # (all rows: no copy)
         frame.attrs = dict(attrs)
         return frame
 
     kept = part(inside)
-    kept.attrs["left_out"] = list(attrs.get("left_out", [])) + records
+    kept.attrs["left_out"] = LeftOutRecords([*attrs.get("left_out", []), *records])
     result = TerritorySplit(inside=kept, outside=part(outside), unknown=records)
     if records:
-        examples = ", ".join(
-            f"ligne {line} : {code}" for line, code in zip(lines[unknown][:5], codes[unknown][:5], strict=True)
-        )
+        examples = ", ".join(f"ligne {line} : {code}" for line, code in zip(lines[unknown][:5], codes[:5], strict=True))
         warn(
             f"{source}: {len(records)} ligne(s) au code commune inconnu écartée(s) (aucune commune de ce code "
             f"dans le COG lu ; {examples}).",
             stacklevel=3,
         )
-    log.info("%s: %s", source, result.summary())
+    if log.isEnabledFor(logging.INFO):  # the summary counts and sorts the rows outside: only when logged
+        log.info("%s: %s", source, result.summary())
     return result
 
 
@@ -1028,7 +1063,7 @@ def _to_geodataframe(frame: pd.DataFrame, geometry, *, crs) -> gpd.GeoDataFrame:
     frame["nombre"] = frame["nombre"].astype(float)
     for col in ("activite", "etp", "age"):
         frame[col] = frame[col].astype(float)
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=crs, copy=False)  # frame is ours: no copy of its columns
 
 
 def _check_professions(professions: Iterable[str] | None) -> list[str] | None:

@@ -21,23 +21,18 @@ from .._format import fr_dec, fr_int, fr_list, fr_pct
 from .._provenance import describe_inputs, environment, now_utc
 from .._version import __version__
 from ..analysis.apl import APLParameters, compute_apl, describe_supply
-from ..analysis.catchments import mesh_catchments
 from ..analysis.key_figures import KeyFigures, compute_key_figures
 from ..analysis.reach import FASTEST_KMH, communes_within_reach, near_the_edge
-from ..analysis.road_network import road_graph, travel_times_from_road_network
 from ..analysis.tiers import aggregate_apl
-from ..analysis.zones import travel_time_surface, zones_from_surface
-from ..export.facility_report import facility_summary_lines
 from ..io.cog import VintageReport, arrondissements_to_communes, reconcile_vintages
 from ..io.communes import communes_from_files, departement_of
-from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
-from ..io.facilities import facilities_from_finess
 from ..io.populations import communes_with_populations
 from ..io.practitioners import locate_in_communes, practitioners_from_file, split_by_territory
-from ..io.travel_times import travel_times_from_matrix
 from ..schemas import left_out_table
-from .facility_access import run_facility_access
 from .inputs import DiagnosticInputs, DiagnosticOptions
+
+# The modules of the optional steps (road network, travel-time matrix, surface and zones, CPTS meshing, FINESS,
+# BPE) are imported by the steps that use them: ``territoires apl`` does not load them (0.06 s of imports).
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +233,10 @@ class Diagnostic:
             flux = self.metadata.get("cpts", {}).get("flux")
             if flux:
                 lines.append(f"Flux de recours : {flux}")
-        lines.extend(facility_summary_lines(self.metadata.get("acces_equipements")))  # with a BPE input
+        if self.metadata.get("acces_equipements"):  # with a BPE input
+            from ..export.facility_report import facility_summary_lines
+
+            lines.extend(facility_summary_lines(self.metadata["acces_equipements"]))
         if len(self.left_out):
             reasons = self.left_out["motif"].value_counts()
             shown = " ; ".join(f"{k} : {fr_int(v)}" for k, v in reasons.head(5).items())
@@ -302,9 +300,12 @@ def run_diagnostic(
         territory = load_territory(inputs.communes, population=inputs.population, departements=options.departements)
         in_territory = np.ones(len(territory.communes), dtype=bool)
     all_communes = territory.communes
-    result = all_communes.loc[in_territory].reset_index(drop=True)
+    whole = bool(in_territory.all())  # every commune loaded is in the territory (no copy, départements once)
+    result = all_communes if whole else all_communes.loc[in_territory].reset_index(drop=True)
     territory_codes = pd.Index(result["code_commune"])
-    deps = set(departement_of(result["code_commune"]).drop_duplicates().tolist()) | set(options.departements or ())
+    communes_deps = set(departement_of(all_communes["code_commune"]).drop_duplicates().tolist())
+    result_deps = communes_deps if whole else set(departement_of(result["code_commune"]).drop_duplicates().tolist())
+    deps = result_deps | set(options.departements or ())
     vintages = _vintages_within(territory.vintages, territory_codes, deps)
     left: list[pd.DataFrame] = []
     counts: dict = {
@@ -315,6 +316,8 @@ def run_diagnostic(
 
     facilities = None
     if inputs.facilities is not None:
+        from ..io.facilities import facilities_from_finess
+
         raw_facilities = facilities_from_finess(inputs.facilities)
         left.append(raw_facilities)
         here = departement_of(raw_facilities["code_commune"].fillna("")).isin(deps)
@@ -325,7 +328,7 @@ def run_diagnostic(
         tell("Chargement et localisation des praticiens")
         raw = practitioners_from_file(inputs.practitioners, professions=(options.profession,))
         # Located in every commune loaded: those of the ring around the territory enter its supply.
-        loaded_deps = set(departement_of(all_communes["code_commune"]).drop_duplicates().tolist()) | deps
+        loaded_deps = communes_deps | deps
         split = split_by_territory(
             raw,
             loaded_deps,
@@ -346,32 +349,58 @@ def run_diagnostic(
         tell("Temps de trajet")
         travel_times = None
         if inputs.travel_times is not None:
+            from ..io.travel_times import travel_times_from_matrix
+
             travel_times = travel_times_from_matrix(inputs.travel_times, communes=all_communes)
         computed, ring = _with_ring(
-            all_communes, in_territory, apl_params, travel_times=travel_times, road=inputs.road_network is not None
+            all_communes,
+            in_territory,
+            apl_params,
+            travel_times=travel_times,
+            road=inputs.road_network is not None,
+            departements=communes_deps,
         )
-        gdf = all_communes.loc[computed].reset_index(drop=True)
+        gdf = all_communes if computed.all() else all_communes.loc[computed].reset_index(drop=True)
         if travel_times is not None:
             inside = travel_times["origin"].isin(gdf["code_commune"]) & travel_times["destination"].isin(
                 gdf["code_commune"]
             )
             travel_times = travel_times.loc[inside]
         elif inputs.road_network is not None:
+            from ..analysis.road_network import road_graph, travel_times_from_road_network
+
             graph = road_graph(inputs.road_network, crs=gdf.crs)  # built once: the facilities reuse it
             travel_times = travel_times_from_road_network(gdf, graph)
         # Practitioners of the ring enter the supply; those farther away, and the ring's, are "hors territoire".
         located_all = located
         count = located["nombre"].to_numpy(dtype=float) if "nombre" in located else np.ones(len(located))
-        in_computed = located["code_commune"].isin(gdf["code_commune"]).to_numpy()
-        in_territory_rows = located["code_commune"].isin(territory_codes).to_numpy()
+        # The commune of each practitioner among those loaded (-1, the last slot: none), then whether it is computed
+        # and in the territory.
+        loaded_codes = pd.Index(all_communes["code_commune"])
+        if loaded_codes.is_unique:
+            at = loaded_codes.get_indexer(located["code_commune"].to_numpy(dtype=object))
+            in_computed = np.append(computed, False)[at]
+            in_territory_rows = np.append(in_territory, False)[at]
+        else:
+            rows_code, distinct = pd.factorize(located["code_commune"], use_na_sentinel=True)
+            distinct = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+            in_computed = np.append(distinct.isin(gdf["code_commune"]).to_numpy(), False)[rows_code]
+            in_territory_rows = np.append(distinct.isin(territory_codes).to_numpy(), False)[rows_code]
         in_ring = in_computed & ~in_territory_rows
-        supply_points = located.loc[in_computed].reset_index(drop=True)
+        supply_points = (located if in_computed.all() else located.loc[in_computed]).reset_index(drop=True)
 
         tell("Accessibilité potentielle localisée (APL)")
         result = compute_apl(gdf, supply_points, travel_times=travel_times, params=apl_params)
         # Reported: the territory only; its APL counts the supply and demand of the ring around it.
-        result = result.loc[result["code_commune"].isin(territory_codes).to_numpy()].reset_index(drop=True)
-        located = supply_points.loc[supply_points["code_commune"].isin(territory_codes)].reset_index(drop=True)
+        # (compute_apl keeps the rows of gdf, the computed communes, in their order)
+        if loaded_codes.is_unique:
+            reported = in_territory[computed]
+        else:
+            reported = result["code_commune"].isin(territory_codes).to_numpy()
+        if not reported.all():  # (compute_apl's result is indexed 0..n-1: nothing to do when all are reported)
+            result = result.loc[reported].reset_index(drop=True)
+        in_both = in_territory_rows[in_computed]  # the supply points in the territory
+        located = supply_points if in_both.all() else supply_points.loc[in_both].reset_index(drop=True)
         counts["praticiens_lignes"] = len(located)
         # Outside the territory: beyond the communes loaded, and in loaded communes around it (the ring's count).
         beyond = pd.concat(
@@ -390,6 +419,8 @@ def run_diagnostic(
 
     access_zones = surface = None
     if options.zones:
+        from ..analysis.zones import travel_time_surface, zones_from_surface
+
         tell("Surface des temps d'accès et zones")
         surface = travel_time_surface(result, supply_points, resolution=options.resolution)
         access_zones = zones_from_surface(surface, result)
@@ -397,6 +428,9 @@ def run_diagnostic(
     catchments = None
     summary_cpts: dict = {}
     if options.catchments:
+        from ..analysis.catchments import mesh_catchments
+        from ..io.cpts import existing_cpts_from_file, flows_from_file, infra_units_from_file
+
         tell("Territoires de CPTS")
         existing = None
         if inputs.existing_cpts is not None:
@@ -422,6 +456,8 @@ def run_diagnostic(
 
     facility_step = None
     if inputs.bpe is not None:
+        from .facility_access import run_facility_access
+
         tell("Accès aux urgences, maternités, pharmacies et hôpitaux")
         facility_params = options.facility_params
         # The GP difficulty follows the APL threshold of the run (none for other professions or without APL).
@@ -548,14 +584,19 @@ def _vintages_within(report: VintageReport, codes: pd.Index, deps: set[str]) -> 
     )
 
 
-def _with_ring(communes, in_territory, params, *, travel_times, road: bool) -> tuple[np.ndarray, int]:
+def _with_ring(
+    communes, in_territory, params, *, travel_times, road: bool, departements: set[str] | None = None
+) -> tuple[np.ndarray, int]:
     """Return the communes to compute the APL on (territory and ring within reach) and the size of the ring.
 
     Warn once when no commune beyond the territory was given although border communes depend on them.
+    ``departements``: those of ``communes`` when the caller has them already.
     """
     reach = params.max_minutes
     if in_territory.all():
-        deps = set(departement_of(communes["code_commune"]))
+        deps = departements
+        if deps is None:
+            deps = set(departement_of(communes["code_commune"]).drop_duplicates().tolist())  # not 35,000 scalars
         # Not for the whole country (nothing beyond) nor the synthetic demo territory (no real département).
         if deps <= DEPARTEMENTS and len(deps - {"971", "972", "973", "974", "976"}) < 90:
             near = int(
@@ -589,7 +630,9 @@ def _aggregates(communes: pd.DataFrame, *, threshold: float | None) -> pd.DataFr
     parts = []
     for level, column in (("departement", "departement"), ("epci", "epci")):
         if column in communes.columns and communes[column].notna().any():
-            agg = aggregate_apl(communes.loc[communes[column].notna()], column, threshold=threshold or 0.0)
+            known = communes[column].notna().to_numpy()
+            part = communes if known.all() else communes.loc[known]  # (all known: no copy of the communes)
+            agg = aggregate_apl(part, column, threshold=threshold or 0.0)
             agg = agg.reset_index().rename(columns={column: "zone"})
             agg.insert(0, "niveau", level)
             parts.append(agg)

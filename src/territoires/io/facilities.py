@@ -33,7 +33,7 @@ from .._format import fr_list
 from ..schemas import FACILITY_COLUMNS, FACILITY_TYPES, PRACTITIONER_COLUMNS
 from ..settings import CRS_METROPOLE, CRS_OVERSEAS
 from ._columns import find_column, require_column, to_number
-from ._left_out import left_out_records, warn_left_out
+from ._left_out import LeftOutRecords, left_out_records, warn_left_out
 from ._tables import detect_encoding, read_table
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,8 @@ def facilities_from_finess(
     if outside.any():  # a few typos: left out, named; many would have refused the file
         where = np.flatnonzero(keep)[outside]
         motif.iloc[where] = "coordonnées hors de France et des outre-mer"
-        records = records + left_out_records(source, table["ligne"].iloc[where], finess.iloc[where], motif.iloc[where])
+        more = left_out_records(source, table["ligne"].iloc[where], finess.iloc[where], motif.iloc[where])
+        records = LeftOutRecords([*records, *more])
         keep[where] = False
         kept, points = table.loc[keep], points[~outside]
     result = gpd.GeoDataFrame(

@@ -130,3 +130,23 @@ def test_import_and_help_do_not_load_the_heavy_libraries():
     # Names still resolve on first use.
     assert callable(territoires.run_diagnostic) and "run_diagnostic" in dir(territoires)
     assert re.fullmatch(r"\d+\.\d+.*", territoires.__version__)
+
+
+def test_apl_command_does_not_load_what_it_does_not_use(tmp_path):
+    """``territoires apl`` loads neither the map and report libraries nor scipy's graph routines (CPTS meshing,
+    road searches: ``scipy.sparse.csgraph`` brings ``scipy.sparse.linalg``, 0.08 s)."""
+    p = demo_paths()
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from territoires.cli import cli\n"
+        f"args = ['apl', '--communes', {str(p['communes'])!r}, '--population', {str(p['population'])!r},"
+        f" '--practitioners', {str(p['practitioners'])!r}, '-o', {str(tmp_path)!r}]\n"
+        "result = CliRunner().invoke(cli, args)\n"
+        "assert result.exit_code == 0, result.output\n"
+        "heavy = ('folium', 'matplotlib', 'rasterio', 'mapclassify', 'scipy.sparse.csgraph', 'scipy.sparse.linalg')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=ENV)
+    assert out.stdout.strip() == ""
+    assert (tmp_path / "apl.csv").exists()

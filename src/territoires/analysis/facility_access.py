@@ -8,7 +8,7 @@ frozen :class:`FacilityAccessParameters`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,8 +18,9 @@ import pandas as pd
 from .._errors import ParameterError
 from ..io.travel_times import travel_times_from_matrix
 from .catchment_facilities import catchment_facility_access
-from .combined import CombinedDifficulties, DifficultyThresholds, combined_difficulties
-from .nearest import NEAREST_MAX_MINUTES, Source, describe_source, facilities_within, nearest_facility
+from .combined import CombinedDifficulties, combined_difficulties
+from .facility_parameters import FacilityAccessParameters  # noqa: F401 (re-exported)
+from .nearest import Source, describe_source, facilities_within, nearest_facility
 from .road_network import road_graph
 
 __all__ = [
@@ -30,46 +31,6 @@ __all__ = [
     "population_beyond",
     "source_from_files",
 ]
-
-
-@dataclass(frozen=True)
-class FacilityAccessParameters:
-    """Parameters of the access to facilities.
-
-    Attributes
-    ----------
-    max_minutes
-        Reach of the nearest-facility search (minutes, 90 by default); farther is "beyond reach" (NaN).
-    thresholds
-        Thresholds of the combined indicator (:class:`~territoires.analysis.combined.DifficultyThresholds`).
-    catchment_minutes
-        "Within reach" for the CPTS ↔ hospital links (minutes, 30 by default).
-    catchment_kinds
-        Kinds of facility summarised per catchment.
-    """
-
-    max_minutes: float = NEAREST_MAX_MINUTES
-    thresholds: DifficultyThresholds = field(default_factory=DifficultyThresholds)
-    catchment_minutes: float = 30.0
-    catchment_kinds: tuple[str, ...] = ("hopital", "urgences")
-
-    def __post_init__(self) -> None:
-        longest = max([m for _, m in self.thresholds.minutes] + [self.catchment_minutes])
-        if self.max_minutes < longest:
-            msg = (
-                f"portée de recherche ({self.max_minutes:g} min) inférieure à un seuil ({longest:g} min) : "
-                "augmentez la portée (--portee) ou baissez le seuil."
-            )
-            raise ParameterError(msg)
-
-    def describe(self) -> dict:
-        """Return the parameters as a plain mapping (run metadata)."""
-        return {
-            "portee_minutes": self.max_minutes,
-            **self.thresholds.describe(),
-            "cpts_minutes": self.catchment_minutes,
-            "cpts_equipements": list(self.catchment_kinds),
-        }
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 from .._errors import ParameterError, warn
 from .._format import fr_num
 from ..settings import DETOUR_FACTOR, ROAD_SPEED_KMH
+from .facility_parameters import NEAREST_MAX_MINUTES
 from .road_network import RoadGraph, bounded_searches
 from .travel_times import commune_points
 from .zones import Surface, travel_time_surface
@@ -44,8 +45,6 @@ __all__ = [
     "nearest_from_points",
 ]
 
-#: Default reach (minutes) of the search for the nearest facility.
-NEAREST_MAX_MINUTES = 90.0
 #: Upper bound of road speeds (km/h) used to discard facilities that no path can reach in time.
 _MAX_ROAD_SPEED_KMH = 150.0
 

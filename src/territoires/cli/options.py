@@ -442,7 +442,7 @@ def diagnosis_options(
 def facility_values(values: dict) -> dict:
     """Turn the values of :data:`FACILITY_SETTINGS` into ``facility_kinds`` and ``facility_params``."""
     from ..analysis.combined import DifficultyThresholds
-    from ..analysis.facility_access import FacilityAccessParameters
+    from ..analysis.facility_parameters import FacilityAccessParameters
 
     thresholds = DifficultyThresholds(
         minutes=(("urgences", values["emergency_minutes"]), ("pharmacie", values["pharmacy_minutes"]))
@@ -461,7 +461,7 @@ def facility_values(values: dict) -> dict:
 
 def _settings_values(values: dict) -> dict:
     """Turn the raw option values into :class:`DiagnosticOptions` keywords."""
-    from ..analysis.catchments import CatchmentParameters
+    from ..analysis.catchment_parameters import CatchmentParameters
 
     out = {k: values[k] for k in ("profession", "max_age", "resolution") if values.get(k) is not None}
     threshold, zac = values.get("threshold"), values.get("zac_threshold")

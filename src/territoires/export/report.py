@@ -28,7 +28,7 @@ from matplotlib.ticker import FuncFormatter
 from .._atomic import atomic_path
 from .._errors import InputError
 from .._format import fr_dec, fr_int, fr_pct
-from ..analysis.catchments import CatchmentParameters
+from ..analysis.catchment_parameters import CatchmentParameters
 from ..analysis.key_figures import KeyFigures, figures_of
 from ..analysis.tiers import TIER_COLORS
 from ..schemas import PROFESSIONS

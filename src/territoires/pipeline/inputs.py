@@ -8,8 +8,8 @@ from pathlib import Path
 
 from .._errors import InputError, ParameterError
 from .._format import fr_num
-from ..analysis.catchments import CatchmentParameters
-from ..analysis.facility_access import FacilityAccessParameters
+from ..analysis.catchment_parameters import CatchmentParameters
+from ..analysis.facility_parameters import FacilityAccessParameters
 from ..schemas import PROFESSIONS
 
 __all__ = ["INPUT_ROLES", "DiagnosticInputs", "DiagnosticOptions"]

@@ -12,18 +12,15 @@ from collections.abc import Mapping
 import pandas as pd
 
 from .._format import fr_dec, fr_int, fr_pct
+from ..io.facilities import EQUIPMENT_LABELS
 
 __all__ = ["facility_access_metadata", "facility_access_section", "facility_summary_lines"]
 
-_KIND_LABELS = {
-    "urgences": "Service d'urgences",
-    "maternite": "Maternité",
-    "pharmacie": "Pharmacie",
-    "hopital": "Établissement hospitalier",
-    "centre_sante": "Centre de santé",
-    "msp": "Maison de santé",
-    "medecin_generaliste": "Médecin généraliste",
-}
+
+def _kind_label(kind: str) -> str:
+    """Label of a kind of facility, capitalised (« Service d'urgences »); a raw ``TYPEQU`` code as it is."""
+    label = EQUIPMENT_LABELS.get(kind, kind)
+    return label[:1].upper() + label[1:]
 
 
 def _e(x: object) -> str:
@@ -75,7 +72,7 @@ def facility_access_section(layers: Mapping[str, pd.DataFrame], metadata: Mappin
     if len(beyond):
         table = pd.DataFrame(
             {
-                "Équipement": beyond["equipement"].map(lambda k: _KIND_LABELS.get(k, k)),
+                "Équipement": beyond["equipement"].map(_kind_label),
                 "Équipements lus": beyond["destinations"].map(fr_int),
                 "Seuil": beyond["seuil"].map(lambda v: f"{fr_int(v)} min"),
                 "Communes au-delà": beyond["communes"].map(fr_int),
@@ -138,7 +135,7 @@ def facility_summary_lines(info: Mapping | None) -> list[str]:
         f"Temps d'accès aux équipements ({info.get('source', '')}, portée {fr_int(params.get('portee_minutes'))} min) :"
     ]
     for row in info.get("au_dela", []):
-        label = _KIND_LABELS.get(row["equipement"], row["equipement"])
+        label = _kind_label(row["equipement"])
         lines.append(
             f"  {label} : {fr_int(row['population'])} habitants à plus de {fr_int(row['seuil'])} min "
             f"({fr_pct(row['part'])}) ; {fr_int(row['destinations'])} équipement(s) lu(s)"

@@ -22,6 +22,9 @@ class LeftOutRecords(list):
     def __deepcopy__(self, memo: dict) -> LeftOutRecords:
         return self
 
+    def __add__(self, other: list) -> LeftOutRecords:  # records + more records stay uncopied by pandas
+        return LeftOutRecords([*self, *other])
+
 
 def left_out_records(
     source: str, lines: Iterable[int], identifiers: Iterable[object], motifs: Iterable[str] | str

@@ -364,44 +364,34 @@ def existing_cpts_from_frame(
                    source=source, column=arr_col, lenient=allow_shared)  # fmt: skip
     key = (ids.where(ids.notna(), names) if id_col is not None else names).astype(object)
     names = names.where(names.notna(), key).astype(object)
-    pieces = pd.DataFrame(
+    row = atoms["row"].to_numpy()
+    frame = pd.DataFrame(
         {
-            "row": atoms["row"],
-            "atom": atoms["atom"],
-            "code_commune": atoms["unit"],
-            "fraction": np.ones(len(atoms)),
+            "code_commune": atoms["unit"].to_numpy(),
+            "atom": atoms["atom"].to_numpy(),
+            "fraction": 1.0,
+            "cpts_id": key.to_numpy()[row],
+            "cpts_nom": names.to_numpy()[row],
+            "ligne": lines[row],
+            "code_lu": codes.to_numpy()[row],
+            "row": row,
+            "in_city": (atoms["atom"] != atoms["unit"]).to_numpy(),
         }
     )
-    in_city = pieces["atom"] != pieces["code_commune"]
     used_populations = False
-    if in_city.any():
-        pieces.loc[in_city, "fraction"], used_populations = _arrondissement_fractions(
-            pieces.loc[in_city, "atom"], arrondissement_populations
+    if frame["in_city"].any():
+        frame.loc[frame["in_city"], "fraction"], used_populations = _arrondissement_fractions(
+            frame.loc[frame["in_city"], "atom"], arrondissement_populations
         )
 
-    unknown_unit = ~pieces["code_commune"].isin(known_codes).to_numpy()
-    unknown = np.zeros(n, dtype=bool)
-    unknown[pieces.loc[unknown_unit, "row"].unique()] = True
-    unknown &= ~np.isin(np.arange(n), pieces.loc[~unknown_unit, "row"].unique())
+    # A row is absent from the territory when none of its units is in it.
+    known = frame["code_commune"].isin(known_codes).to_numpy()
+    unknown = np.isin(np.arange(n), row[~known]) & ~np.isin(np.arange(n), row[known])
     read, now = codes[unknown].astype(str), resolved[unknown].astype(str)
     shown = read.where(read == now, read + "→" + now)
     motif[unknown] = "commune absente du territoire étudié (" + shown + ")"
     usable &= ~unknown
-    pieces = pieces.loc[~unknown_unit & usable[pieces["row"].to_numpy()]]
-
-    frame = pd.DataFrame(
-        {
-            "code_commune": pieces["code_commune"].to_numpy(),
-            "atom": pieces["atom"].to_numpy(),
-            "fraction": pieces["fraction"].to_numpy(),
-            "cpts_id": key.to_numpy()[pieces["row"].to_numpy()],
-            "cpts_nom": names.to_numpy()[pieces["row"].to_numpy()],
-            "ligne": lines[pieces["row"].to_numpy()],
-            "code_lu": codes.to_numpy()[pieces["row"].to_numpy()],
-            "row": pieces["row"].to_numpy(),
-            "in_city": (pieces["atom"] != pieces["code_commune"]).to_numpy(),
-        }
-    )
+    frame = frame.loc[known]
     _check_consistent_names(frame, source=source, id_col=id_col)
     # The same commune (or arrondissement) listed twice for the same CPTS: the repeat is left out; a row is
     # reported when nothing of it is left.
@@ -418,6 +408,8 @@ def existing_cpts_from_frame(
         arrondissements=("in_city", "sum"),
     )
     units["fraction"] = units["fraction"].clip(upper=1.0)
+    if not allow_shared:  # before any warning: a refused file says only why
+        _check_single_membership(units, source=source)
     partial = (units["arrondissements"] > 0) & (units["fraction"] < 1 - 1e-9)
     if partial.any() and not used_populations:
         warn(
@@ -427,7 +419,6 @@ def existing_cpts_from_frame(
             stacklevel=3,
         )
     if not allow_shared:
-        _check_single_membership(units, source=source)
         # A CPTS covering only some arrondissements of a city whose contours are at commune level takes the
         # commune if it covers at least half of it (the rule of polygons), and is reported either way.
         low = (partial & (units["fraction"] < ASSIGN_SHARE)).to_numpy()

@@ -33,7 +33,7 @@ from .._format import fr_list
 from ..schemas import FACILITY_COLUMNS, FACILITY_TYPES, PRACTITIONER_COLUMNS
 from ..settings import CRS_METROPOLE, CRS_OVERSEAS
 from ._columns import find_column, require_column, to_number
-from ._left_out import LeftOutRecords, left_out_records, warn_left_out
+from ._left_out import left_out_records, warn_left_out
 from ._tables import detect_encoding, read_table
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ def facilities_from_finess(
         where = np.flatnonzero(keep)[outside]
         motif.iloc[where] = "coordonnées hors de France et des outre-mer"
         more = left_out_records(source, table["ligne"].iloc[where], finess.iloc[where], motif.iloc[where])
-        records = LeftOutRecords([*records, *more])
+        records = records + more
         keep[where] = False
         kept, points = table.loc[keep], points[~outside]
     result = gpd.GeoDataFrame(

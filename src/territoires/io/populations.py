@@ -234,9 +234,7 @@ def populations_from_csv(
         out["anciens_codes"] = table[former_col].fillna("")
     # Inhabitants of every arrondissement municipal listed, kept aside even where the city is read whole: they
     # weigh a city that CPTS tables list by arrondissements.
-    listed = out.loc[out["code_commune"].isin(list(ARRONDISSEMENTS))]
-    by_arrondissement = dict(zip(listed["code_commune"], listed["population"].astype(float), strict=True))
-    out, n_set_aside = _arrondissement_level(out, set(arrondissements), source=source)
+    out, n_set_aside, by_arrondissement = _arrondissement_level(out, set(arrondissements), source=source)
     n_other += n_set_aside
     out = out.reset_index(drop=True)
     out.attrs["populations_arrondissements"] = by_arrondissement
@@ -247,13 +245,19 @@ def populations_from_csv(
     return out
 
 
-def _arrondissement_level(out: pd.DataFrame, split: set[str], *, source: str) -> tuple[pd.DataFrame, int]:
+def _arrondissement_level(
+    out: pd.DataFrame, split: set[str], *, source: str
+) -> tuple[pd.DataFrame, int, dict[str, float]]:
     """Keep Paris, Lyon, Marseille at one level: their arrondissements for cities in ``split``, else the city.
 
-    Returns the table and the number of rows set aside (the other level, whose inhabitants are those kept).
+    Returns the table, the number of rows set aside (the other level, whose inhabitants are those kept) and the
+    inhabitants of every arrondissement listed (code → count), whichever level is kept.
     """
-    if not out["code_commune"].isin(list(ARRONDISSEMENTS)).any():  # no arrondissement: nothing to map
-        return out, 0
+    is_arrondissement = out["code_commune"].isin(list(ARRONDISSEMENTS))
+    if not is_arrondissement.any():  # no arrondissement: nothing to map
+        return out, 0, {}
+    listed = out.loc[is_arrondissement]
+    by_arrondissement = dict(zip(listed["code_commune"], listed["population"].astype(float), strict=True))
     parent = out["code_commune"].map(ARRONDISSEMENTS)
     drop = pd.Series(False, index=out.index)
     added = []
@@ -279,7 +283,7 @@ def _arrondissement_level(out: pd.DataFrame, split: set[str], *, source: str) ->
                 stacklevel=4,
             )
     result = pd.concat([out.loc[~drop], *added]).sort_index(kind="stable")
-    return result, int(drop.sum()) - len(added)
+    return result, int(drop.sum()) - len(added), by_arrondissement
 
 
 def join_populations(

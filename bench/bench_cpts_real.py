@@ -155,6 +155,24 @@ def held_out_choice(runs: dict, held_out: str, pool: list[int]) -> tuple[int, li
     return best, [i for i in pool if np.isclose(criterion(i), criterion(best))]
 
 
+def losses(partition: pd.DataFrame, reference: pd.DataFrame, communes: pd.DataFrame, departement: str) -> pd.DataFrame:
+    """Per real CPTS of ``departement``: its best match, Jaccard, and its share of the loss ``weight × (1 - J)``.
+
+    With how many EPCI it spans and the share of its inhabitants in its main EPCI (a real CPTS across EPCI borders
+    is one the soft borders work against).
+    """
+    ref = reference[reference["dep"] == departement]
+    t = compare_catchments(partition, ref).territories
+    member = ref.merge(communes[["code_commune", "epci", "population"]], on="code_commune")
+    member["w"] = member["population"] * member["part"]
+    by_epci = member.groupby(["cpts_id", "epci"])["w"].sum()
+    main = (by_epci.groupby(level=0).max() / by_epci.groupby(level=0).sum()).rename("part_epci_principal")
+    t = t.join(main, on="cpts_id").join(by_epci.groupby(level=0).size().rename("nb_epci"), on="cpts_id")
+    t["perte"] = t["population"] / t["population"].sum() * (1.0 - t["jaccard"])
+    columns = ["cpts_nom", "population", "nb_epci", "part_epci_principal", "meilleur_nom", "jaccard", "perte"]
+    return t.sort_values("perte", ascending=False)[columns]
+
+
 def fmt(s: dict) -> str:
     return (
         f"Jaccard {s['jaccard']:.3f}, ARI {s['ari']:.3f} (hors grande ville : Jaccard {s['jaccard_hors_ville']:.3f}, "
@@ -228,6 +246,19 @@ def main() -> None:
                 f"{int((result.catchments['alerte'] != '').sum())} signalé(s)]"
             )
         print(f"    Voronoï sur les {k_default} pôles de soins : {fmt(scores(baseline, reference, held_out))}")
+
+    # Where the held-out agreement is lost, per real CPTS (the residuals the README analyses).
+    print("\n   Pertes par CPTS réelle, paramètres choisis sur les deux autres départements (perte = poids × (1 − J))")
+    for held_out in DEPARTEMENTS:
+        best, _ = held_out_choice(runs, held_out, list(runs))
+        table = losses(runs[best][0].communes, reference, communes, held_out)
+        print(f"   {held_out} (perte totale {table['perte'].sum():.3f}) :")
+        for row in table.itertuples():
+            print(
+                f"     {row.cpts_nom[:40]:40s} {row.population:9,.0f} hab., {row.nb_epci} EPCI "
+                f"({row.part_epci_principal:.0%} dans le principal) → {row.meilleur_nom[:24]:24s} "
+                f"J {row.jaccard:.2f}, perte {row.perte:.3f}"
+            )
 
     print("\n2. La moitié des CPTS réelles données comme existantes, l'autre moitié mesurée")
     names = sorted(reference.loc[~reference["grande_ville"], "cpts_id"].unique())

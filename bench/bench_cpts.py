@@ -63,9 +63,16 @@ def bench_region(name: str = "Occitanie", departements: list[str] = OCCITANIE) -
     from sklearn.metrics import adjusted_rand_score
 
     communes = load_region(departements)
-    bv = pd.read_csv(
-        SHARED / "zonages" / "insee_table_appartenance_geo_communes_2022.csv", dtype=str, usecols=["CODGEO", "BV2012"]
-    ).set_index("CODGEO")["BV2012"]
+    zonages = pd.read_csv(
+        SHARED / "zonages" / "insee_table_appartenance_geo_communes_2022.csv",
+        dtype=str,
+        usecols=["CODGEO", "BV2012", "ZE2020"],
+    ).set_index("CODGEO")
+    bv = zonages["BV2012"]
+    # The EPCI cut by the zones d'emploi 2020: soft borders tried against the EPCI alone (bench_cpts_real.py, README).
+    communes["epci_ze"] = communes["epci"].astype(str) + ("_" + communes["code_commune"].map(zonages["ZE2020"])).fillna(
+        ""
+    )
     print(f"{name} : {len(communes)} communes, {communes['population'].sum():,.0f} habitants")
     for label, params in (
         ("défaut (autonomie ≥ 0,65 jusqu'au plafond)", CatchmentParameters()),
@@ -77,6 +84,7 @@ def bench_region(name: str = "Occitanie", departements: list[str] = OCCITANIE) -
             "défaut d'avant (82 000 partout)",
             CatchmentParameters(target_everywhere=True, min_containment=None, shape_flow_ratio=0.5),
         ),
+        ("limites souples EPCI ∩ zones d'emploi 2020 (essai)", CatchmentParameters(structure="epci_ze")),
         ("plancher seul", CatchmentParameters(target_population=None)),
         ("4 à 5 par département", CatchmentParameters(per_departement=(4, 5))),
     ):

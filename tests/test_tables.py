@@ -1,9 +1,10 @@
-"""The delimited-text reader shared by every loader: Arrow's quick read gives exactly pandas' frame, or hands over."""
+"""Delimited text in and out: Arrow's quick read and write give exactly pandas' frame and CSV, or hand over."""
 
 import pandas as pd
 import pytest
 
 from territoires import InputError
+from territoires.export.tables import _french_text, save_table
 from territoires.io._tables import _read_plain_text, read_table
 
 
@@ -80,3 +81,22 @@ def test_invalid_utf8_beyond_the_sample_is_still_refused(tmp_path):
     path.write_bytes(b"a;b\n" + b"x;y\n" * 300_000 + b"1;\xe9t\xe9\n")
     with pytest.raises(InputError, match="encodage illisible"):
         read_table(path, what="t")
+
+
+def test_csv_for_spreadsheets_is_pandas_csv(tmp_path):
+    # The Arrow writer against pandas' own writer on the same rounded text: quoting as the csv module does, missing
+    # cells empty, -0.0 and halves rounded as pandas rounds them, whole numbers without decimals.
+    frame = pd.DataFrame(
+        {
+            "code_commune": ["01001", None, "2A004", "97411", "31555"],
+            "nom": ['Le "Bourg"', "A;B", "ligne\nsuite", "", "Saint-Étienne"],
+            "population": [1234.5, 2.5, -0.4, float("nan"), 1e9],
+            "apl": [2.345, -0.004, -1.005, float("nan"), 0.125],
+            "minutes_praticien_proche": [0.05, 12.25, -0.0, 7.0, float("nan")],
+            "libelle_niveau": pd.array(["ZIP", None, "ZAC", "HZ", "HZ"], dtype="str"),
+        }
+    )
+    ours = save_table(frame, tmp_path / "ours.csv")
+    _french_text(frame).to_csv(tmp_path / "pandas.csv", sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    assert ours.read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert ours.read_bytes().startswith(b"\xef\xbb\xbfcode_commune;nom;population;apl;")

@@ -24,6 +24,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyproj
 import shapely
 from pyproj.exceptions import CRSError
@@ -985,18 +987,24 @@ def split_by_territory(
     # On the distinct codes (a national file repeats a few tens of thousands of codes over millions of rows), each
     # flag then taken back to the rows; the last slot of every per-code array stands for the rows without a code.
     rows_code, distinct = pd.factorize(practitioners["code_commune"], use_na_sentinel=True)
-    # Object dtype, not pandas' Arrow strings: their ``isin`` turns each of the 35,000 known codes into a scalar.
     distinct = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
-    text = np.asarray(distinct.astype(str), dtype=object)  # the codes as told in the motifs
+    distinct_text = _text_array(distinct)  # the loaders' codes are text: looked up by Arrow
+    # The codes as told in the motifs.
+    text = distinct.to_numpy() if distinct_text is not None else np.asarray(distinct.astype(str), dtype=object)
     current = _resolve(distinct, former_codes) if former_codes else distinct
     deps = departement_of(current)
-    known = set(known_codes)
-    covered = deps.isin(set(known_departements)).to_numpy()
-    territory = deps.isin(set(departements)).to_numpy()
-    postcode = pd.Series(text, dtype=object).str.endswith("000").to_numpy(dtype=bool)
-    malformed = ~deps.isin(DEPARTEMENTS).to_numpy() | postcode
+    known = _text_array(pd.Series(list(known_codes), dtype=object))
+    covered = _isin(deps, known_departements)
+    territory = _isin(deps, departements)
+    if distinct_text is not None:
+        postcode = pc.ends_with(distinct_text, "000").to_numpy(zero_copy_only=False)
+    else:
+        postcode = pd.Series(text, dtype=object).str.endswith("000").to_numpy(dtype=bool)
+    malformed = ~_isin(deps, DEPARTEMENTS) | postcode
     # In the territory's own départements, a code missing from the contours is told by locate_in_communes.
-    absent = ~distinct.isin(known).to_numpy() & ~current.isin(known).to_numpy()
+    absent = ~_isin(distinct, known_codes, keys=known, values_text=distinct_text)
+    if current is not distinct:
+        absent &= ~_isin(current, known_codes, keys=known)
     unknown_code = (covered & absent) | (~covered & ~territory & malformed)
     has_code = rows_code >= 0
     unknown = np.append(unknown_code, False)[rows_code]
@@ -1033,6 +1041,36 @@ def split_by_territory(
     if log.isEnabledFor(logging.INFO):  # the summary counts and sorts the rows outside: only when logged
         log.info("%s: %s", source, result.summary())
     return result
+
+
+def _text_array(values: pd.Series) -> pa.Array | None:
+    """Return ``values`` as an Arrow text array (missing values null), or None when they are not all text."""
+    try:
+        if values.dtype == object:
+            if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+                return None
+            return pa.array(values.to_numpy(), type=pa.string(), from_pandas=True)
+        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+            array = pa.array(values.array)
+            return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    except (pa.ArrowException, UnicodeError):  # text Arrow does not take (lone surrogates)
+        return None
+    return None
+
+
+def _isin(
+    values: pd.Series, members: Iterable[str], *, keys: pa.Array | None = None, values_text: pa.Array | None = None
+) -> np.ndarray:
+    """``values.isin(members)`` as a boolean array, by Arrow's hash look-up when both are text.
+
+    Pandas looks Python strings up one by one (35,000 distinct codes among 37,000 known: 20 ms); Arrow in C.
+    ``keys`` and ``values_text``: ``members`` and ``values`` as Arrow text when the caller has them already.
+    """
+    keys = keys if keys is not None else _text_array(pd.Series(list(members), dtype=object))
+    values_text = values_text if values_text is not None else _text_array(values)
+    if keys is None or values_text is None:
+        return values.isin(set(members)).to_numpy()
+    return pc.is_in(values_text, value_set=keys).fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _resolve(codes: pd.Series, former_codes: Mapping[str, str]) -> pd.Series:

@@ -808,12 +808,25 @@ def locate_in_communes(
         arrondissements = int(per_code[to_city].sum())
         replaced = int(per_code[moved].sum()) - arrondissements
 
-    table_codes = pd.Index(communes["code_commune"].to_numpy(dtype=object))
     polygons = communes.geometry.to_numpy()
-    if not table_codes.is_unique:  # the first commune of each code (contours are checked for duplicates on load)
-        first = ~table_codes.duplicated(keep="first")
-        table_codes, polygons = table_codes[first], polygons[first]
-    position = np.append(table_codes.get_indexer(current[:-1]), -1)  # row of each code's commune, -1: none
+    # Row of each code's commune (-1: none; the last slot, rows without a code), looked up by Arrow when the codes
+    # are text and distinct (as loaded), else by pandas on the first commune of each code.
+    table_text = _text_array(communes["code_commune"])
+    current_text = _text_array(pd.Series(current[:-1], dtype=object)) if table_text is not None else None
+    if (
+        current_text is not None
+        and table_text.null_count == 0
+        and pc.count_distinct(table_text, mode="all").as_py() == len(table_text)
+    ):
+        found_at = pc.index_in(current_text, value_set=table_text).fill_null(-1)
+        position = np.append(found_at.to_numpy(zero_copy_only=False).astype(np.intp), -1)
+        table_codes = None  # built where needed (points to join, codes absent)
+    else:
+        table_codes = pd.Index(communes["code_commune"].to_numpy(dtype=object))
+        if not table_codes.is_unique:  # the first commune of each code (contours are checked for duplicates on load)
+            first = ~table_codes.duplicated(keep="first")
+            table_codes, polygons = table_codes[first], polygons[first]
+        position = np.append(table_codes.get_indexer(current[:-1]), -1)
     known_code = position >= 0
 
     geom = practitioners.geometry
@@ -828,21 +841,24 @@ def locate_in_communes(
         geom = geom.to_crs(communes.crs)
         new_geom = geom.to_numpy().astype(object)
         pts = gpd.GeoDataFrame(geometry=geom[has_point])
+        if table_codes is None:
+            table_codes = pd.Index(communes["code_commune"].to_numpy(dtype=object))
         polys = gpd.GeoDataFrame({"_code": table_codes.to_numpy()}, geometry=polygons, crs=communes.crs)
         hit = gpd.sjoin(pts, polys, how="left", predicate="intersects")
         hit = hit[~hit.index.duplicated(keep="first")]
         joined = pd.Series(None, index=practitioners.index, dtype=object)
         joined.loc[hit.index] = hit["_code"].to_numpy(dtype=object)
         joined_codes = joined.to_numpy(dtype=object)
-    joined_codes = np.where(pd.isna(joined_codes), None, joined_codes)
+        joined_codes = np.where(pd.isna(joined_codes), None, joined_codes)
 
     codes = current[rows_code]  # current code of each row, None without one
     has_code = rows_code >= 0
     known = known_code[rows_code]
     found = has_point & (joined_codes != None)  # noqa: E711 (element-wise on an object array)
     outside_kept = has_point & ~found & known
-    disagree = int((found & has_code & (joined_codes != codes)).sum())
-    final_codes = np.where(found, joined_codes, codes)
+    both = found & has_code  # (without points, as rows of a commune code: nothing to compare)
+    disagree = int((joined_codes[both] != codes[both]).sum()) if both.any() else 0
+    final_codes = np.where(found, joined_codes, codes) if found.any() else codes
 
     no_point = ~has_point
     motif = np.full(n, None, dtype=object)
@@ -852,6 +868,8 @@ def locate_in_communes(
     if len(absent):
         motif[absent] = [f"code commune {c} absent des communes chargées" for c in codes[absent]]
         # Paris, Lyon, Marseille coded as a whole against contours by arrondissement: no arrondissement to pick.
+        if table_codes is None:
+            table_codes = pd.Index(communes["code_commune"].to_numpy(dtype=object))
         split = cities_split_into_arrondissements(table_codes)
         whole_city = [i for i in absent if codes[i] in split]
         motif[whole_city] = [
@@ -863,7 +881,13 @@ def locate_in_communes(
     from_anchor = no_point & known
     if from_anchor.any():
         # Rows without a point take the representative point of their commune, one point object per commune.
-        used, rows_used = np.unique(position[rows_code[from_anchor]], return_inverse=True)
+        # The communes used (ascending) and each row's among them, as np.unique(..., return_inverse=True) gives them
+        # (a count per commune instead of a sort of the rows).
+        anchored = position[rows_code[from_anchor]]
+        used = np.flatnonzero(np.bincount(anchored, minlength=len(polygons)))
+        slot = np.zeros(len(polygons), dtype=np.intp)
+        slot[used] = np.arange(len(used))
+        rows_used = slot[anchored]
         xy = representative_points(polygons)[used]
         anchor_points = shapely.points(xy)
         odd = ~np.isfinite(xy).all(axis=1)  # missing or empty contours: as GeoSeries.representative_point gives them

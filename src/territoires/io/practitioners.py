@@ -498,11 +498,13 @@ def practitioners_from_table(
         index=table.index,
     )
     crs_out = geometry.crs if geometry is not None else None
-    geom = geometry if geometry is not None else gpd.GeoSeries([None] * total, index=table.index)
+    geom = geometry  # None: rows with a commune code only (the frame's geometry is made empty below)
 
     located = geom.notna() & ~geom.is_empty if geometry is not None else pd.Series(False, index=table.index)
     motif = pd.Series(pd.NA, index=table.index, dtype=object)
-    motif = motif.mask(~located.to_numpy() & codes.isna().to_numpy(), "ni coordonnées ni code commune")
+    nowhere = ~located.to_numpy() & codes.isna().to_numpy()
+    if nowhere.any():
+        motif = motif.mask(nowhere, "ni coordonnées ni code commune")
     # Without an identifier, identical rows are distinct practitioners (one row per practitioner); with one, the
     # same person twice at the same site (commune, point, site column) is one activity (no identifier seen twice:
     # no such row, nothing more to compare).
@@ -527,14 +529,17 @@ def practitioners_from_table(
             firsts = pd.Series(lines[first_row[groups]], index=table.index)[dup]
             motif.loc[dup] = "activité en double (même identifiant, même site que la ligne " + firsts.astype(str) + ")"
     if prof_col is not None and profession is not None:
-        selected = prof.eq(profession)
+        selected = pd.Series(prof.to_numpy() == profession, index=table.index)  # (numpy: no pandas dispatch)
     else:
         selected = pd.Series(True, index=table.index)
     dropped = selected & motif.notna()
     records = left_out_records(source, lines[dropped.to_numpy()], frame["id"][dropped], motif[dropped])
     keep = (selected & motif.isna()).to_numpy()
 
-    result = _to_geodataframe(*((frame, geom) if keep.all() else (frame.loc[keep], geom.loc[keep])), crs=crs_out)
+    if keep.all():
+        result = _to_geodataframe(frame, geom, crs=crs_out)
+    else:
+        result = _to_geodataframe(frame.loc[keep], geom.loc[keep] if geom is not None else None, crs=crs_out)
     result.attrs["source"] = source
     result.attrs["left_out"] = records
     result.attrs["selection"] = {
@@ -611,16 +616,30 @@ def _per_distinct(values: pd.Series, read: Callable[[pd.Series], pd.Series], mis
     The result has object dtype; missing values give ``missing``. A national file repeats a few thousand values
     over hundreds of thousands of rows: each is read once.
     """
+    rows, done = _read_distinct(values, read, missing)
+    return pd.Series(done[rows], index=values.index, name=values.name, dtype=object)
+
+
+def _read_distinct(
+    values: pd.Series, read: Callable[[pd.Series], pd.Series], missing: object = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each row's slot and the results by slot (the last one, ``missing``, for missing values).
+
+    :func:`_per_distinct` before its results are taken back to the rows.
+    """
     rows, distinct = pd.factorize(values, use_na_sentinel=True)
     done = read(pd.Series(distinct)).to_numpy(dtype=object)
-    return pd.Series(np.append(done, missing)[rows], index=values.index, name=values.name, dtype=object)
+    return rows, np.append(done, missing)
 
 
 def _commune_codes(values: pd.Series, *, source: str, column: str) -> pd.Series:
     """Normalise commune codes to 5-character text, missing values kept missing; invalid codes raise."""
     text = values.astype("string")
-    if bool(text.str.fullmatch(r"[0-9]{5}|2[AB][0-9]{3}").fillna(True).all()):  # already codes: nothing to change
-        return text.astype(object).where(text.notna(), None)
+    # Checked on the distinct values (Arrow factorises the text), the rows then take their code back.
+    rows, distinct = pd.factorize(text, use_na_sentinel=True)
+    if bool(pd.Series(distinct, dtype=text.dtype).str.fullmatch(r"[0-9]{5}|2[AB][0-9]{3}").all()):  # already codes
+        codes = np.append(np.asarray(distinct, dtype=object), None)[rows]
+        return pd.Series(codes, index=values.index, name=values.name, dtype=object)
     try:
         return _per_distinct(values, lambda v: _commune_codes_of(v, source=source, column=column))
     except InputError:  # told from the whole column: its count and first lines
@@ -661,10 +680,11 @@ _PROFESSION_WORDS = {
 
 def _professions_from_text(values: pd.Series, *, source: str, column: str) -> pd.Series:
     # A national file has millions of rows but a few dozen spellings: fold each distinct value once.
-    keys = _per_distinct(
+    rows, done = _read_distinct(
         values, lambda v: v.map(lambda x: _PROFESSION_WORDS.get(normalise_name(x), "?")), "medecin_generaliste"
     )
-    bad = keys.eq("?")
+    keys = pd.Series(done[rows], index=values.index, name=values.name, dtype=object)
+    bad = pd.Series((done == "?")[rows], index=values.index)  # (compared once per distinct value)
     if bool(bad.any()):
         rows = ", ".join(f"ligne {i + 2} : {values[i]!r}" for i in list(values.index[bad])[:5])
         msg = (

@@ -125,7 +125,7 @@ def _french_csv(frame: pd.DataFrame) -> bytes | None:
     eol = os.linesep
     if len(frame.columns) < 2:  # a lone empty field is quoted by the csv module
         return None
-    cells = []
+    cells, texts = [], []
     for column in frame.columns:
         values = frame[column]
         if column in PRECISION:
@@ -143,22 +143,47 @@ def _french_csv(frame: pd.DataFrame) -> bytes | None:
             except (pa.ArrowException, UnicodeError):  # text Arrow does not take (lone surrogates): pandas writes it
                 return None
             text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-            special = pc.match_substring_regex(text, '[;"\r\n]')
-            if pc.any(special).as_py():  # rare: quoted as the csv module does, one by one
-                rows = np.flatnonzero(special.to_numpy(zero_copy_only=False))
-                quoted = [_csv_field(v, eol) for v in text.take(pa.array(rows)).to_pylist()]
-                mask = np.zeros(len(text), dtype=bool)
-                mask[rows] = True
-                text = pc.replace_with_mask(text, pa.array(mask), pa.array(quoted, type=_TEXT))
+            texts.append(len(cells))
         else:
             return None
         cells.append(text)
     header = ";".join(_csv_field(str(c), eol) for c in frame.columns) + eol
-    # Each row: its fields joined by ";", then the line end; the rows' text lies end to end in one Arrow buffer.
+    body = _joined_rows(cells, eol)
+    # A text field holding ";", '"' or a line break shows in the counts of those characters in the whole text (the
+    # rows' own separators and line ends known): rare, such fields are then quoted, column by column.
+    n, width = len(cells[0]), len(cells)
+    returns = n if eol == "\r\n" else 0
+    plain = (
+        body.count(b";") == n * (width - 1)
+        and body.count(b"\n") == n
+        and body.count(b"\r") == returns
+        and body.count(b'"') == 0
+    )
+    if not plain:
+        for j in texts:
+            cells[j] = _quoted(cells[j], eol)
+        body = _joined_rows(cells, eol)
+    return header.encode("utf-8") + body
+
+
+def _joined_rows(cells: list[pa.Array], eol: str) -> bytes:
+    """Join each row's fields by ";" and end it by ``eol``: the rows' text end to end (one Arrow buffer, in C)."""
     lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, _scalar(";")), _scalar(""), _scalar(eol))
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
     body = lines.buffers()[2] if len(lines) else b""
-    return header.encode("utf-8") + memoryview(body)[int(offsets[0]) : int(offsets[-1])].tobytes()
+    return memoryview(body)[int(offsets[0]) : int(offsets[-1])].tobytes() if len(lines) else b""
+
+
+def _quoted(text: pa.Array, eol: str) -> pa.Array:
+    """Quote the fields holding ``;``, ``"`` or a line break as the :mod:`csv` module does, one by one (rare)."""
+    special = pc.match_substring_regex(text, '[;"\r\n]')
+    if not pc.any(special).as_py():
+        return text
+    rows = np.flatnonzero(special.to_numpy(zero_copy_only=False))
+    quoted = [_csv_field(v, eol) for v in text.take(pa.array(rows)).to_pylist()]
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(text, pa.array(mask), pa.array(quoted, type=_TEXT))
 
 
 def _decimal_text(values: np.ndarray, digits: int) -> pa.Array | None:

@@ -833,11 +833,7 @@ def locate_in_communes(
     # are text and distinct (as loaded), else by pandas on the first commune of each code.
     table_text = _text_array(communes["code_commune"])
     current_text = _text_array(pd.Series(current[:-1], dtype=object)) if table_text is not None else None
-    if (
-        current_text is not None
-        and table_text.null_count == 0
-        and pc.count_distinct(table_text, mode="all").as_py() == len(table_text)
-    ):
+    if current_text is not None and table_text.null_count == 0 and len(pc.unique(table_text)) == len(table_text):
         found_at = pc.index_in(current_text, value_set=table_text).fill_null(-1)
         position = np.append(found_at.to_numpy(zero_copy_only=False).astype(np.intp), -1)
         table_codes = None  # built where needed (points to join, codes absent)

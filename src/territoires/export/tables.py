@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .._atomic import atomic_path
 from .._errors import ParameterError
@@ -38,8 +40,8 @@ PRECISION = {
     "apl": 2,
     "minutes_praticien_proche": 1,
 }
-#: Variable-width numpy text (quicker to build than fixed-width ``str_`` arrays).
-_TEXT = np.dtypes.StringDType()
+#: Arrow text with 64-bit offsets: a table's text may pass 2 GB.
+_TEXT = pa.large_string()
 #: Characters that make the csv module quote a text field (with ``;`` as separator).
 _QUOTED = (";", '"', "\n", "\r")
 #: File extensions :func:`save_table` writes.
@@ -101,27 +103,29 @@ def save_table(frame: pd.DataFrame, path: str | Path, *, columns: Sequence[str] 
     return path
 
 
-def _write_text(path: Path, text: str) -> None:
-    """Write CSV text for French spreadsheets: UTF-8 with a byte-order mark, line ends as given."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+def _write_text(path: Path, text: bytes) -> None:
+    """Write CSV text (UTF-8 bytes) for French spreadsheets: a byte-order mark first, line ends as given."""
+    with open(path, "wb") as f:
+        f.write(b"\xef\xbb\xbf")
         f.write(text)
 
 
-def _french_csv(frame: pd.DataFrame) -> str | None:
-    r"""Return the CSV text :func:`save_table` writes, formatted column by column with numpy; None to fall back.
+def _french_csv(frame: pd.DataFrame) -> bytes | None:
+    r"""Return the CSV text :func:`save_table` writes (UTF-8), formatted column by column with Arrow; None to fall back.
 
     Same text as ``_french_text(frame).to_csv(sep=";", decimal=",", index=False)``: numbers of :data:`PRECISION`
     rounded as :meth:`pandas.Series.round` does, decimal comma, empty cells for missing values, text fields quoted
     as the :mod:`csv` module does when they hold ``;``, ``"`` or a line break. Columns of another kind (numbers
-    without a precision, non-text objects): None, and pandas writes the table.
+    without a precision, non-text objects): None, and pandas writes the table. The rows are joined by Arrow's
+    compute functions, in C: no Python string per cell.
 
     >>> _french_csv(pd.DataFrame({"nom": ["A;B", None], "apl": [2.345, float("nan")], "population": [1234.6, 2.0]}))
-    'nom;apl;population\n"A;B";2,35;1235\n;;2\n'
+    b'nom;apl;population\n"A;B";2,35;1235\n;;2\n'
     """
     eol = os.linesep
     if len(frame.columns) < 2:  # a lone empty field is quoted by the csv module
         return None
-    cells = []
+    cells, texts = [], []
     for column in frame.columns:
         values = frame[column]
         if column in PRECISION:
@@ -130,31 +134,59 @@ def _french_csv(frame: pd.DataFrame) -> str | None:
             text = _decimal_text(values.to_numpy(dtype=float, na_value=np.nan), PRECISION[column])
             if text is None:
                 return None
-            cells.append(text.tolist())
         elif pd.api.types.is_string_dtype(values) or values.dtype == object:
             if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
                 return None
-            text = values.to_numpy(dtype=object, copy=True)
-            text[~values.notna().to_numpy()] = ""
-            text = text.tolist()
-            joined = "\0".join(text)
-            if any(char in joined for char in _QUOTED):  # rare: find them
-                text = [_csv_field(v, eol) if any(char in v for char in _QUOTED) else v for v in text]
-            cells.append(text)
+            try:
+                raw = values.array if values.dtype != object else values.to_numpy(dtype=object)
+                text = pc.cast(pa.array(raw, from_pandas=True), _TEXT).fill_null(_scalar(""))
+            except (pa.ArrowException, UnicodeError):  # text Arrow does not take (lone surrogates): pandas writes it
+                return None
+            text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+            texts.append(len(cells))
         else:
             return None
+        cells.append(text)
     header = ";".join(_csv_field(str(c), eol) for c in frame.columns) + eol
-    # Every field followed by ";" or, at the end of its row, the line end: one list filled column by column (slice
-    # assignments run in C), joined once, rather than one join per row.
-    width = 2 * len(cells)
-    flat = [";"] * (len(cells[0]) * width)
-    for j, column in enumerate(cells):
-        flat[2 * j :: width] = column
-    flat[width - 1 :: width] = [eol] * len(cells[0])
-    return header + "".join(flat)
+    body = _joined_rows(cells, eol)
+    # A text field holding ";", '"' or a line break shows in the counts of those characters in the whole text (the
+    # rows' own separators and line ends known): rare, such fields are then quoted, column by column.
+    n, width = len(cells[0]), len(cells)
+    returns = n if eol == "\r\n" else 0
+    plain = (
+        body.count(b";") == n * (width - 1)
+        and body.count(b"\n") == n
+        and body.count(b"\r") == returns
+        and body.count(b'"') == 0
+    )
+    if not plain:
+        for j in texts:
+            cells[j] = _quoted(cells[j], eol)
+        body = _joined_rows(cells, eol)
+    return header.encode("utf-8") + body
 
 
-def _decimal_text(values: np.ndarray, digits: int) -> np.ndarray | None:
+def _joined_rows(cells: list[pa.Array], eol: str) -> bytes:
+    """Join each row's fields by ";" and end it by ``eol``: the rows' text end to end (one Arrow buffer, in C)."""
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, _scalar(";")), _scalar(""), _scalar(eol))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    body = lines.buffers()[2] if len(lines) else b""
+    return memoryview(body)[int(offsets[0]) : int(offsets[-1])].tobytes() if len(lines) else b""
+
+
+def _quoted(text: pa.Array, eol: str) -> pa.Array:
+    """Quote the fields holding ``;``, ``"`` or a line break as the :mod:`csv` module does, one by one (rare)."""
+    special = pc.match_substring_regex(text, '[;"\r\n]')
+    if not pc.any(special).as_py():
+        return text
+    rows = np.flatnonzero(special.to_numpy(zero_copy_only=False))
+    quoted = [_csv_field(v, eol) for v in text.take(pa.array(rows)).to_pylist()]
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(text, pa.array(mask), pa.array(quoted, type=_TEXT))
+
+
+def _decimal_text(values: np.ndarray, digits: int) -> pa.Array | None:
     """Format numbers rounded to ``digits`` decimals (as :func:`numpy.round`) with a decimal comma, NaN as ''.
 
     None for infinities and numbers beyond exact integers (2**53 once scaled): the caller falls back to pandas.
@@ -167,16 +199,22 @@ def _decimal_text(values: np.ndarray, digits: int) -> np.ndarray | None:
     magnitude = np.abs(scaled).astype(np.int64)
     if digits:
         whole, frac = np.divmod(magnitude, 10**digits)
-        text = np.strings.add(np.strings.add(whole.astype(_TEXT), ","), np.strings.zfill(frac.astype(_TEXT), digits))
+        fraction = pc.utf8_lpad(pc.cast(pa.array(frac), _TEXT), width=digits, padding="0")
+        text = pc.binary_join_element_wise(pc.cast(pa.array(whole), _TEXT), fraction, _scalar(","))
     else:
-        text = magnitude.astype(_TEXT)
+        text = pc.cast(pa.array(magnitude), _TEXT)
     # "{:.2f}" writes -0.0 as "-0,00"; whole numbers go through nullable integers, which have no -0.
     negative = (np.signbit(scaled) if digits else scaled < 0) & ~missing
     if negative.any():
-        text[negative] = np.strings.add("-", text[negative])
+        text = pc.if_else(pa.array(negative), pc.binary_join_element_wise(_scalar("-"), text, _scalar("")), text)
     if missing.any():
-        text[missing] = ""
+        text = pc.if_else(pa.array(missing), _scalar(""), text)
     return text
+
+
+def _scalar(text: str) -> pa.Scalar:
+    """Arrow text scalar of the table's text type (Arrow's joins take one type)."""
+    return pa.scalar(text, _TEXT)
 
 
 def _csv_field(value: str, eol: str) -> str:

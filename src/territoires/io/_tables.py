@@ -7,13 +7,18 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from .._errors import InputError
 from ._columns import find_column
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
 _SEPARATORS = (";", ",", "\t", "|")
+#: pandas' text dtype, as ``read_csv(dtype=str)`` gives it.
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def detect_encoding(path: Path, *, sample_bytes: int = 1 << 20) -> str:
@@ -87,20 +92,22 @@ def read_table(
     if not first_line.strip():
         raise InputError(f"{path}: la première ligne est vide ({what}); une ligne d'en-tête était attendue.")
     sep = sep or detect_separator(first_line)
-    try:
-        table = pd.read_csv(
-            path,
-            sep=sep,
-            encoding=encoding,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            low_memory=False,
-        )
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: encodage illisible ({exc.reason}); UTF-8 ou Windows-1252 attendu.") from exc
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"{path}: lecture impossible avec le séparateur {sep!r} ({what}) : {exc}") from exc
+    table = _read_plain_text(path, sep=sep, encoding=encoding, first_line=first_line)
+    if table is None:
+        try:
+            table = pd.read_csv(
+                path,
+                sep=sep,
+                encoding=encoding,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                low_memory=False,
+            )
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: encodage illisible ({exc.reason}); UTF-8 ou Windows-1252 attendu.") from exc
+        except (pd.errors.ParserError, csv.Error) as exc:
+            raise InputError(f"{path}: lecture impossible avec le séparateur {sep!r} ({what}) : {exc}") from exc
     table.columns = [str(c).strip() for c in table.columns]
     # A trailing separator (RPPS files end every line with '|') creates an empty unnamed column.
     table = table.loc[:, [c for c in table.columns if c and not c.startswith("Unnamed:")]]
@@ -120,6 +127,57 @@ def read_table(
             if col in table.columns:
                 table[col] = table[col].astype(typ)
     return table
+
+
+def _read_plain_text(path: Path, *, sep: str, encoding: str, first_line: str) -> pd.DataFrame | None:
+    """Read a plain UTF-8 table with Arrow's CSV reader (five times quicker), or return None for pandas to read it.
+
+    Only files on which both readers give the same frame are read here: UTF-8, a one-character separator, distinct
+    non-empty column names, every row with as many fields as the header, and none of what pandas' parser treats in
+    its own way (quotes, control characters other than tabulations and line ends, a carriage return alone, a line
+    starting with a space or a tabulation, which may be a blank line pandas skips). Anything else, including any
+    error of Arrow's, goes to pandas, which reads it or raises as before.
+    """
+    if encoding != "utf-8-sig" or len(sep) != 1 or "\ufffd" in first_line:  # (an undecodable header: pandas says)
+        return None
+    names = next(csv.reader([first_line], delimiter=sep), [])
+    if not names or len(set(names)) != len(names) or not all(names):  # pandas renames those columns
+        return None
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if not _plain_bytes(raw):
+        return None
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(raw),
+            read_options=pa_csv.ReadOptions(
+                column_names=names, skip_rows=1, use_threads=False, block_size=min(max(len(raw), 1 << 20), 1 << 30)
+            ),
+            parse_options=pa_csv.ParseOptions(delimiter=sep, quote_char=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True, null_values=[""]
+            ),
+        )
+    except (pa.ArrowException, ValueError):  # a row with another number of fields, invalid UTF-8...: pandas says
+        return None
+    return table.to_pandas(types_mapper={pa.string(): _TEXT, pa.large_string(): _TEXT}.get)
+
+
+def _plain_bytes(raw: bytes) -> bool:
+    """Whether a file holds none of what pandas' CSV parser and Arrow's read differently (see _read_plain_text)."""
+    b = np.frombuffer(raw, dtype=np.uint8)
+    if not len(b) or (b == ord('"')).any():
+        return False
+    newlines = np.flatnonzero(b == ord("\n"))
+    returns = np.flatnonzero(b == ord("\r"))
+    tabs = np.count_nonzero(b == ord("\t"))
+    if np.count_nonzero(b < 0x20) != len(newlines) + len(returns) + tabs:  # another control character
+        return False
+    if len(returns) and (returns[-1] + 1 == len(b) or (b[returns + 1] != ord("\n")).any()):  # a lone \r
+        return False
+    starts = b[newlines[newlines + 1 < len(b)] + 1]
+    blank_like = (starts == ord(" ")) | (starts == ord("\t"))
+    return b[0] not in (ord(" "), ord("\t")) and not blank_like.any()
 
 
 def read_text_buffer(text: str, **kwargs) -> pd.DataFrame:

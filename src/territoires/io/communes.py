@@ -193,12 +193,13 @@ def infer_crs(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
     raise InputError(msg)
 
 
-def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
+def check_extent(gdf: gpd.GeoDataFrame, *, source: str, departements: pd.Series | None = None) -> None:
     """Refuse contours whose communes fall outside the expected extent of France or of their overseas territory.
 
     Each commune's representative point, in longitude/latitude, must lie in the extent of its territory
     (:data:`EXTENTS_LONLAT`, by the département of its code). Swapped longitude and latitude, a wrong declared
-    CRS or degrees declared as metres are caught here and named.
+    CRS or degrees declared as metres are caught here and named. ``departements``: the :func:`departement_of` of
+    the codes, row by row, when the caller has them already.
     """
     geoms = gdf.geometry.to_numpy()
     present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
@@ -209,7 +210,9 @@ def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
         lon, lat = _to_lonlat(gdf.crs, xy[:, 0], xy[:, 1])
     # The box of each commune's territory, looked up once per distinct département.
     codes = gdf["code_commune"].to_numpy()[present]
-    rows, deps = pd.factorize(departement_of(pd.Series(codes, dtype=object)))
+    if departements is None:
+        departements = departement_of(pd.Series(gdf["code_commune"].to_numpy(), dtype=object))
+    rows, deps = pd.factorize(departements[present] if not present.all() else departements)
     deps = np.asarray(deps, dtype=object)
     names = np.where(np.isin(deps, list(EXTENTS_LONLAT)), deps, "metropole")
     territory = names[rows]
@@ -239,10 +242,10 @@ def check_extent(gdf: gpd.GeoDataFrame, *, source: str) -> None:
     raise InputError(msg)
 
 
-#: The last geometries given to :func:`representative_points` (the objects held, their ``id`` sorted, the rows in
-#: that order) and their points: the loader, the practitioners' locating and the travel times ask for the points of
-#: the same contours.
-_LAST_POINTS: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+#: The last geometries given to :func:`representative_points` (their ``id`` in the order given, the objects held,
+#: their ``id`` sorted, the rows in that order) and their points: the loader, the practitioners' locating and the
+#: travel times ask for the points of the same contours (the last two in the same order).
+_LAST_POINTS: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def representative_points(geometries: np.ndarray) -> np.ndarray:
@@ -256,14 +259,17 @@ def representative_points(geometries: np.ndarray) -> np.ndarray:
     [[1.0, 1.0]]
     """
     global _LAST_POINTS
-    geoms = np.asarray(geometries, dtype=object).ravel().copy()  # held below: the caller may change its array
+    geoms = np.asarray(geometries, dtype=object).ravel()
     # Objects are found again by id, held by the cache so that no id is reused (a sorted array, not a dict: the
     # look-up is vectorised).
     ids = np.fromiter(map(id, geoms), dtype=np.uint64, count=len(geoms))
+    if _LAST_POINTS is not None and np.array_equal(_LAST_POINTS[0], ids):  # the same objects in the same order
+        return _LAST_POINTS[4].copy()
+    geoms = geoms.copy()  # held below: the caller may change its array
     points = np.full((len(geoms), 2), np.nan)
     todo = np.ones(len(geoms), dtype=bool)
-    if _LAST_POINTS is not None and len(_LAST_POINTS[1]):
-        _, known_ids, rows, known = _LAST_POINTS
+    if _LAST_POINTS is not None and len(_LAST_POINTS[2]):
+        _, _, known_ids, rows, known = _LAST_POINTS
         at = np.minimum(np.searchsorted(known_ids, ids), len(known_ids) - 1)
         todo = known_ids[at] != ids
         points[~todo] = known[rows[at[~todo]]]
@@ -272,7 +278,7 @@ def representative_points(geometries: np.ndarray) -> np.ndarray:
             pts = shapely.point_on_surface(geoms[todo])
         points[todo] = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
     order = np.argsort(ids, kind="stable")
-    _LAST_POINTS = (geoms, ids[order], order, points.copy())
+    _LAST_POINTS = (ids, geoms, ids[order], order, points.copy())
     return points
 
 
@@ -403,7 +409,7 @@ def communes_from_file(
             "(points ou lignes des collections retirés)."
         )
         n_repaired += n_collections
-    check_extent(out, source=source)
+    check_extent(out, source=source, departements=None if dep_col else out["departement"])
     target = metric_crs_for(out["departement"], source=source)
     out = out.to_crs(target)
     out = out.sort_values("code_commune", kind="stable").reset_index(drop=True)

@@ -17,8 +17,9 @@ from ._columns import find_column
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
 _SEPARATORS = (";", ",", "\t", "|")
-#: pandas' text dtype, as ``read_csv(dtype=str)`` gives it.
-_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+#: The dtype ``read_csv(dtype=str)`` gives text in the installed pandas: Arrow strings with NaN for missing values
+#: from pandas 3 on (Arrow's reader is used only then), Python objects before.
+_TEXT = pd.read_csv(io.StringIO("a\nx"), dtype=str)["a"].dtype
 
 
 def detect_encoding(path: Path, *, sample_bytes: int = 1 << 20) -> str:
@@ -138,6 +139,8 @@ def _read_plain_text(path: Path, *, sep: str, encoding: str, first_line: str) ->
     starting with a space or a tabulation, which may be a blank line pandas skips). Anything else, including any
     error of Arrow's, goes to pandas, which reads it or raises as before.
     """
+    if not isinstance(_TEXT, pd.StringDtype):  # pandas 2: object columns, read by pandas
+        return None
     if encoding != "utf-8-sig" or len(sep) != 1 or "\ufffd" in first_line:  # (an undecodable header: pandas says)
         return None
     names = next(csv.reader([first_line], delimiter=sep), [])

@@ -1,8 +1,10 @@
+import numpy as np
 import pytest
+import shapely
 from conftest import DATA_DIRECTORY as D
 
 from territoires import InputError, TerritoiresWarning
-from territoires.io.communes import communes_from_file, communes_from_files, departement_of
+from territoires.io.communes import communes_from_file, communes_from_files, departement_of, representative_points
 
 
 def test_simple_layout_is_read_reprojected_and_repaired():
@@ -202,3 +204,12 @@ def test_geometry_collections_of_polygons_are_reduced_to_their_polygons_and_told
     assert len(gdf) == 347 and set(gdf.geom_type) <= {"Polygon", "MultiPolygon"}
     assert gdf.attrs["repaired_geometries"] == 1
     assert gdf["population"].sum() == demo_lonlat["POPULATION"].sum()
+
+
+def test_representative_points_of_empty_or_missing_contours_are_nan():
+    """A point inside each polygon (the middle of a square); an empty polygon or no geometry gives NaN, not an error."""
+    geoms = np.array([shapely.box(0, 0, 2, 2), shapely.Polygon(), None, shapely.box(10, 0, 14, 4)], dtype=object)
+    points = representative_points(geoms)
+    assert points[0].tolist() == [1.0, 1.0]
+    assert np.isnan(points[1:3]).all()
+    assert points[3].tolist() == [12.0, 2.0]

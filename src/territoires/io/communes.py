@@ -273,6 +273,8 @@ def representative_points(geometries: np.ndarray) -> np.ndarray:
         at = np.minimum(np.searchsorted(known_ids, ids), len(known_ids) - 1)
         todo = known_ids[at] != ids
         points[~todo] = known[rows[at[~todo]]]
+    # Missing and empty geometries keep NaN (shapely's point of an empty polygon is an empty point, without x).
+    todo &= ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if todo.any():
         with np.errstate(all="ignore"):
             pts = shapely.point_on_surface(geoms[todo])

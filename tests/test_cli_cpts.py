@@ -266,3 +266,31 @@ def test_containment_cap_reaches_the_parameters(flags, ratio, code):
     assert result.output.strip() == ratio
     # A ratio of 0 would forbid every merge: refused before any computation (usage error, exit code 2).
     assert CliRunner().invoke(probe, ["--autonomie-max-cible", "0"]).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("flags", "value", "code"),
+    [
+        ([], "0.65", 0),
+        (["--autonomie-min", "0.5"], "0.5", 0),
+        (["--min-containment", "0"], "None", 0),  # 0: the rule is off, as CatchmentParameters(min_containment=None)
+        (["--autonomie-min", "1.5"], "", 2),  # a share: refused above 1 before any computation
+    ],
+)
+def test_min_containment_reaches_the_parameters(flags, value, code):
+    import click
+
+    from territoires.cli.options import CATCHMENT_SETTINGS, SETTINGS
+
+    @click.command()
+    def probe(**values):
+        from territoires.cli.options import _settings_values
+
+        click.echo(str(_settings_values(values)["catchment_params"].min_containment))
+
+    for name in CATCHMENT_SETTINGS:
+        probe = SETTINGS[name](probe)
+    result = CliRunner().invoke(probe, flags)
+    assert result.exit_code == code, result.output
+    if code == 0:
+        assert result.output.strip() == value

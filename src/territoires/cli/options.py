@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from .._format import fr_int, fr_list
+from ..analysis.catchment_parameters import CatchmentParameters
 from ..io.fetch import cached_communes, cached_inputs, departements_of
 from ..settings import PROFESSIONS
 from . import info, say
@@ -237,6 +238,17 @@ SETTINGS: dict[str, Callable] = {
         help="Suivre les EPCI comme limites souples (regrouper dans l'EPCI d'abord, ne franchir sa limite que pour "
         "le plancher ou le nombre visé) ; sans : les seuls flux de recours.",
     ),
+    "containment_min": click.option(
+        "--autonomie-min",
+        "--min-containment",
+        "containment_min",
+        type=click.FloatRange(min=0, max=1),
+        default=CatchmentParameters.min_containment,
+        show_default=True,
+        help="Un territoire dont moins de cette part des recours de ses habitants reste à l'intérieur continue de "
+        "s'unir à un voisin, sous le plafond (0,65 : règle des bassins d'emploi ; 0 : s'arrêter au plancher et à la "
+        "taille cible).",
+    ),
     "containment_cap": click.option(
         "--autonomie-max-cible",
         "--containment-max-ratio",
@@ -336,6 +348,7 @@ CATCHMENT_SETTINGS = (
     "per_departement",
     "within",
     "soft_borders",
+    "containment_min",
     "containment_cap",
     "shape",
     "seed",
@@ -461,8 +474,6 @@ def facility_values(values: dict) -> dict:
 
 def _settings_values(values: dict) -> dict:
     """Turn the raw option values into :class:`DiagnosticOptions` keywords."""
-    from ..analysis.catchment_parameters import CatchmentParameters
-
     out = {k: values[k] for k in ("profession", "max_age", "resolution") if values.get(k) is not None}
     threshold, zac = values.get("threshold"), values.get("zac_threshold")
     if threshold is not None or zac is not None:
@@ -485,6 +496,7 @@ def _settings_values(values: dict) -> dict:
             seed=values["seed"],
             **({} if values.get("soft_borders", True) else {"structure": None}),
             **({} if values.get("shape", True) else {"shape_rounds": 0}),
+            min_containment=values.get("containment_min", CatchmentParameters.min_containment) or None,
             containment_max_ratio=values.get("containment_cap"),
         )
     return out

@@ -206,7 +206,9 @@ def compare_catchments(
     cells["meilleur_territoire"] = np.asarray(p_ids)[best[r_idx]]
     cells["concordante"] = cells["cpts_id_prop"].to_numpy() == cells["meilleur_territoire"].to_numpy()
     differ = cells.loc[~cells["concordante"]]
-    differ_communes = differ.groupby(pd.Categorical(differ["cpts_id_ref"], categories=r_ids))["code_commune"].nunique()
+    differ_communes = differ.groupby(pd.Categorical(differ["cpts_id_ref"], categories=r_ids), observed=False)[
+        "code_commune"
+    ].nunique()
     differ_pop = differ.groupby(pd.Categorical(differ["cpts_id_ref"], categories=r_ids), observed=False)[
         "population"
     ].sum()

@@ -151,7 +151,7 @@ def _commune_codes(values: pd.Series, *, source: str, column: str) -> pd.Series:
     text = text.str.upper()
     valid = text.str.fullmatch(r"(\d{5}|2[AB]\d{3})").fillna(False)
     if not bool(valid.all()):
-        bad = values[~valid.to_numpy()]
+        bad = values[~valid.to_numpy(dtype=bool)]  # (pandas < 2.2 gives object for a nullable boolean)
         rows = ", ".join(f"ligne {i + 2} : {v!r}" for i, v in list(bad.items())[:5])
         msg = (
             f"{source}: colonne {column!r} : {len(bad)} code(s) commune invalide(s) ({rows}); "

@@ -23,6 +23,10 @@ SHARED_DATA = Path(os.environ.get("TERRITOIRES_SHARED_DATA", ROOT.parent / "shar
 if not SHARED_DATA.is_dir() and (ROOT.parents[1] / "shared" / "data").is_dir():
     SHARED_DATA = ROOT.parents[1] / "shared" / "data"  # a git worktree one level deeper (wt/<name>)
 
+#: The tests write and read their own fixture files with pyogrio, as territoires itself does (engine="pyogrio"
+#: everywhere in src); geopandas before 1.0 would default to fiona, which geopandas 0.14 cannot use from fiona 1.10.
+gpd.options.io_engine = "pyogrio"
+
 requires_shared = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} absent (../shared/data beside the checkout)"
 )

@@ -49,14 +49,16 @@ def test_missing_option_error_is_french_with_exit_2():
     result = CliRunner().invoke(cli, ["apl", "--communes", str(demo_paths()["communes"])])
     assert result.exit_code == 2
     assert "Erreur : Option manquante '-o' / '--out' / '--sortie'." in result.output
-    assert "Essayez « cli apl --help » pour l'aide." in result.output
+    # click 8.4+ names the longest help option, click 8.1-8.3 the first one (-h).
+    assert re.search(r"Essayez « cli apl (--help|-h) » pour l'aide\.", result.output)
     assert "Error" not in result.output and "Try" not in result.output
 
 
 def test_unknown_option_is_french():
     result = CliRunner().invoke(cli, ["apl", "--pas-une-option"])
     assert result.exit_code == 2
-    assert "Option inconnue : '--pas-une-option'." in result.output
+    # click 8.4+ quotes the option, click 8.1-8.3 does not (both translated).
+    assert re.search(r"Option inconnue : '?--pas-une-option'?", result.output)
 
 
 @pytest.mark.parametrize("args", [["diagnose", "--communes", "absent.geojson", "--practitioners", "x", "--out", "o"]])
@@ -148,5 +150,8 @@ def test_apl_command_does_not_load_what_it_does_not_use(tmp_path):
         "print(' '.join(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=ENV)
-    assert out.stdout.strip() == ""
+    # scipy up to 1.15 at least loads csgraph and linalg with scipy.sparse itself: only what territoires adds counts.
+    probe = "import sys, scipy.sparse; print(' '.join(m for m in sys.modules if m.startswith('scipy.sparse.')))"
+    eager = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert [m for m in out.stdout.split() if m not in eager] == []
     assert (tmp_path / "apl.csv").exists()

@@ -373,8 +373,8 @@ class _Agglomeration:
         self.flows = sparse.csr_array(onehot.T @ self._flows @ onehot)
         self.structure = [sparse.csr_array(onehot.T @ m) for m in self._structure]
         adj = sparse.csr_array(onehot.T @ self._adjacency @ onehot)
-        adj.setdiag(0)
-        adj.eliminate_zeros()
+        adj = sparse.csr_array(adj - sparse.diags_array(adj.diagonal()))  # no self-loops; setdiag(0) would warn
+        adj.eliminate_zeros()  # on scipy before 1.15 by adding the missing diagonal entries
         self.adj = sparse.csr_array((adj > 0).astype(float))
 
     def dissolve(self, r: int, ceiling: float) -> bool:
@@ -421,8 +421,8 @@ class _Agglomeration:
         self.flows = sparse.csr_array(mt @ self.flows @ mapping)
         self.structure = [sparse.csr_array(mt @ m) for m in self.structure]
         adj = sparse.csr_array(mt @ self.adj @ mapping)
-        adj.setdiag(0)
-        adj.eliminate_zeros()
+        adj = sparse.csr_array(adj - sparse.diags_array(adj.diagonal()))  # no self-loops; setdiag(0) would warn
+        adj.eliminate_zeros()  # on scipy before 1.15 by adding the missing diagonal entries
         self.adj = sparse.csr_array((adj > 0).astype(float))
         self.frozen = (mt @ self.frozen.astype(float)) > 0
         first = np.full(k_new, -1)

@@ -54,6 +54,14 @@ FRENCH = {
     "{value} is not in the range {range}.": "{value} hors de l'intervalle {range}.",
     "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} n'est pas un booléen ({states}).",
     "Value must be an iterable.": "Une liste de valeurs est attendue.",
+    # The same messages as worded by click 8.1 to 8.3 (before click 8.4 / 8.5 reworded them).
+    "No such option: {name}": "Option inconnue : {name}",
+    "{name} '{filename}' is a directory.": "{name} '{filename}' est un dossier.",
+    "{value!r} is not a valid boolean.": "{value!r} n'est pas un booléen.",
+    ("Did you mean {possibility}?", "(Possible options: {possibilities})"): (
+        "Vouliez-vous dire {possibility} ?",
+        "(Options possibles : {possibilities})",
+    ),
     # ngettext: (singular, plural) → French (singular, plural)
     ("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"): (
         "Vouliez-vous dire {possibility} ?",

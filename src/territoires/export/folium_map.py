@@ -436,7 +436,8 @@ def make_map(
         prefer_canvas=True,
     )
     # Leaflet needs a maximum zoom on the map itself when no tile layer gives one (marker clusters ask for it).
-    m.options["min_zoom"], m.options["max_zoom"] = MIN_ZOOM, MAX_ZOOM
+    # Leaflet's own spelling: folium 0.19+ camel-cases option names itself, folium 0.17-0.18 writes them as given.
+    m.options["minZoom"], m.options["maxZoom"] = MIN_ZOOM, MAX_ZOOM
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     m.get_root().header.add_child(folium.Element(_PAGE_CSS), name="territoires_css")
     m.get_root().header.add_child(folium.Element(_PAGE_JS), name="territoires_js")

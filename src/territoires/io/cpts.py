@@ -992,7 +992,7 @@ def _read_vector_or_table(path: Path, *, role: str = "CPTS existantes") -> gpd.G
                 if "geo" not in str(exc).lower():
                     raise
                 return pd.read_parquet(path)
-        frame = gpd.read_file(path)
+        frame = gpd.read_file(path, engine="pyogrio")
     except InputError:
         raise
     except Exception as exc:  # pyogrio/arrow raise many types for unreadable files

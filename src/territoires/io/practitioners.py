@@ -562,7 +562,7 @@ def _read_any(path: Path, *, crs) -> tuple[pd.DataFrame, gpd.GeoSeries | None]:
         if path.suffix.lower() in {".parquet", ".geoparquet"}:
             gdf = gpd.read_parquet(path)
         else:
-            gdf = gpd.read_file(path)
+            gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio/arrow raise many types for unreadable files
         raise InputError(f"{source}: fichier géographique illisible ({exc}).") from exc
     gdf = gdf.reset_index(drop=True)

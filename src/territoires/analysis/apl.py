@@ -13,13 +13,12 @@ from dataclasses import asdict, dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from scipy import sparse
 from scipy.spatial import cKDTree
 
 from .._errors import InputError, ParameterError, warn
 from .._format import fr_int, fr_num
+from ..io._text_lookup import text_positions
 from ..settings import (
     ACTIVITY_FLOOR,
     ACTIVITY_HIGH,
@@ -205,7 +204,7 @@ def commune_supply(codes: pd.Index, practitioners: pd.DataFrame, params: APLPara
     supply, rule = _supply_rule(practitioners, params)
     located_codes = practitioners["code_commune"]
     if located_codes.dtype == object and pd.api.types.infer_dtype(located_codes, skipna=True) in ("string", "empty"):
-        pos = _text_positions(codes, located_codes.to_numpy())  # text already (missing: -1, in no commune)
+        pos = text_positions(codes, located_codes)  # text already (missing: -1, in no commune)
         if pos is None:
             pos = codes.get_indexer(located_codes.to_numpy())
     else:  # codes read as numbers, or pandas text: looked up on their distinct values as text
@@ -227,24 +226,6 @@ def commune_supply(codes: pd.Index, practitioners: pd.DataFrame, params: APLPara
     out.attrs["method"] = dict(zip(_METHODS[counts.index.to_numpy()].tolist(), counts.tolist(), strict=True))
     out.attrs["outside"] = int((~keep).sum())
     return out
-
-
-def _text_positions(codes: pd.Index, values: np.ndarray) -> np.ndarray | None:
-    """Return ``codes.get_indexer(values)`` for text, by Arrow's hash look-up; None unless the codes are distinct text.
-
-    Pandas hashes the 100,000 Python strings of a national table one by one (0.05 s); Arrow in C. ``values``: text,
-    None or NaN where missing (-1, as for a code absent from ``codes``).
-    """
-    if codes.dtype != object or pd.api.types.infer_dtype(codes, skipna=False) != "string":
-        return None
-    try:
-        keys = pa.array(codes.to_numpy(), type=pa.string())
-        wanted = pa.array(values, type=pa.string(), from_pandas=True)
-    except (pa.ArrowException, UnicodeError):  # text Arrow does not take (lone surrogates)
-        return None
-    if len(pc.unique(keys)) != len(keys):  # (pandas refuses to look up among duplicates: its error stands)
-        return None
-    return pc.index_in(wanted, value_set=keys).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
 
 
 def select_practitioners(practitioners: pd.DataFrame, params: APLParameters) -> pd.DataFrame:

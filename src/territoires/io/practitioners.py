@@ -24,7 +24,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyproj
 import shapely
@@ -37,6 +36,7 @@ from ..settings import CRS_WEB
 from ._columns import find_column, normalise_name, to_count, to_number
 from ._left_out import LeftOutRecords, left_out_records, warn_left_out
 from ._tables import detect_encoding, read_table
+from ._text_lookup import text_array, text_isin, text_positions
 from .cog import ARRONDISSEMENTS, CITIES_WITH_ARRONDISSEMENTS, cities_split_into_arrondissements
 from .communes import departement_of, representative_points
 
@@ -831,11 +831,9 @@ def locate_in_communes(
     polygons = communes.geometry.to_numpy()
     # Row of each code's commune (-1: none; the last slot, rows without a code), looked up by Arrow when the codes
     # are text and distinct (as loaded), else by pandas on the first commune of each code.
-    table_text = _text_array(communes["code_commune"])
-    current_text = _text_array(pd.Series(current[:-1], dtype=object)) if table_text is not None else None
-    if current_text is not None and table_text.null_count == 0 and len(pc.unique(table_text)) == len(table_text):
-        found_at = pc.index_in(current_text, value_set=table_text).fill_null(-1)
-        position = np.append(found_at.to_numpy(zero_copy_only=False).astype(np.intp), -1)
+    found_at = text_positions(communes["code_commune"], current[:-1])
+    if found_at is not None:
+        position = np.append(found_at, -1)
         table_codes = None  # built where needed (points to join, codes absent)
     else:
         table_codes = pd.Index(communes["code_commune"].to_numpy(dtype=object))
@@ -1028,23 +1026,23 @@ def split_by_territory(
     # flag then taken back to the rows; the last slot of every per-code array stands for the rows without a code.
     rows_code, distinct = pd.factorize(practitioners["code_commune"], use_na_sentinel=True)
     distinct = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
-    distinct_text = _text_array(distinct)  # the loaders' codes are text: looked up by Arrow
+    distinct_text = text_array(distinct)  # the loaders' codes are text: looked up by Arrow
     # The codes as told in the motifs.
     text = distinct.to_numpy() if distinct_text is not None else np.asarray(distinct.astype(str), dtype=object)
     current = _resolve(distinct, former_codes) if former_codes else distinct
     deps = departement_of(current)
-    known = _text_array(pd.Series(list(known_codes), dtype=object))
-    covered = _isin(deps, known_departements)
-    territory = _isin(deps, departements)
+    known = text_array(pd.Series(list(known_codes), dtype=object))
+    covered = text_isin(deps, known_departements)
+    territory = text_isin(deps, departements)
     if distinct_text is not None:
         postcode = pc.ends_with(distinct_text, "000").to_numpy(zero_copy_only=False)
     else:
         postcode = pd.Series(text, dtype=object).str.endswith("000").to_numpy(dtype=bool)
-    malformed = ~_isin(deps, DEPARTEMENTS) | postcode
+    malformed = ~text_isin(deps, DEPARTEMENTS) | postcode
     # In the territory's own départements, a code missing from the contours is told by locate_in_communes.
-    absent = ~_isin(distinct, known_codes, keys=known, values_text=distinct_text)
+    absent = ~text_isin(distinct, known_codes, keys=known, values_text=distinct_text)
     if current is not distinct:
-        absent &= ~_isin(current, known_codes, keys=known)
+        absent &= ~text_isin(current, known_codes, keys=known)
     unknown_code = (covered & absent) | (~covered & ~territory & malformed)
     has_code = rows_code >= 0
     unknown = np.append(unknown_code, False)[rows_code]
@@ -1081,36 +1079,6 @@ def split_by_territory(
     if log.isEnabledFor(logging.INFO):  # the summary counts and sorts the rows outside: only when logged
         log.info("%s: %s", source, result.summary())
     return result
-
-
-def _text_array(values: pd.Series) -> pa.Array | None:
-    """Return ``values`` as an Arrow text array (missing values null), or None when they are not all text."""
-    try:
-        if values.dtype == object:
-            if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-                return None
-            return pa.array(values.to_numpy(), type=pa.string(), from_pandas=True)
-        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-            array = pa.array(values.array)
-            return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-    except (pa.ArrowException, UnicodeError):  # text Arrow does not take (lone surrogates)
-        return None
-    return None
-
-
-def _isin(
-    values: pd.Series, members: Iterable[str], *, keys: pa.Array | None = None, values_text: pa.Array | None = None
-) -> np.ndarray:
-    """``values.isin(members)`` as a boolean array, by Arrow's hash look-up when both are text.
-
-    Pandas looks Python strings up one by one (35,000 distinct codes among 37,000 known: 20 ms); Arrow in C.
-    ``keys`` and ``values_text``: ``members`` and ``values`` as Arrow text when the caller has them already.
-    """
-    keys = keys if keys is not None else _text_array(pd.Series(list(members), dtype=object))
-    values_text = values_text if values_text is not None else _text_array(values)
-    if keys is None or values_text is None:
-        return values.isin(set(members)).to_numpy()
-    return pc.is_in(values_text, value_set=keys).fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _resolve(codes: pd.Series, former_codes: Mapping[str, str]) -> pd.Series:

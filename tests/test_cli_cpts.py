@@ -244,11 +244,8 @@ def test_xlsx_only_leaves_out_the_csv(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cpts.gpkg", "cpts.xlsx"]
 
 
-@pytest.mark.parametrize(
-    ("flags", "ratio", "code"),
-    [([], "None", 0), (["--autonomie-max-cible", "1"], "1.0", 0), (["--containment-max-ratio", "1.25"], "1.25", 0)],
-)
-def test_containment_cap_reaches_the_parameters(flags, ratio, code):
+def _catchment_option(flags: list[str], attribute: str):
+    """Run the CPTS options alone on ``flags``: the click result, its output the named CatchmentParameters field."""
     import click
 
     from territoires.cli.options import CATCHMENT_SETTINGS, SETTINGS
@@ -257,15 +254,23 @@ def test_containment_cap_reaches_the_parameters(flags, ratio, code):
     def probe(**values):
         from territoires.cli.options import _settings_values
 
-        click.echo(str(_settings_values(values)["catchment_params"].containment_max_ratio))
+        click.echo(str(getattr(_settings_values(values)["catchment_params"], attribute)))
 
     for name in CATCHMENT_SETTINGS:
         probe = SETTINGS[name](probe)
-    result = CliRunner().invoke(probe, flags)
+    return CliRunner().invoke(probe, flags)
+
+
+@pytest.mark.parametrize(
+    ("flags", "ratio", "code"),
+    [([], "None", 0), (["--autonomie-max-cible", "1"], "1.0", 0), (["--containment-max-ratio", "1.25"], "1.25", 0)],
+)
+def test_containment_cap_reaches_the_parameters(flags, ratio, code):
+    result = _catchment_option(flags, "containment_max_ratio")
     assert result.exit_code == code, result.output
     assert result.output.strip() == ratio
     # A ratio of 0 would forbid every merge: refused before any computation (usage error, exit code 2).
-    assert CliRunner().invoke(probe, ["--autonomie-max-cible", "0"]).exit_code == 2
+    assert _catchment_option(["--autonomie-max-cible", "0"], "containment_max_ratio").exit_code == 2
 
 
 @pytest.mark.parametrize(
@@ -278,19 +283,7 @@ def test_containment_cap_reaches_the_parameters(flags, ratio, code):
     ],
 )
 def test_min_containment_reaches_the_parameters(flags, value, code):
-    import click
-
-    from territoires.cli.options import CATCHMENT_SETTINGS, SETTINGS
-
-    @click.command()
-    def probe(**values):
-        from territoires.cli.options import _settings_values
-
-        click.echo(str(_settings_values(values)["catchment_params"].min_containment))
-
-    for name in CATCHMENT_SETTINGS:
-        probe = SETTINGS[name](probe)
-    result = CliRunner().invoke(probe, flags)
+    result = _catchment_option(flags, "min_containment")
     assert result.exit_code == code, result.output
     if code == 0:
         assert result.output.strip() == value

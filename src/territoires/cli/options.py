@@ -259,6 +259,18 @@ SETTINGS: dict[str, Callable] = {
         "(ex. 1 : 82 000 habitants) ; sans : jusqu'au plafond. Plus proche des CPTS réelles d'un littoral urbain "
         "(Alpes-Maritimes), moins autonomes ailleurs (voir le README).",
     ),
+    "gravity_decay": click.option(
+        "--decroissance-minutes",
+        "--gravity-decay-minutes",
+        "gravity_decay",
+        type=click.FloatRange(min=0, min_open=True),
+        default=CatchmentParameters.gravity_decay_minutes,
+        show_default=True,
+        help="Constante de décroissance (minutes) du modèle gravitaire qui estime les recours quand aucun flux "
+        "n'est donné : chaque commune attire en proportion de son offre × exp(−minutes / constante). 3 : un peu "
+        "plus de 60 % des recours vont à la commune équipée la plus proche, comme l'observe la DREES ; 10 : des "
+        "recours plus dispersés (voir le README).",
+    ),
     "shape": click.option(
         "--forme/--sans-forme",
         "--shape/--no-shape",
@@ -350,6 +362,7 @@ CATCHMENT_SETTINGS = (
     "soft_borders",
     "containment_min",
     "containment_cap",
+    "gravity_decay",
     "shape",
     "seed",
 )
@@ -498,6 +511,7 @@ def _settings_values(values: dict) -> dict:
             **({} if values.get("shape", True) else {"shape_rounds": 0}),
             min_containment=values.get("containment_min", CatchmentParameters.min_containment) or None,
             containment_max_ratio=values.get("containment_cap"),
+            gravity_decay_minutes=values.get("gravity_decay", CatchmentParameters.gravity_decay_minutes),
         )
     return out
 

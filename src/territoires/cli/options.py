@@ -209,6 +209,26 @@ SETTINGS: dict[str, Callable] = {
         "territoires grandissent tant que moins de 65 % des recours de leurs habitants restent à l'intérieur ; 0 : "
         "s'arrêter dès que tous dépassent le plancher.",
     ),
+    "target_everywhere": click.option(
+        "--cible-partout",
+        "--target-everywhere",
+        "target_everywhere",
+        is_flag=True,
+        default=False,
+        help="La taille visée fixe le nombre de territoires sur toute la zone (population non couverte / taille "
+        "visée), en réunissant des EPCI par-delà leurs limites ; sans : elle ne découpe que les EPCI plus peuplés "
+        "qu'elle.",
+    ),
+    "floor_balance": click.option(
+        "--equilibre-plancher",
+        "--floor-balance",
+        "floor_balance",
+        type=click.FloatRange(min=0),
+        default=CatchmentParameters.floor_balance,
+        show_default=True,
+        help="Sous le plancher, préférer s'unir à un petit voisin plutôt qu'au grand pôle : le score d'une union est "
+        "divisé par sa population à cette puissance (0 : pas de préférence).",
+    ),
     "n_catchments": click.option(
         "--nombre",
         "--n-catchments",
@@ -356,6 +376,8 @@ CATCHMENT_SETTINGS = (
     "min_pop",
     "max_pop",
     "target_pop",
+    "target_everywhere",
+    "floor_balance",
     "n_catchments",
     "per_departement",
     "within",
@@ -512,6 +534,8 @@ def _settings_values(values: dict) -> dict:
             min_containment=values.get("containment_min", CatchmentParameters.min_containment) or None,
             containment_max_ratio=values.get("containment_cap"),
             gravity_decay_minutes=values.get("gravity_decay", CatchmentParameters.gravity_decay_minutes),
+            target_everywhere=values.get("target_everywhere", CatchmentParameters.target_everywhere),
+            floor_balance=values.get("floor_balance", CatchmentParameters.floor_balance),
         )
     return out
 

@@ -3,6 +3,9 @@
 1. Occitanie and Centre-Val de Loire (../shared/data: IGN 2018 boundaries reconciled with 2026 populations,
    SIRENE 2019 GP practices as the supply): time, catchment figures, and agreement with the INSEE bassins de vie
    2012 (adjusted Rand index).
+   Each variant's self-containment is also measured on the same two sets of estimated flows (gravity decay 10 min,
+   the default, and 3 min, calibrated on DREES: bench_gravity_calibration.py), so that variants built on different
+   flows are compared on one yardstick.
 2. A synthetic France (35,000 Voronoi communes, as in bench_apl.py): time and peak memory (numpy allocations,
    tracemalloc) at 1/4, 1/2 and all of it, to show the memory grows linearly with the number of communes.
 3. PySAL spopt's MaxPHeuristic with the same 12,000 floor on one département (Gard, about 350 communes), next to
@@ -85,6 +88,24 @@ def bench_region(name: str = "Occitanie", departements: list[str] = OCCITANIE) -
             CatchmentParameters(target_everywhere=True, min_containment=None, shape_flow_ratio=0.5),
         ),
         ("limites souples EPCI ∩ zones d'emploi 2020 (essai)", CatchmentParameters(structure="epci_ze")),
+        (
+            "flux à 3 min (calés sur la DREES), autres réglages par défaut",
+            CatchmentParameters(gravity_decay_minutes=3.0),
+        ),
+        (
+            "flux à 3 min, autonomie 0,85 (essai)",
+            CatchmentParameters(gravity_decay_minutes=3.0, min_containment=0.85),
+        ),
+        (
+            "flux à 4 min, 60 000 partout, sans règle d'autonomie ni équilibre (choix des rotations PACA)",
+            CatchmentParameters(
+                gravity_decay_minutes=4.0,
+                target_population=60_000,
+                target_everywhere=True,
+                floor_balance=0.0,
+                min_containment=None,
+            ),
+        ),
         ("plancher seul", CatchmentParameters(target_population=None)),
         ("4 à 5 par département", CatchmentParameters(per_departement=(4, 5))),
     ):
@@ -95,7 +116,42 @@ def bench_region(name: str = "Occitanie", departements: list[str] = OCCITANIE) -
         ref = c["code_commune"].map(bv)
         known = ref.notna()
         ari = adjusted_rand_score(ref[known], c.loc[known, "cpts_id"])
-        print(f"  {label}: {elapsed:.2f} s; {describe(result)}; ARI vs bassins de vie 2012 {ari:.3f}")
+        same = [f"{decay:g} min {raw_containment(c, flows):.3f}" for decay, flows in yardsticks(communes, c).items()]
+        print(
+            f"  {label}: {elapsed:.2f} s; {describe(result)}; ARI vs bassins de vie 2012 {ari:.3f}; autonomie médiane "
+            f"brute sur les mêmes flux pour tous : {', '.join(same)}"
+        )
+
+
+_YARDSTICKS: dict = {}
+
+
+def yardsticks(communes: pd.DataFrame, ordered: pd.DataFrame) -> dict:
+    """Flows estimated at 10 minutes (default) and 3 minutes (calibrated, bench_gravity_calibration.py), in the
+    order of ``ordered`` (a result's communes): the same yardstick for every variant of a region."""
+    key = (len(communes), tuple(ordered["code_commune"].iloc[:3]))
+    if key not in _YARDSTICKS:
+        from scipy import sparse
+
+        from territoires.analysis.catchments import gravity_matrix
+
+        gdf = communes.set_index("code_commune").loc[ordered["code_commune"]].reset_index()
+        gdf = gdf.set_geometry("geometry").set_crs(communes.crs, allow_override=True)
+        supply = gdf["praticiens"].to_numpy(dtype=float)
+        pop = gdf["population"].fillna(0).to_numpy(dtype=float)
+        _YARDSTICKS[key] = {
+            d: sparse.coo_array(gravity_matrix(gdf, supply=supply, population=pop, decay_minutes=d))
+            for d in (10.0, 3.0)
+        }
+    return _YARDSTICKS[key]
+
+
+def raw_containment(communes: pd.DataFrame, flows) -> float:
+    """Median share of each territory's residents' flows staying inside (no flow set aside)."""
+    labels = pd.factorize(communes["cpts_id"])[0]
+    inside = np.bincount(labels[flows.row], weights=flows.data * (labels[flows.row] == labels[flows.col]))
+    total = np.bincount(labels[flows.row], weights=flows.data)
+    return float(np.median(inside / np.maximum(total, 1e-12)))
 
 
 def bench_france() -> None:

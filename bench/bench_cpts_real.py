@@ -23,6 +23,11 @@ Third scenario: other soft borders than the EPCI, from INSEE's 2022 zonings (``z
 zones d'emploi 2020 (``ZE2020``), the same held-out rotations over the same grid (a measured trial, not the default:
 see the README).
 
+Fourth: the decay of the gravity model that estimates the flows (``gravity_decay_minutes``): 3 minutes, which
+reproduces the share of GP consultations in the nearest equipped commune published by DREES
+(``bench_gravity_calibration.py``), 4 and 5 minutes, the same held-out rotations over the same grid (a measured trial,
+not the default: see the README).
+
 Run: ``python bench/bench_cpts_real.py``.
 """
 
@@ -62,6 +67,15 @@ GRID = [
         (82_000, 60_000), (True, False), (0.0, 2.0), (None, 0.6, 0.65, 0.7), (None, 1.0, 1.25)
     )
 ]
+
+#: Section 4: decays of the gravity model tried (minutes) and the setting the rotations chose at 4 and 5 minutes.
+DECAYS = (3.0, 4.0, 5.0)
+SMALL_EVERYWHERE = {
+    "target_population": 60_000,
+    "target_everywhere": True,
+    "floor_balance": 0.0,
+    "min_containment": None,
+}
 
 
 def load():
@@ -292,6 +306,28 @@ def main() -> None:
         "  Réglages par défaut avec ces limites : "
         + "; ".join(f"{d} {fmt(scores(result.communes, reference, d))}" for d in DEPARTEMENTS)
     )
+
+    print(
+        "\n4. Décroissance du modèle gravitaire (gravity_decay_minutes ; 10 par défaut ; 3 reproduit la part des "
+        "recours dans la commune équipée la plus proche publiée par la DREES : bench_gravity_calibration.py), "
+        "même grille"
+    )
+    for decay in DECAYS:
+        decay_runs = grid_runs(communes, reference, {"gravity_decay_minutes": decay})
+        for held_out in DEPARTEMENTS:
+            best, tied = held_out_choice(decay_runs, held_out, list(decay_runs))
+            tied_jaccard = [decay_runs[i][2][held_out]["jaccard"] for i in tied]
+            print(
+                f"  {decay:g} min, tenu à l'écart : {held_out} : {fmt(decay_runs[best][2][held_out])} ; {len(tied)} ex "
+                f"æquo, Jaccard {min(tied_jaccard):.3f} à {max(tied_jaccard):.3f} ; {GRID[best]}"
+            )
+        variants = (("réglages par défaut", {}), ("60 000 partout, sans règle d'autonomie", SMALL_EVERYWHERE))
+        for label, params in variants:
+            result, _ = mesh(communes, params={**params, "gravity_decay_minutes": decay})
+            print(
+                f"  {decay:g} min, {label} ({len(result.catchments)} territoires) : "
+                + "; ".join(f"{d} {fmt(scores(result.communes, reference, d))}" for d in DEPARTEMENTS)
+            )
 
 
 if __name__ == "__main__":

@@ -287,3 +287,39 @@ def test_min_containment_reaches_the_parameters(flags, value, code):
     assert result.exit_code == code, result.output
     if code == 0:
         assert result.output.strip() == value
+
+
+@pytest.mark.parametrize(
+    ("flags", "value", "code"),
+    [
+        ([], "10.0", 0),
+        (["--decroissance-minutes", "3"], "3.0", 0),
+        (["--gravity-decay-minutes", "4.5"], "4.5", 0),
+        (["--decroissance-minutes", "0"], "", 2),  # exp(-t / 0) is undefined: refused before any computation
+    ],
+)
+def test_gravity_decay_reaches_the_parameters(flags, value, code):
+    result = _catchment_option(flags, "gravity_decay_minutes")
+    assert result.exit_code == code, result.output
+    if code == 0:
+        assert result.output.strip() == value
+
+
+@pytest.mark.parametrize(
+    ("flags", "value"), [([], "False"), (["--cible-partout"], "True"), (["--target-everywhere"], "True")]
+)
+def test_target_everywhere_reaches_the_parameters(flags, value):
+    result = _catchment_option(flags, "target_everywhere")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == value
+
+
+@pytest.mark.parametrize(
+    ("flags", "value", "code"),
+    [([], "2.0", 0), (["--equilibre-plancher", "0"], "0.0", 0), (["--floor-balance", "-1"], "", 2)],
+)
+def test_floor_balance_reaches_the_parameters(flags, value, code):
+    result = _catchment_option(flags, "floor_balance")
+    assert result.exit_code == code, result.output
+    if code == 0:
+        assert result.output.strip() == value

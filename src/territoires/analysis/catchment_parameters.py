@@ -42,6 +42,12 @@ class CatchmentParameters:
         Keep catchments inside the borders of ``"departement"``, ``"epci"`` or any column of the communes.
     gravity_max_minutes, gravity_decay_minutes
         Reach (minutes) and decay constant (minutes) of the gravity model that estimates flows when none are given.
+        With 10 minutes (default) about a third of the estimated flows go to each commune's nearest commune with
+        a GP (Occitanie 33 %, Centre-Val de Loire 30 %), where DREES observes a little over 60 % of GP
+        consultations (Études et Résultats 817, 2012); 3 minutes reproduces it (63 %). The default stays at 10
+        because the other defaults were chosen with those flows: with 3 minutes they fragment the meshing
+        (Occitanie 123 territories), and no joint re-choice did better everywhere (README, « Modèle gravitaire et
+        recours observés »; ``bench/bench_gravity_calibration.py``).
     pole_weight
         Weight of one MSP or centre de santé in the supply of the gravity model (in GP full-time equivalents).
     hospital_weight

@@ -209,6 +209,26 @@ SETTINGS: dict[str, Callable] = {
         "territoires grandissent tant que moins de 65 % des recours de leurs habitants restent à l'intérieur ; 0 : "
         "s'arrêter dès que tous dépassent le plancher.",
     ),
+    "target_everywhere": click.option(
+        "--cible-partout",
+        "--target-everywhere",
+        "target_everywhere",
+        is_flag=True,
+        default=False,
+        help="La taille visée fixe le nombre de territoires sur toute la zone (population non couverte / taille "
+        "visée), en réunissant des EPCI par-delà leurs limites ; sans : elle ne découpe que les EPCI plus peuplés "
+        "qu'elle.",
+    ),
+    "floor_balance": click.option(
+        "--equilibre-plancher",
+        "--floor-balance",
+        "floor_balance",
+        type=click.FloatRange(min=0),
+        default=CatchmentParameters.floor_balance,
+        show_default=True,
+        help="Sous le plancher, préférer s'unir à un petit voisin plutôt qu'au grand pôle : le score d'une union est "
+        "divisé par sa population à cette puissance (0 : pas de préférence).",
+    ),
     "n_catchments": click.option(
         "--nombre",
         "--n-catchments",
@@ -258,6 +278,18 @@ SETTINGS: dict[str, Callable] = {
         help="Les territoires qui fusionnent pour leur autonomie restent sous ce multiple de la taille cible "
         "(ex. 1 : 82 000 habitants) ; sans : jusqu'au plafond. Plus proche des CPTS réelles d'un littoral urbain "
         "(Alpes-Maritimes), moins autonomes ailleurs (voir le README).",
+    ),
+    "gravity_decay": click.option(
+        "--decroissance-minutes",
+        "--gravity-decay-minutes",
+        "gravity_decay",
+        type=click.FloatRange(min=0, min_open=True),
+        default=CatchmentParameters.gravity_decay_minutes,
+        show_default=True,
+        help="Constante de décroissance (minutes) du modèle gravitaire qui estime les recours quand aucun flux "
+        "n'est donné : chaque commune attire en proportion de son offre × exp(−minutes / constante). 3 : un peu "
+        "plus de 60 % des recours vont à la commune équipée la plus proche, comme l'observe la DREES ; 10 : des "
+        "recours plus dispersés (voir le README).",
     ),
     "shape": click.option(
         "--forme/--sans-forme",
@@ -344,12 +376,15 @@ CATCHMENT_SETTINGS = (
     "min_pop",
     "max_pop",
     "target_pop",
+    "target_everywhere",
+    "floor_balance",
     "n_catchments",
     "per_departement",
     "within",
     "soft_borders",
     "containment_min",
     "containment_cap",
+    "gravity_decay",
     "shape",
     "seed",
 )
@@ -498,6 +533,9 @@ def _settings_values(values: dict) -> dict:
             **({} if values.get("shape", True) else {"shape_rounds": 0}),
             min_containment=values.get("containment_min", CatchmentParameters.min_containment) or None,
             containment_max_ratio=values.get("containment_cap"),
+            gravity_decay_minutes=values.get("gravity_decay", CatchmentParameters.gravity_decay_minutes),
+            target_everywhere=values.get("target_everywhere", CatchmentParameters.target_everywhere),
+            floor_balance=values.get("floor_balance", CatchmentParameters.floor_balance),
         )
     return out
 

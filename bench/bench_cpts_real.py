@@ -284,6 +284,7 @@ def main() -> None:
         ("ancien défaut", references["ancien défaut (sans limites souples)"]),
         ("défaut", {}),
         ("autonomie jusqu'à la taille cible", {"containment_max_ratio": 1.0}),
+        ("flux à 4 min, 60 000 partout (section 4)", {**SMALL_EVERYWHERE, "gravity_decay_minutes": 4.0}),
     ):
         result, elapsed = mesh(communes, params=params, existing=existing)
         per = [scores(result.communes, held, d) for d in DEPARTEMENTS]

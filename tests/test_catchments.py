@@ -54,6 +54,14 @@ def test_strip_follows_the_flows():
     # Compactness of a 2 km × 1 km rectangle: 4π·2 / 6² = 0.698.
     assert k["compacite"].to_numpy() == pytest.approx(4 * np.pi * 2e6 / 6000**2)
 
+    # The gravity model's settings only estimate flows: with flows given, changing them is said to have no effect.
+    decay = CatchmentParameters(
+        min_population=12_000, max_population=20_000, target_population=None, gravity_decay_minutes=3.0
+    )
+    with pytest.warns(TerritoiresWarning, match=r"flux sont fournis.*\(décroissance 3 min\).*sans effet"):
+        same = mesh_catchments(g, params=decay, flows=f)
+    assert groups_of(same) == groups_of(r)
+
 
 def test_two_poles_split_a_band_between_them():
     # A 6 × 2 band; doctors in columns 1 and 6 only. Gravity flows draw the west to pole A and the east to pole B.

@@ -1060,6 +1060,17 @@ def mesh_catchments(
     else:
         flows_source = "fournis"
         flow_mat, flow_report = _flow_matrix(flows, codes)
+        defaults = CatchmentParameters()
+        unused = [
+            f"{name} {getattr(params, field):g} min"
+            for field, name in (("gravity_decay_minutes", "décroissance"), ("gravity_max_minutes", "portée"))
+            if getattr(params, field) != getattr(defaults, field)
+        ]
+        if unused:
+            warn(
+                f"découpage en CPTS : les flux sont fournis ; les réglages du modèle gravitaire ({', '.join(unused)}) "
+                "ne servent qu'à les estimer et sont sans effet."
+            )
 
     # 3. Fixed parts: existing CPTS, communes above the ceiling.
     ex_label, ex_table = _existing_labels(existing, codes)

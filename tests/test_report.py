@@ -303,6 +303,39 @@ def test_methods_show_parameters_as_french_labelled_values(diag, demo_layers_wit
     assert "None" not in text
 
 
+def test_every_meshing_setting_is_said_in_french(diag, demo_layers_with_catchments):
+    from dataclasses import asdict
+
+    from territoires.analysis.catchments import CatchmentParameters
+
+    params = CatchmentParameters(
+        gravity_decay_minutes=4.5, target_everywhere=True, floor_balance=0.0, containment_max_ratio=1.25
+    )
+    metadata = _without_figures(diag.metadata)
+    metadata["parametres"] = {**diag.metadata["parametres"], "cpts": asdict(params), "resolution_surface_m": None}
+    text = _text(report_html(demo_layers_with_catchments, metadata=metadata))
+    methods = text[text.index("Territoires de CPTS (valeurs utilisées)") :]
+    methods = methods[: methods.index("\n")] if "\n" in methods else methods
+    # No identifier or Python value reaches the reader (they used to: « floor balance : 2.0 ; target everywhere »).
+    for raw in ("floor balance", "target everywhere", "shape rounds", "hospital weight", "structure :", "True", "0.25"):
+        assert raw not in methods, raw
+    assert "décroissance 4,5 min" in methods
+    assert "la population visée fixe le nombre de territoires sur toute la zone" in methods
+    assert "ces unions pour l'autonomie restent sous 1,25 fois la population visée" in methods
+    assert "limites souples : regroupement dans l'EPCI d'abord" in methods
+    assert "sous le plancher, pas de préférence de taille entre voisins" in methods
+    assert "un hôpital compte pour 1 MSP" in methods
+    assert "passe de forme (au plus 30 tours) : une commune passe au territoire voisin" in methods
+    assert "au moins 0,25 fois autant de recours" in methods
+    assert "passe annulée si l'autonomie médiane baisse de plus de 1 point" in methods
+    # No soft borders, no shape pass: said as such.
+    metadata["parametres"]["cpts"] = asdict(CatchmentParameters(structure=None, shape_rounds=0, min_containment=None))
+    text = _text(report_html(demo_layers_with_catchments, metadata=metadata))
+    assert "sans limites souples (les seuls flux de recours)" in text and "sans passe de forme" in text
+    assert "sans règle d'autonomie" in text
+    assert "la population visée ne découpe que les EPCI plus peuplés qu'elle" in text
+
+
 def test_supply_counts_people_and_rows_separately(diag, html_plain):
     # The demo: 708 GPs on 708 rows, all with an activity.
     text = _text(html_plain)

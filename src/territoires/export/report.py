@@ -148,22 +148,82 @@ def _catchment_parameters(values: Mapping, *, flows_given: bool = False) -> list
             "habitants restent à l'intérieur"
             + (f" (vers un voisin qui en reçoit au moins {fr_int(100 * share)} %)" if share else "")
         )
+    if values and "min_containment" in values and "min_containment" not in v:
+        items.append("sans règle d'autonomie (les territoires s'arrêtent au plancher et à la population visée)")
+    if "containment_max_ratio" in v:
+        items.append(
+            f"ces unions pour l'autonomie restent sous {_setting(v['containment_max_ratio'])} fois la population visée"
+        )
+    if "target_everywhere" in v and "target_population" in v and not {"per_departement", "n_catchments"} & set(v):
+        items.append(
+            "la population visée fixe le nombre de territoires sur toute la zone"
+            if v["target_everywhere"]
+            else "la population visée ne découpe que les EPCI plus peuplés qu'elle"
+        )
     if "within" in v:
         items.append(f"sans franchir les limites {_WITHIN.get(v['within'], '« ' + str(v['within']) + ' »')}")
+    if "structure" in v:
+        unit = "EPCI" if v["structure"] == "epci" else f"« {v['structure']} »"
+        weight = v.get("structure_weight", 1.0)
+        items.append(
+            f"limites souples : regroupement dans l'{unit} d'abord"
+            if unit == "EPCI"
+            else f"limites souples : regroupement dans la même unité {unit} d'abord"
+        )
+        if weight != 1.0:
+            items[-1] += f" (préférence × {_setting(weight)} ensuite)"
+    elif values and "structure" in values:
+        items.append("sans limites souples (les seuls flux de recours)")
+    if v.get("floor_balance") == 0:
+        items.append("sous le plancher, pas de préférence de taille entre voisins")
+    elif "floor_balance" in v:
+        items.append(
+            "sous le plancher, préférence pour un petit voisin (score divisé par la population de l'union à la "
+            f"puissance {_setting(v['floor_balance'])})"
+        )
     if "gravity_max_minutes" in v and not flows_given:
         items.append(
             "flux estimés (faute de flux observés) par un modèle gravitaire de portée "
-            f"{fr_int(v['gravity_max_minutes'])} min et de décroissance {fr_int(v.get('gravity_decay_minutes'))} min"
+            f"{_setting(v['gravity_max_minutes'])} min et de décroissance {_setting(v.get('gravity_decay_minutes'))} "
+            "min"
         )
     if "pole_weight" in v:
         items.append(f"une MSP ou un centre de santé compte pour {fr_dec(v['pole_weight'], 1)} ETP de généraliste")
+    if "hospital_weight" in v:
+        items.append(f"un hôpital compte pour {_setting(v['hospital_weight'])} MSP")
+    if v.get("shape_rounds") == 0:
+        items.append("sans passe de forme")
+    elif "shape_rounds" in v:
+        loss = 100 * v.get("shape_max_containment_loss", 0.01)
+        items.append(
+            f"passe de forme (au plus {fr_int(v['shape_rounds'])} tours) : une commune passe au territoire voisin si "
+            f"elle échange avec lui au moins {_setting(v.get('shape_flow_ratio', 0.25))} fois autant de recours "
+            "qu'avec le reste du sien"
+            + (" et reste avec la plus grande part de son EPCI" if v.get("shape_keep_structure") else "")
+            + (
+                f", pour un gain de compacité d'au moins {_setting(v['shape_min_gain'])}"
+                if v.get("shape_min_gain")
+                else ""
+            )
+            + f", passe annulée si l'autonomie médiane baisse de plus de {_setting(loss)} "
+            + ("points" if loss > 1 else "point")
+        )
     if "seed" in v:
         items.append(f"graine du départage des ex æquo : {fr_int(v['seed'])}")
     known = {"min_population", "max_population", "per_departement", "n_catchments", "target_population", "within",
              "gravity_max_minutes", "gravity_decay_minutes", "pole_weight", "seed", "min_containment",
-             "containment_min_share"}  # fmt: skip
+             "containment_min_share", "containment_max_ratio", "target_everywhere", "structure", "structure_weight",
+             "floor_balance", "hospital_weight", "shape_rounds", "shape_flow_ratio", "shape_keep_structure",
+             "shape_min_gain", "shape_max_containment_loss"}  # fmt: skip
     items += [f"{k.replace('_', ' ')} : {x}" for k, x in v.items() if k not in known]
     return items
+
+
+def _setting(x: float | None) -> str:
+    """Write a setting in French: integers without decimals (« 10 »), others with what they need (« 4,5 », « 0,25 »)."""
+    if x is None:
+        return "—"
+    return fr_int(x) if float(x).is_integer() else f"{x:g}".replace(".", ",")
 
 
 def _e(x: object) -> str:

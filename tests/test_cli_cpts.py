@@ -323,3 +323,27 @@ def test_floor_balance_reaches_the_parameters(flags, value, code):
     assert result.exit_code == code, result.output
     if code == 0:
         assert result.output.strip() == value
+
+
+def test_comparison_uses_the_runs_territory_instead_of_reading_the_population_again(tmp_path):
+    # The run's Territory carries the former codes and arrondissement populations: the population file is not read
+    # a second time (nor its warnings said twice); the scores are those of a fresh reading.
+    from territoires import DiagnosticInputs, run_catchments
+    from territoires._errors import InputError, TerritoiresWarning
+    from territoires.pipeline.comparison import compare_with_perimeters
+
+    paths = demo_paths()
+    with pytest.warns(TerritoiresWarning, match="Bellerive-sur-Vère"):  # the demo's city above the ceiling
+        diagnostic = run_catchments(
+            DiagnosticInputs(
+                communes=paths["communes"], population=paths["population"], existing_cpts=paths["existing_cpts"]
+            )
+        )
+    absent = tmp_path / "absent.csv"
+    comparison, layer = compare_with_perimeters(diagnostic, paths["existing_cpts"], population=absent)
+    assert comparison.summary["jaccard_pondere"] == 1.0 and len(layer) == 1
+    diagnostic.territory = None  # a Diagnostic built by hand: the population file is read
+    with pytest.raises(InputError):
+        compare_with_perimeters(diagnostic, paths["existing_cpts"], population=absent)
+    again, _ = compare_with_perimeters(diagnostic, paths["existing_cpts"], population=paths["population"])
+    assert again.summary == comparison.summary

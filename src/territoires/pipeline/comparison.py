@@ -8,7 +8,7 @@ import pandas as pd
 
 from .._format import fr_dec, fr_int
 from ..analysis.catchment_comparison import CatchmentComparison, compare_catchments, comparison_layer
-from ..io.cog import former_codes_from_table
+from ..io.cog import ARRONDISSEMENTS, former_codes_from_table
 from ..io.cpts import cpts_perimeters_from_file
 from ..io.populations import populations_from_csv
 from .diagnostic import Diagnostic
@@ -32,7 +32,8 @@ def compare_with_perimeters(
         Perimeters as :func:`territoires.cpts_perimeters_from_file` reads them.
     population
         The population table of the run: its ``anciens_codes`` bring perimeters listed by former commune codes to
-        the current communes, and its arrondissements municipaux weigh a city listed by arrondissements.
+        the current communes, and its arrondissements municipaux weigh a city listed by arrondissements. Read only
+        when the diagnostic does not carry its :class:`~territoires.pipeline.diagnostic.Territory` (built by hand).
 
     Returns
     -------
@@ -40,7 +41,13 @@ def compare_with_perimeters(
         The :class:`~territoires.CatchmentComparison` and the ``comparison`` layer (one polygon per given CPTS).
     """
     former = arrondissements = None
-    if population is not None:
+    if diagnostic.territory is not None:
+        # The run's own reading of the population file: not read (nor its warnings said) a second time.
+        # Without the arrondissement → city entries the loader adds: a perimeter row coded by an arrondissement
+        # must stay one (a share of the city), as the perimeters reader handles it.
+        former = {k: v for k, v in diagnostic.territory.former_codes.items() if k not in ARRONDISSEMENTS}
+        arrondissements = diagnostic.territory.arrondissement_populations
+    elif population is not None:
         table = populations_from_csv(population)
         former = former_codes_from_table(table) if "anciens_codes" in table.columns else None
         # The inhabitants of the arrondissements of Paris, Lyon and Marseille weigh a city listed by them.

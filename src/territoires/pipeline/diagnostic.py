@@ -154,6 +154,10 @@ class Diagnostic:
     equipment, facility_surfaces
         With a BPE input: the facilities near the territory (``equipements`` layer) and, per kind, the raster of
         the time to the nearest one (``temps_<kind>.tif``).
+    territory
+        The :class:`Territory` loaded for the run (its former commune codes and the inhabitants of the
+        arrondissements municipaux serve a later comparison with CPTS perimeters without reading the population
+        file again); not written.
     """
 
     communes: gpd.GeoDataFrame
@@ -168,6 +172,7 @@ class Diagnostic:
     metadata: dict = field(default_factory=dict)
     equipment: gpd.GeoDataFrame | None = None
     facility_surfaces: dict = field(default_factory=dict)
+    territory: Territory | None = field(default=None, repr=False)
 
     def layers(self) -> dict[str, pd.DataFrame]:
         """Return the non-empty layers by GeoPackage layer name."""
@@ -533,6 +538,7 @@ def run_diagnostic(
         metadata=metadata,
         equipment=facility_step.equipment if facility_step is not None else None,
         facility_surfaces=facility_step.surfaces if facility_step is not None else {},
+        territory=territory,
     )
 
 
